@@ -1,0 +1,113 @@
+// `metaevo bench es ...`: throughput of ES on a supervised model, one JSON line on stdout.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "commands.h"
+#include "metaevo/core/runtime.h"
+#include "metaevo/es/run.h"
+
+namespace metaevo::cli {
+namespace {
+
+struct BenchEsArgs {
+  std::string model = "mlp";
+  int64_t hidden = 128;
+  std::string dataset = "fashion-mnist";
+  std::string data_dir;
+  std::string strategy = "openai_es";
+  int64_t population = 512;
+  int64_t batch = 256;
+  int64_t generations = 20;
+  int64_t low_rank = 0;
+  int64_t eval_chunk = 64;
+  int64_t seed = 0;
+  std::string device = "cpu";
+};
+
+int run_bench_es(const Common& common, const BenchEsArgs& a) {
+  start_runtime(common);
+  // The benchmark is an ordinary run configured in code, so it measures exactly what `metaevo es` runs.
+  auto config = Config::parse(fmt::format(R"(
+seed: {seed}
+problem:
+  type: classification
+  dataset: {dataset}
+  data_dir: "{data_dir}"
+  batch: {batch}
+  eval_chunk: {chunk}
+  device: {device}
+  model: {{type: {model}, hidden: [{hidden}]}}
+strategy:
+  name: {strategy}
+  population: {population}
+  low_rank: {low_rank}
+run:
+  generations: {generations}
+  report_every: 0
+)",
+                                          fmt::arg("seed", a.seed), fmt::arg("dataset", a.dataset),
+                                          fmt::arg("data_dir", a.data_dir), fmt::arg("batch", a.batch),
+                                          fmt::arg("chunk", a.eval_chunk), fmt::arg("device", a.device),
+                                          fmt::arg("model", a.model), fmt::arg("hidden", a.hidden),
+                                          fmt::arg("strategy", a.strategy), fmt::arg("population", a.population),
+                                          fmt::arg("low_rank", a.low_rank), fmt::arg("generations", a.generations)),
+                              "metaevo bench es");
+  auto run = es::make_es_run(config);
+
+  // One untimed generation first: allocator and BLAS warm-up are not throughput.
+  auto warm = run.strategy->ask();
+  run.problem->evaluate(warm, 0, warm.size);
+  es::Driver driver(*run.strategy, *run.problem, run.driver);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto result = driver.run();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double evals = double(result.state.evals);
+  nlohmann::json out = {{"benchmark", "es"},
+                        {"strategy", a.strategy},
+                        {"model", a.model},
+                        {"hidden", a.hidden},
+                        {"dataset", a.dataset},
+                        {"device", a.device},
+                        {"threads", at::get_num_threads()},
+                        {"params", run.problem->layout().dim()},
+                        {"population", a.population},
+                        {"batch", a.batch},
+                        {"low_rank", a.low_rank},
+                        {"generations", result.state.generation},
+                        {"seconds", seconds},
+                        {"evals_per_s", evals / seconds},
+                        {"generations_per_s", double(result.state.generation) / seconds},
+                        // Dense-equivalent model FLOPs per second (2 x multiply-adds of the plain
+                        // forward), whatever the perturbation scheme actually computed.
+                        {"gflops_per_s", run.problem->flops_per_eval() * evals / seconds / 1e9},
+                        {"peak_rss_mb", peak_rss_mb()},
+                        {"test_acc", result.report.value("test_acc", 0.0)}};
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, Common& common, Action& action) {
+  auto* bench = app.add_subcommand("bench", "benchmarks that print one JSON line");
+  bench->require_subcommand(1);
+  auto a = std::make_shared<BenchEsArgs>();
+  auto* es = bench->add_subcommand("es", "ES throughput on a supervised model");
+  es->add_option("--model", a->model, "mlp | cnn")->check(CLI::IsMember({"mlp", "cnn"}));
+  es->add_option("--hidden", a->hidden, "hidden width of the mlp")->check(CLI::PositiveNumber);
+  es->add_option("--dataset", a->dataset, "fashion-mnist | mnist")->check(CLI::IsMember({"fashion-mnist", "mnist"}));
+  es->add_option("--data-dir", a->data_dir, "folder with the IDX files");
+  es->add_option("--strategy", a->strategy, "openai_es | pgpe | snes | sep_cmaes");
+  es->add_option("--population", a->population, "members per generation")->check(CLI::PositiveNumber);
+  es->add_option("--batch", a->batch, "minibatch per generation")->check(CLI::PositiveNumber);
+  es->add_option("--generations", a->generations, "timed generations")->check(CLI::PositiveNumber);
+  es->add_option("--low-rank", a->low_rank, "rank of the perturbations (0 = full rank)")->check(CLI::NonNegativeNumber);
+  es->add_option("--eval-chunk", a->eval_chunk, "members per batched forward")->check(CLI::PositiveNumber);
+  es->add_option("--seed", a->seed, "random seed")->check(CLI::NonNegativeNumber);
+  es->add_option("--device", a->device, "cpu | cuda | cuda:N");
+  es->callback([&common, &action, a] { action = [&common, a] { return run_bench_es(common, *a); }; });
+}
+
+}  // namespace metaevo::cli

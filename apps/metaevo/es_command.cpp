@@ -1,0 +1,76 @@
+// `metaevo es --config FILE [--set key=value ...] [--resume]`: one ES run with progress, metrics,
+// checkpoints and a result file in the output directory.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "commands.h"
+#include "metaevo/core/atomic_file.h"
+#include "metaevo/es/observers.h"
+#include "metaevo/es/run.h"
+#include "metaevo/report/html.h"
+
+namespace metaevo::cli {
+namespace {
+
+struct EsArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::string output;
+  bool resume = false;
+};
+
+int run_es(const Common& common, const EsArgs& args) {
+  auto config = Config::load(args.config);
+  for (const auto& o : args.overrides) config.set(o);
+  Common effective = common;
+  const int configured = config.get<int>("threads", 0);
+  if (effective.threads < 0) effective.threads = configured;
+  start_runtime(effective);
+  const std::string output = args.output.empty() ? config.get<std::string>("output", "runs/es") : args.output;
+  auto run = es::make_es_run(config);
+  config.check_all_used();
+
+  namespace fs = std::filesystem;
+  fs::create_directories(output);
+  const std::string checkpoint = (fs::path(output) / "checkpoint.pt").string();
+  if (!args.resume && fs::exists(checkpoint))
+    fail("{}: a checkpoint exists; pass --resume to continue it or choose another output directory", checkpoint);
+  write_file_atomic((fs::path(output) / "config.yaml").string(), config.dump());
+
+  es::Driver driver(*run.strategy, *run.problem, run.driver);
+  driver.set_checkpoint(checkpoint, run.fingerprint);
+  if (args.resume && !driver.resume()) spdlog::warn("--resume: no checkpoint in {}, starting afresh", output);
+  driver.add_observer(std::make_shared<es::ProgressLogger>(run.driver.generations, run.driver.log_every_s));
+  driver.add_observer(std::make_shared<es::MetricsWriter>((fs::path(output) / "metrics.jsonl").string()));
+  spdlog::info("strategy {} | {} parameters | seed {} | output {}", run.strategy->name(), run.problem->layout().dim(),
+               run.seed, output);
+
+  auto result = driver.run();
+  nlohmann::json summary = {{"strategy", run.strategy->name()},
+                            {"stop_reason", result.stop_reason},
+                            {"generations", result.state.generation},
+                            {"evals", result.state.evals},
+                            {"elapsed_s", result.state.elapsed_s},
+                            {"best_fitness", result.state.best_fitness},
+                            {"final", result.report}};
+  write_file_atomic((fs::path(output) / "result.json").string(), summary.dump(2) + "\n");
+  torch::save(result.center, (fs::path(output) / "center.pt").string());
+  spdlog::info("wrote {}", report::write_run_report(output));
+  std::cout << summary.dump() << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+void add_es_command(CLI::App& app, Common& common, Action& action) {
+  auto args = std::make_shared<EsArgs>();
+  auto* cmd = app.add_subcommand("es", "optimise a problem with an evolution strategy");
+  cmd->add_option("--config", args->config, "YAML or JSON run configuration")->required();
+  cmd->add_option("--set", args->overrides, "override a config key: key.path=value (repeatable)");
+  cmd->add_option("--output", args->output, "output directory (default: config 'output' or runs/es)");
+  cmd->add_flag("--resume", args->resume, "continue from the checkpoint in the output directory");
+  cmd->callback([&common, &action, args] { action = [&common, args] { return run_es(common, *args); }; });
+}
+
+}  // namespace metaevo::cli

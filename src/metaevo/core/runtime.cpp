@@ -1,0 +1,60 @@
+#include "metaevo/core/runtime.h"
+
+#include <dlfcn.h>
+#include <sys/resource.h>
+
+#include <thread>
+
+#include "metaevo/core/error.h"
+
+namespace metaevo {
+namespace {
+
+// OpenBLAS is reached through the BLAS alternative LibTorch links; its controls are looked up at
+// run time so that another BLAS still works (and is reported as unknown).
+template <typename Fn>
+Fn blas_symbol(const char* name) {
+  return reinterpret_cast<Fn>(::dlsym(RTLD_DEFAULT, name));
+}
+
+}  // namespace
+
+int configure_threads(int threads) {
+  if (threads < 0) fail("threads: must be >= 0 (0 = all cores), got {}", threads);
+  if (threads == 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+  if (auto set = blas_symbol<void (*)(int)>("openblas_set_num_threads")) set(threads);
+  return at::get_num_threads();
+}
+
+std::string describe_runtime() {
+  std::string blas = "BLAS: not OpenBLAS (unknown)";
+  if (auto config = blas_symbol<char* (*)()>("openblas_get_config")) {
+    blas = std::string("BLAS: ") + config();
+    if (auto n = blas_symbol<int (*)()>("openblas_get_num_threads"))
+      blas += fmt::format(" threads={}", n());
+  }
+  return fmt::format("{} | torch {} intra-op threads={} | cuda={}", blas, TORCH_VERSION,
+                     at::get_num_threads(), torch::cuda::is_available() ? "available" : "no");
+}
+
+torch::Device parse_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name.rfind("cuda", 0) == 0) {
+    if (!torch::cuda::is_available()) fail("device: '{}' requested but CUDA is not available", name);
+    try {
+      return torch::Device(name);
+    } catch (const c10::Error&) {
+      fail("device: cannot parse '{}' (expected cpu, cuda or cuda:N)", name);
+    }
+  }
+  fail("device: unknown device '{}' (expected cpu, cuda or cuda:N)", name);
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return double(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+}  // namespace metaevo

@@ -1,0 +1,58 @@
+#include "metaevo/data/dataset.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "metaevo/core/error.h"
+#include "metaevo/data/idx.h"
+
+namespace metaevo::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The release file `stem` in `dir`, gzipped or raw; the .gz name when neither exists, for the error.
+std::string find_release_file(const std::string& dir, const std::string& stem) {
+  for (const auto& name : {stem + ".gz", stem})
+    if (fs::exists(fs::path(dir) / name)) return (fs::path(dir) / name).string();
+  fail("{}: missing {} (or {}.gz)", dir, stem, stem);
+}
+
+Dataset load_split(const std::string& dir, const std::string& prefix, const std::string& name) {
+  const auto image_path = find_release_file(dir, prefix + "-images-idx3-ubyte");
+  const auto label_path = find_release_file(dir, prefix + "-labels-idx1-ubyte");
+  auto images = read_idx(image_path);
+  auto labels = read_idx(label_path);
+  if (images.dim() != 3) fail("{}: expected 3 dimensions (N, H, W), got {}", image_path, images.dim());
+  if (labels.dim() != 1) fail("{}: expected 1 dimension (N), got {}", label_path, labels.dim());
+  if (images.size(0) != labels.size(0))
+    fail("{} has {} images but {} has {} labels", image_path, images.size(0), label_path, labels.size(0));
+  Dataset d;
+  d.name = name;
+  d.images = images.unsqueeze(1).to(torch::kFloat32).div_(255.0f);
+  d.labels = labels.to(torch::kInt64);
+  d.num_classes = d.labels.max().item<int64_t>() + 1;
+  return d;
+}
+
+}  // namespace
+
+SupervisedData load_mnist_like(const std::string& dir, const std::string& name) {
+  if (!fs::is_directory(dir)) fail("{}: data folder for {} not found", dir, name);
+  SupervisedData data{load_split(dir, "train", name), load_split(dir, "t10k", name)};
+  data.test.num_classes = data.train.num_classes = std::max(data.train.num_classes, data.test.num_classes);
+  return data;
+}
+
+std::string resolve_data_dir(const std::string& dataset, const std::string& flag_value) {
+  if (!flag_value.empty()) return flag_value;
+  if (const char* root = std::getenv("METAEVO_DATA_DIR")) {
+    const auto candidate = fs::path(root) / dataset;
+    if (fs::is_directory(candidate)) return candidate.string();
+  }
+  if (dataset == "fashion-mnist") return "/usr/share/datasets/fashion-mnist";
+  if (dataset == "omniglot") return "../shared/data/omniglot";
+  return (fs::path("data") / dataset).string();
+}
+
+}  // namespace metaevo::data

@@ -1,0 +1,150 @@
+#include "metaevo/es/driver.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "metaevo/core/atomic_file.h"
+#include "metaevo/core/serialize.h"
+
+namespace metaevo::es {
+namespace {
+
+constexpr const char* kCheckpointFormat = "metaevo-es-checkpoint-v1";
+
+bool better(double a, double b, Sense sense) {
+  if (std::isnan(b)) return !std::isnan(a);
+  return sense == Sense::kMinimize ? a < b : a > b;
+}
+
+}  // namespace
+
+void DriverOptions::validate() const {
+  require(generations >= 0, "generations", "must be >= 0, got {}", generations);
+  require(time_budget_s >= 0, "time_budget_s", "must be >= 0, got {}", time_budget_s);
+  require(max_evals >= 0, "max_evals", "must be >= 0, got {}", max_evals);
+  require(generations > 0 || time_budget_s > 0 || max_evals > 0 || !std::isnan(target), "generations",
+          "no stop criterion: set generations, time_budget_s, max_evals or target");
+  require(report_every >= 0, "report_every", "must be >= 0, got {}", report_every);
+  require(checkpoint_every >= 1, "checkpoint_every", "must be >= 1, got {}", checkpoint_every);
+  require(log_every_s >= 0, "log_every_s", "must be >= 0, got {}", log_every_s);
+}
+
+Driver::Driver(Strategy& strategy, Problem& problem, DriverOptions options)
+    : strategy_(strategy), problem_(problem), o_(std::move(options)) {
+  o_.validate();
+  evaluate_ = [this](const Population& pop) { return problem_.evaluate(pop, 0, pop.size); };
+}
+
+void Driver::set_checkpoint(std::string path, std::string fingerprint) {
+  checkpoint_path_ = std::move(path);
+  fingerprint_ = std::move(fingerprint);
+}
+
+void Driver::save_checkpoint() const {
+  torch::serialize::OutputArchive archive;
+  write_string(archive, "format", kCheckpointFormat);
+  write_string(archive, "fingerprint", fingerprint_);
+  write_string(archive, "strategy_name", strategy_.name());
+  torch::serialize::OutputArchive strategy;
+  strategy_.save(strategy);
+  archive.write("strategy", strategy);
+  archive.write("run", torch::tensor({double(state_.generation), double(state_.evals), state_.elapsed_s,
+                                      state_.best_fitness},
+                                     torch::kFloat64));
+  write_file_atomic(checkpoint_path_, archive_bytes(archive));
+}
+
+bool Driver::resume() {
+  if (checkpoint_path_.empty() || !std::filesystem::exists(checkpoint_path_)) return false;
+  torch::serialize::InputArchive archive;
+  load_archive(archive, read_file(checkpoint_path_), checkpoint_path_);
+  try {
+    if (read_string(archive, "format") != kCheckpointFormat)
+      fail("not a metaevo ES checkpoint (format '{}')", read_string(archive, "format"));
+    if (read_string(archive, "fingerprint") != fingerprint_)
+      fail("was written with different strategy/problem settings; use another output directory or restore them");
+    if (read_string(archive, "strategy_name") != strategy_.name())
+      fail("holds strategy '{}', not '{}'", read_string(archive, "strategy_name"), strategy_.name());
+    torch::serialize::InputArchive strategy;
+    if (!archive.try_read("strategy", strategy)) fail("missing entry 'strategy'");
+    strategy_.load(strategy);
+    torch::Tensor run;
+    read_tensor(archive, "run", run);
+    METAEVO_CHECK(run.numel() == 4, "entry 'run' has {} values, expected 4", run.numel());
+    auto r = run.to(torch::kFloat64);
+    state_ = {int64_t(r[0].item<double>()), int64_t(r[1].item<double>()), r[2].item<double>(), r[3].item<double>()};
+  } catch (const Error& e) {
+    fail("{}: {}", checkpoint_path_, e.what());
+  } catch (const c10::Error& e) {
+    fail("{}: unreadable checkpoint entry", checkpoint_path_);
+  }
+  resumed_ = true;
+  return true;
+}
+
+std::string Driver::stop_reason(double elapsed_s) const {
+  if (o_.generations > 0 && state_.generation >= o_.generations) return "generations";
+  if (o_.max_evals > 0 && state_.evals >= o_.max_evals) return "max_evals";
+  if (o_.time_budget_s > 0 && elapsed_s >= o_.time_budget_s) return "time_budget";
+  if (!std::isnan(o_.target) && !std::isnan(state_.best_fitness) &&
+      !better(o_.target, state_.best_fitness, problem_.sense()))
+    return "target";
+  auto reason = strategy_.stop_reason();
+  return reason.empty() ? "" : "strategy: " + reason;
+}
+
+RunResult Driver::run() {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const double elapsed_before = state_.elapsed_s;
+  const int64_t first_generation = state_.generation;
+  auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(Clock::now() - start).count(); };
+  for (auto& o : observers_) o->on_start(state_, resumed_);
+
+  std::string reason;
+  while ((reason = stop_reason(elapsed())).empty()) {
+    const auto t0 = Clock::now();
+    Population pop = strategy_.ask();
+    torch::Tensor fitness = evaluate_(pop).to(torch::kFloat64);
+    METAEVO_CHECK(fitness.dim() == 1 && fitness.size(0) == pop.size,
+                  "evaluation returned {} values for a population of {}", fitness.numel(), pop.size);
+    strategy_.tell(pop, fitness);
+
+    GenerationStats stats;
+    auto valid = fitness.masked_select(~torch::isnan(fitness));
+    const bool minimize = problem_.sense() == Sense::kMinimize;
+    if (valid.numel() > 0) {
+      stats.best = (minimize ? valid.min() : valid.max()).item<double>();
+      stats.worst = (minimize ? valid.max() : valid.min()).item<double>();
+      stats.mean = valid.mean().item<double>();
+      if (better(stats.best, state_.best_fitness, problem_.sense())) state_.best_fitness = stats.best;
+    } else {
+      stats.best = stats.worst = stats.mean = std::numeric_limits<double>::quiet_NaN();
+    }
+    state_.generation += 1;
+    state_.evals += pop.size;
+    state_.elapsed_s = elapsed();
+    stats.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (o_.generations > 0)
+      stats.eta_s = (state_.elapsed_s - elapsed_before) / double(state_.generation - first_generation) *
+                    double(o_.generations - state_.generation);
+    if (o_.time_budget_s > 0) {
+      const double left = std::max(0.0, o_.time_budget_s - state_.elapsed_s);
+      stats.eta_s = stats.eta_s < 0 ? left : std::min(stats.eta_s, left);
+    }
+    if (o_.report_every > 0 && state_.generation % o_.report_every == 0)
+      stats.report = problem_.report(strategy_.center());
+    stats.state = state_;
+    // Observers first: a kill between the two re-runs this generation on resume, and observers
+    // drop records from generations the checkpoint does not cover.
+    for (auto& o : observers_) o->on_generation(stats, strategy_);
+    if (!checkpoint_path_.empty() && state_.generation % o_.checkpoint_every == 0) save_checkpoint();
+  }
+  if (!checkpoint_path_.empty()) save_checkpoint();
+  RunResult result{state_, reason, strategy_.center(), problem_.report(strategy_.center())};
+  for (auto& o : observers_) o->on_finish(state_, reason);
+  return result;
+}
+
+}  // namespace metaevo::es

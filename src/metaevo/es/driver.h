@@ -1,0 +1,102 @@
+#pragma once
+// The ES loop: ask -> evaluate -> tell -> observers, with stop criteria, a time budget and
+// atomic checkpoints. Everything that is not the algorithm (progress, metrics files, checkpoints)
+// is an observer, as ensmallen's callbacks are.
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "metaevo/core/options.h"
+#include "metaevo/es/problem.h"
+#include "metaevo/es/strategy.h"
+
+namespace metaevo::es {
+
+struct DriverOptions {
+  int64_t generations = 100;       // 0 = no generation limit
+  double time_budget_s = 0;        // 0 = no time limit
+  int64_t max_evals = 0;           // 0 = no evaluation limit
+  double target = std::numeric_limits<double>::quiet_NaN();  // stop when best fitness reaches it
+  int64_t report_every = 10;       // generations between problem reports (e.g. test accuracy)
+  int64_t checkpoint_every = 10;   // generations between checkpoints (needs a checkpoint path)
+  double log_every_s = 5;          // seconds between progress lines
+  template <class V>
+  void visit(V& v) {
+    v("generations", generations, "generation limit (0 = none)");
+    v("time_budget_s", time_budget_s, "wall-clock limit in seconds (0 = none)");
+    v("max_evals", max_evals, "evaluation limit (0 = none)");
+    v("target", target, "stop once the best fitness of a generation reaches this value");
+    v("report_every", report_every, "generations between problem reports (test accuracy, ...)");
+    v("checkpoint_every", checkpoint_every, "generations between checkpoints");
+    v("log_every_s", log_every_s, "seconds between progress lines");
+  }
+  void validate() const;
+};
+
+/// Counters that must survive a resume.
+struct RunState {
+  int64_t generation = 0;
+  int64_t evals = 0;
+  double elapsed_s = 0;
+  double best_fitness = std::numeric_limits<double>::quiet_NaN();  // best single evaluation so far
+};
+
+struct GenerationStats {
+  RunState state;  // after this generation
+  double best = 0, mean = 0, worst = 0;  // of this generation's fitness values
+  double seconds = 0;                    // this generation's wall time
+  double eta_s = -1;                     // estimated seconds left (-1 unknown)
+  nlohmann::json report;                 // problem.report(center), when computed
+};
+
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void on_start(const RunState& state, bool resumed) {}
+  virtual void on_generation(const GenerationStats& stats, const Strategy& strategy) {}
+  virtual void on_finish(const RunState& state, const std::string& reason) {}
+};
+
+struct RunResult {
+  RunState state;
+  std::string stop_reason;
+  torch::Tensor center;
+  nlohmann::json report;  // problem.report(center) at the end
+};
+
+class Driver {
+ public:
+  Driver(Strategy& strategy, Problem& problem, DriverOptions options);
+
+  void add_observer(std::shared_ptr<Observer> observer) { observers_.push_back(std::move(observer)); }
+  /// Where checkpoints go; `fingerprint` identifies the run's settings so that resuming with
+  /// different settings is refused.
+  void set_checkpoint(std::string path, std::string fingerprint);
+  /// Loads the checkpoint if it exists; returns whether it did. Errors name the file.
+  bool resume();
+  /// Replaces whole-population evaluation (the distributed engine shards it across processes).
+  void set_evaluator(std::function<torch::Tensor(const Population&)> evaluate) { evaluate_ = std::move(evaluate); }
+
+  RunResult run();
+  const RunState& state() const { return state_; }
+
+ private:
+  void save_checkpoint() const;
+  std::string stop_reason(double elapsed_s) const;
+
+  Strategy& strategy_;
+  Problem& problem_;
+  DriverOptions o_;
+  RunState state_;
+  bool resumed_ = false;
+  std::string checkpoint_path_, fingerprint_;
+  std::function<torch::Tensor(const Population&)> evaluate_;
+  std::vector<std::shared_ptr<Observer>> observers_;
+};
+
+}  // namespace metaevo::es

@@ -1,0 +1,42 @@
+#pragma once
+// Common machinery of the diagonal-Gaussian strategies (OpenAI-ES, PGPE, SNES): a center, a
+// (scalar or per-coordinate) sigma, counter-based noise, optional mirrored pairs, and the two
+// noise reductions their updates need. Each strategy adds only its update rule.
+#include <torch/torch.h>
+
+#include <memory>
+
+#include "metaevo/es/noise.h"
+#include "metaevo/es/optimizer.h"
+#include "metaevo/es/shaping.h"
+#include "metaevo/es/strategy.h"
+
+namespace metaevo::es {
+
+class GaussianSearch : public Strategy {
+ public:
+  Population ask() override;
+  torch::Tensor center() const override { return center_; }
+  void save(torch::serialize::OutputArchive& archive) const override;
+  void load(torch::serialize::InputArchive& archive) override;
+
+ protected:
+  GaussianSearch(const StrategyContext& context, int64_t population, bool mirrored, torch::Tensor sigma,
+                 const std::string& shaping);
+  /// Shaped weights w_i (float64 [P]) for raw fitness.
+  torch::Tensor weights(const torch::Tensor& fitness) const { return (*shaping_)(utility(fitness)); }
+  /// sum_i w_i s_i z_{k(i)}: the signed noise sum (float32 [d]).
+  torch::Tensor noise_sum(const Population& pop, const torch::Tensor& w) const;
+  /// sum_i w_i (z_{k(i)}^2 - 1) (float32 [d]): the second-moment statistic of sigma updates.
+  torch::Tensor noise_sq_sum(const Population& pop, const torch::Tensor& w) const;
+
+  torch::Tensor center_;  // float32 [d]
+  torch::Tensor sigma_;   // float32 [] or [d]
+  int64_t population_;
+  bool mirrored_;
+  std::shared_ptr<const Noise> noise_;
+  std::unique_ptr<Shaping> shaping_;
+  std::unique_ptr<Optimizer> optimizer_;  // center update rule; null when the rule is built in (SNES)
+};
+
+}  // namespace metaevo::es

@@ -1,0 +1,119 @@
+#include "metaevo/es/noise.h"
+
+#include <cmath>
+
+#include "metaevo/core/error.h"
+#include "metaevo/core/philox.h"
+
+namespace metaevo::es {
+namespace {
+
+// Stream ids: c3 = 4 * segment + part, so full noise, factor A and factor B never collide.
+enum Part : uint32_t { kFull = 0, kFactorA = 1, kFactorB = 2 };
+
+StreamId stream(uint64_t seed, int64_t generation, int64_t k, int64_t seg, Part part) {
+  return {seed, uint32_t(generation), uint32_t(k), uint32_t(4 * seg + part)};
+}
+
+// Noise is produced in chunks of members holding at most this many floats (64 MiB).
+constexpr int64_t kChunkFloats = int64_t(1) << 24;
+
+}  // namespace
+
+Layout Layout::flat(int64_t dim) {
+  Layout l;
+  l.add("x", {dim});
+  return l;
+}
+
+void Layout::add(std::string name, std::vector<int64_t> shape) {
+  Segment s;
+  s.name = std::move(name);
+  s.shape = std::move(shape);
+  s.numel = 1;
+  for (auto d : s.shape) s.numel *= d;
+  s.offset = dim_;
+  dim_ += s.numel;
+  segments_.push_back(std::move(s));
+}
+
+Noise::Noise(uint64_t seed, Layout layout, int64_t rank)
+    : seed_(seed), layout_(std::move(layout)), rank_(rank) {
+  METAEVO_CHECK(rank >= 0, "noise: low-rank r must be >= 0, got {}", rank);
+  METAEVO_CHECK(layout_.dim() > 0, "noise: empty parameter layout");
+}
+
+LowRankFactors Noise::factors(int64_t generation, int64_t seg, int64_t k0, int64_t k1) const {
+  const Segment& s = layout_.segments().at(seg);
+  METAEVO_CHECK(is_low_rank(s), "noise: segment '{}' is not low-rank", s.name);
+  const int64_t n = k1 - k0, rows = s.rows(), cols = s.cols();
+  auto a = philox_normal_rows(stream(seed_, generation, k0, seg, kFactorA), n, rows * rank_);
+  auto b = philox_normal_rows(stream(seed_, generation, k0, seg, kFactorB), n, cols * rank_);
+  const float scale = 1.0f / std::sqrt(float(rank_));
+  return {a.view({n, rows, rank_}).mul_(scale), b.view({n, cols, rank_})};
+}
+
+torch::Tensor Noise::segment(int64_t generation, int64_t seg, int64_t k0, int64_t k1) const {
+  const Segment& s = layout_.segments().at(seg);
+  std::vector<int64_t> shape{k1 - k0};
+  shape.insert(shape.end(), s.shape.begin(), s.shape.end());
+  if (is_low_rank(s)) {
+    auto f = factors(generation, seg, k0, k1);
+    return torch::bmm(f.a, f.b.transpose(1, 2)).view(shape);
+  }
+  return philox_normal_rows(stream(seed_, generation, k0, seg, kFull), k1 - k0, s.numel).view(shape);
+}
+
+torch::Tensor Noise::flat(int64_t generation, int64_t k0, int64_t k1) const {
+  std::vector<torch::Tensor> parts;
+  for (size_t seg = 0; seg < layout_.segments().size(); ++seg)
+    parts.push_back(segment(generation, int64_t(seg), k0, k1).reshape({k1 - k0, -1}));
+  return torch::cat(parts, 1);
+}
+
+int64_t Noise::chunk_for(int64_t numel) const { return std::max<int64_t>(1, kChunkFloats / numel); }
+
+torch::Tensor Noise::weighted_sum(int64_t generation, const torch::Tensor& w) const {
+  auto weights = w.to(torch::kFloat32).contiguous();
+  const int64_t n = weights.size(0);
+  auto out = torch::zeros({layout_.dim()}, torch::kFloat32);
+  for (size_t seg = 0; seg < layout_.segments().size(); ++seg) {
+    const Segment& s = layout_.segments()[seg];
+    auto dst = out.narrow(0, s.offset, s.numel);
+    const int64_t chunk = chunk_for(is_low_rank(s) ? rank_ * (s.rows() + s.cols()) : s.numel);
+    for (int64_t k0 = 0; k0 < n; k0 += chunk) {
+      const int64_t k1 = std::min(n, k0 + chunk);
+      auto wk = weights.narrow(0, k0, k1 - k0);
+      if (is_low_rank(s)) {
+        // sum_k w_k A_k B_k^T as one GEMM: [rows, n*r] x [n*r, cols].
+        auto f = factors(generation, int64_t(seg), k0, k1);
+        auto a = (f.a * wk.view({-1, 1, 1})).permute({1, 0, 2}).reshape({s.rows(), -1});
+        auto b = f.b.permute({1, 0, 2}).reshape({s.cols(), -1});
+        dst.add_(torch::mm(a, b.t()).view({-1}));
+      } else {
+        auto z = segment(generation, int64_t(seg), k0, k1).view({k1 - k0, -1});
+        dst.add_(torch::mv(z.t(), wk));
+      }
+    }
+  }
+  return out;
+}
+
+torch::Tensor Noise::weighted_sum_sq(int64_t generation, const torch::Tensor& w) const {
+  auto weights = w.to(torch::kFloat32).contiguous();
+  const int64_t n = weights.size(0);
+  auto out = torch::zeros({layout_.dim()}, torch::kFloat32);
+  for (size_t seg = 0; seg < layout_.segments().size(); ++seg) {
+    const Segment& s = layout_.segments()[seg];
+    auto dst = out.narrow(0, s.offset, s.numel);
+    const int64_t chunk = chunk_for(s.numel);
+    for (int64_t k0 = 0; k0 < n; k0 += chunk) {
+      const int64_t k1 = std::min(n, k0 + chunk);
+      auto z = segment(generation, int64_t(seg), k0, k1).view({k1 - k0, -1});
+      dst.add_(torch::mv(z.square().t(), weights.narrow(0, k0, k1 - k0)));
+    }
+  }
+  return out;
+}
+
+}  // namespace metaevo::es

@@ -1,0 +1,83 @@
+#include "metaevo/es/problems/classification.h"
+
+#include "metaevo/core/philox.h"
+#include "metaevo/core/runtime.h"
+#include "metaevo/models/parameters.h"
+#include "metaevo/models/population_forward.h"
+
+namespace metaevo::es {
+
+void ClassificationOptions::validate() const {
+  require(dataset == "fashion-mnist" || dataset == "mnist", "dataset", "must be fashion-mnist or mnist, got '{}'",
+          dataset);
+  require(batch >= 1, "batch", "must be >= 1, got {}", batch);
+  require(eval_chunk >= 1, "eval_chunk", "must be >= 1, got {}", eval_chunk);
+  require(fitness == "loss" || fitness == "accuracy", "fitness", "must be loss or accuracy, got '{}'", fitness);
+}
+
+ClassificationProblem::ClassificationProblem(const ClassificationOptions& o, const models::ModelOptions& model,
+                                             uint64_t seed)
+    : ClassificationProblem(o, model, seed,
+                            data::load_mnist_like(data::resolve_data_dir(o.dataset, o.data_dir), o.dataset)) {}
+
+ClassificationProblem::ClassificationProblem(const ClassificationOptions& o, const models::ModelOptions& model,
+                                             uint64_t seed, data::SupervisedData data)
+    : o_(o), seed_(seed), data_(std::move(data)), device_(parse_device(o.device)) {
+  o_.validate();
+  const auto shape = data_.train.images.sizes().slice(1).vec();
+  model_ = models::make_classifier(model, shape, data_.train.num_classes, seed);
+  layout_ = models::parameter_layout(*model_);
+  initial_ = models::flatten_parameters(*model_);
+  macs_ = models::forward_macs(model_, shape);
+  model_->to(device_);
+  data_.train.images = data_.train.images.to(device_);
+  data_.train.labels = data_.train.labels.to(device_);
+}
+
+torch::Tensor ClassificationProblem::batch_indices(int64_t generation) const {
+  // Sampling with replacement from a counter-based stream: no state to carry between generations.
+  auto u = philox_uniform({mix64(seed_, 0xBA7C4), uint32_t(generation), 0, 0}, o_.batch);
+  return (u.to(torch::kFloat64) * double(data_.train.labels.size(0))).to(torch::kInt64);
+}
+
+torch::Tensor ClassificationProblem::evaluate(const Population& pop, int64_t begin, int64_t end) {
+  auto idx = batch_indices(pop.generation).to(device_);
+  auto x = data_.train.images.index_select(0, idx);
+  auto y = data_.train.labels.index_select(0, idx);
+  std::vector<torch::Tensor> out;
+  // Chunk boundaries sit at absolute multiples of eval_chunk, so the arithmetic a member sees does
+  // not depend on how the population was split among callers.
+  for (int64_t c0 = begin; c0 < end;) {
+    const int64_t c1 = std::min(end, (c0 / o_.eval_chunk + 1) * o_.eval_chunk);
+    auto logits = models::population_forward(model_, pop, c0, c1, x);  // [n, B, classes]
+    if (o_.fitness == "loss") {
+      auto logp = torch::log_softmax(logits, -1);
+      auto picked = logp.gather(2, y.view({1, -1, 1}).expand({logits.size(0), -1, 1})).squeeze(2);
+      out.push_back(-picked.mean(1));
+    } else {
+      out.push_back(logits.argmax(-1).eq(y.unsqueeze(0)).to(torch::kFloat32).mean(1));
+    }
+    c0 = c1;
+  }
+  return torch::cat(out).to(torch::kCPU, torch::kFloat64);
+}
+
+nlohmann::json ClassificationProblem::report(const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  models::load_flat_parameters(*model_, x.to(torch::kFloat32).to(device_));
+  const auto& test = data_.test;
+  int64_t correct = 0;
+  double loss = 0;
+  for (int64_t i = 0; i < test.labels.size(0); i += 1000) {
+    const int64_t n = std::min<int64_t>(1000, test.labels.size(0) - i);
+    auto logits = model_->forward(test.images.narrow(0, i, n).to(device_));
+    auto labels = test.labels.narrow(0, i, n).to(device_);
+    loss += torch::nn::functional::cross_entropy(logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                .item<double>();
+    correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
+  }
+  const double n = double(test.labels.size(0));
+  return {{"test_acc", double(correct) / n}, {"test_loss", loss / n}};
+}
+
+}  // namespace metaevo::es

@@ -1,0 +1,62 @@
+#pragma once
+// Supervised classification as an ES problem: every member of a generation is scored on the same
+// minibatch (common random numbers, EvoTorch's `common_minibatch`), drawn from a counter-based
+// stream keyed by (seed, generation), so any process and any resumed run draws the same batch.
+#include <torch/torch.h>
+
+#include "metaevo/core/options.h"
+#include "metaevo/data/dataset.h"
+#include "metaevo/es/problem.h"
+#include "metaevo/models/zoo.h"
+
+namespace metaevo::es {
+
+struct ClassificationOptions {
+  std::string dataset = "fashion-mnist";  // fashion-mnist | mnist
+  std::string data_dir;                   // empty: resolve_data_dir's search order
+  int64_t batch = 256;                    // examples per generation, shared by all members
+  int64_t eval_chunk = 64;                // members per batched forward (aligned to absolute indices)
+  std::string fitness = "loss";           // loss (minimised) | accuracy (maximised)
+  std::string device = "cpu";             // cpu | cuda | cuda:N
+  template <class V>
+  void visit(V& v) {
+    v("dataset", dataset, "fashion-mnist | mnist");
+    v("data_dir", data_dir, "folder with the IDX files (default: METAEVO_DATA_DIR or the standard places)");
+    v("batch", batch, "minibatch size shared by every member of a generation");
+    v("eval_chunk", eval_chunk, "members evaluated per batched forward");
+    v("fitness", fitness, "loss (cross-entropy, minimised) | accuracy (maximised)");
+    v("device", device, "cpu | cuda | cuda:N");
+  }
+  void validate() const;
+};
+
+class ClassificationProblem : public Problem {
+ public:
+  ClassificationProblem(const ClassificationOptions& options, const models::ModelOptions& model, uint64_t seed);
+  ClassificationProblem(const ClassificationOptions& options, const models::ModelOptions& model, uint64_t seed,
+                        data::SupervisedData data);
+
+  Layout layout() const override { return layout_; }
+  torch::Tensor initial() const override { return initial_; }
+  Sense sense() const override { return o_.fitness == "loss" ? Sense::kMinimize : Sense::kMaximize; }
+  torch::Tensor evaluate(const Population& pop, int64_t begin, int64_t end) override;
+  /// Test-set accuracy and loss of a parameter vector.
+  nlohmann::json report(const torch::Tensor& x) override;
+  double flops_per_eval() const override { return 2.0 * macs_ * double(o_.batch); }
+
+  int64_t parameter_count() const { return layout_.dim(); }
+  /// Examples of generation g's minibatch (indices into the training set).
+  torch::Tensor batch_indices(int64_t generation) const;
+
+ private:
+  ClassificationOptions o_;
+  uint64_t seed_;
+  data::SupervisedData data_;
+  torch::nn::Sequential model_;
+  Layout layout_;
+  torch::Tensor initial_;
+  torch::Device device_;
+  double macs_;
+};
+
+}  // namespace metaevo::es

@@ -1,0 +1,51 @@
+#include "metaevo/es/run.h"
+
+#include "metaevo/es/problems/classification.h"
+#include "metaevo/es/problems/functions.h"
+
+namespace metaevo::es {
+namespace {
+
+Registrar<ProblemRegistry> reg_function("function", [](const Config& cfg, uint64_t) {
+  return std::make_unique<FunctionProblem>(read_options<FunctionProblemOptions>(cfg));
+});
+
+Registrar<ProblemRegistry> reg_classification("classification", [](const Config& cfg, uint64_t seed) {
+  auto options = read_options<ClassificationOptions>(cfg);
+  auto model = read_options<models::ModelOptions>(cfg.section("model"));
+  return std::make_unique<ClassificationProblem>(options, model, seed);
+});
+
+}  // namespace
+
+EsRun make_es_run(const Config& config) {
+  EsRun run;
+  const auto seed = config.get<int64_t>("seed", 0);
+  if (seed < 0) fail("{}: seed: must be >= 0, got {}", config.origin(), seed);
+  run.seed = uint64_t(seed);
+  auto problem_cfg = config.section("problem");
+  const auto type = problem_cfg.get<std::string>("type", "function");
+  run.problem = ProblemRegistry::instance().create(type, config.origin() + ": problem.type", problem_cfg, run.seed);
+
+  auto strategy_cfg = config.section("strategy");
+  StrategyContext context;
+  context.layout = run.problem->layout();
+  context.x0 = run.problem->initial();
+  context.seed = run.seed;
+  context.sense = run.problem->sense();
+  context.low_rank = strategy_cfg.get<int64_t>("low_rank", 0);
+  if (context.low_rank < 0)
+    fail("{}: strategy.low_rank: must be >= 0, got {}", config.origin(), context.low_rank);
+  run.strategy = make_strategy(strategy_cfg, context);
+  run.driver = read_options<DriverOptions>(config.section("run"));
+
+  const std::string identity = fmt::format("seed={}\nproblem:\n{}\nstrategy:\n{}", seed, YAML::Dump(problem_cfg.node()),
+                                           YAML::Dump(strategy_cfg.node()));
+  // FNV-1a: stable across builds and platforms, unlike std::hash.
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : identity) hash = (hash ^ c) * 1099511628211ull;
+  run.fingerprint = fmt::format("{:016x}", hash);
+  return run;
+}
+
+}  // namespace metaevo::es

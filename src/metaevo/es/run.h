@@ -1,0 +1,32 @@
+#pragma once
+// An ES run assembled from a config file: problem, strategy and driver options.
+//
+//   seed: 1            # every random number derives from it
+//   problem: {type: function | classification, ...}   (see the problems' options)
+//   strategy: {name: openai_es | pgpe | snes | cmaes | sep_cmaes, low_rank: 0, ...}
+//   run: {generations: 100, ...}                        (DriverOptions)
+#include <memory>
+#include <string>
+
+#include "metaevo/core/config.h"
+#include "metaevo/core/registry.h"
+#include "metaevo/es/driver.h"
+
+namespace metaevo::es {
+
+using ProblemRegistry = Registry<Problem, const Config&, uint64_t>;
+
+struct EsRun {
+  uint64_t seed = 0;
+  std::unique_ptr<Problem> problem;
+  std::unique_ptr<Strategy> strategy;
+  DriverOptions driver;
+  /// Identifies the settings that shape the trajectory (seed, problem, strategy): a checkpoint
+  /// written under another fingerprint is not resumed.
+  std::string fingerprint;
+};
+
+/// Reads `seed`, `problem`, `strategy` and `run` from `config`.
+EsRun make_es_run(const Config& config);
+
+}  // namespace metaevo::es

@@ -1,0 +1,276 @@
+#include "metaevo/models/population_forward.h"
+
+#include <torch/version.h>
+
+#include "metaevo/core/error.h"
+#include "metaevo/models/parameters.h"
+
+namespace metaevo::models {
+namespace {
+
+std::vector<int64_t> concat(std::vector<int64_t> head, c10::IntArrayRef tail) {
+  head.insert(head.end(), tail.begin(), tail.end());
+  return head;
+}
+
+// Activations are either shared by all members ([B, ...], before the first parameterised layer)
+// or per member ([n, B, ...]).
+struct Activation {
+  torch::Tensor value;
+  bool shared;
+};
+
+// How member i's copy of one parameter tensor differs from the base.
+struct Perturbation {
+  torch::Tensor base;       // [shape]
+  torch::Tensor full;       // [K, shape], scaled by sigma (unsigned); or undefined when low-rank
+  torch::Tensor a, b;       // low-rank: A [K, rows, r] (scaled by sigma), B [K, cols, r]
+  torch::Tensor index;      // int64 [n]: k(i) - k0
+  torch::Tensor sign;       // float [n]: s_i
+  bool low_rank() const { return a.defined(); }
+};
+
+class Members {
+ public:
+  Members(const es::Population& pop, int64_t begin, int64_t end, es::Layout layout, torch::Device device)
+      : pop_(pop), layout_(std::move(layout)), begin_(begin), end_(end), device_(device) {
+    std::vector<int64_t> idx;
+    std::vector<float> sign;
+    if (pop.implicit()) {
+      k0_ = pop.noise_index(begin);
+      k1_ = pop.noise_index(end - 1) + 1;
+      for (int64_t i = begin; i < end; ++i) {
+        idx.push_back(pop.noise_index(i) - k0_);
+        sign.push_back(pop.sign(i));
+      }
+    } else {
+      for (int64_t i = begin; i < end; ++i) {
+        idx.push_back(i - begin);
+        sign.push_back(1.0f);
+      }
+    }
+    index_ = torch::tensor(idx).to(device);
+    sign_ = torch::tensor(sign).to(device);
+    if (!pop.implicit()) deltas_ = (pop.samples.narrow(0, begin, end - begin) - pop.center).to(torch::kFloat32);
+  }
+
+  int64_t count() const { return end_ - begin_; }
+  /// Distinct perturbations in the slice: K <= n (K = n/2 for mirrored pairs).
+  int64_t distinct() const { return pop_.implicit() ? k1_ - k0_ : count(); }
+
+  Perturbation get(int64_t seg) const {
+    const auto& s = layout_.segments().at(seg);
+    Perturbation p;
+    p.index = index_;
+    p.sign = sign_;
+    p.base = pop_.center.narrow(0, s.offset, s.numel).to(torch::kFloat32).view(s.shape).to(device_);
+    std::vector<int64_t> shape{distinct()};
+    shape.insert(shape.end(), s.shape.begin(), s.shape.end());
+    if (!pop_.implicit()) {
+      p.full = deltas_.narrow(1, s.offset, s.numel).reshape(shape).to(device_);
+      return p;
+    }
+    const bool scalar_sigma = pop_.sigma.numel() == 1;
+    if (pop_.noise->is_low_rank(s) && scalar_sigma) {
+      auto f = pop_.noise->factors(pop_.generation, seg, k0_, k1_);
+      p.a = (f.a * pop_.sigma.item<float>()).to(device_);
+      p.b = f.b.to(device_);
+      return p;
+    }
+    auto z = pop_.noise->segment(pop_.generation, seg, k0_, k1_);
+    auto sigma = scalar_sigma ? pop_.sigma.to(torch::kFloat32)
+                              : pop_.sigma.narrow(0, s.offset, s.numel).to(torch::kFloat32).view(s.shape);
+    p.full = (z * sigma).to(device_);
+    return p;
+  }
+
+ private:
+  const es::Population& pop_;
+  es::Layout layout_;
+  int64_t begin_, end_, k0_ = 0, k1_ = 0;
+  torch::Device device_;
+  torch::Tensor index_, sign_, deltas_;
+};
+
+// Per-member view [n, B, ...] of a per-noise-index tensor [K, B, ...], signed.
+torch::Tensor expand_signed(const torch::Tensor& per_k, const Perturbation& p) {
+  auto picked = per_k.index_select(0, p.index);
+  std::vector<int64_t> shape(per_k.dim(), 1);
+  shape[0] = -1;
+  return picked * p.sign.view(shape);
+}
+
+torch::Tensor bias_term(const Perturbation& bias, int64_t spatial_dims) {
+  // [n, out] -> broadcastable to [n, B, out, (H, W)]
+  auto per_member = bias.base.unsqueeze(0) + expand_signed(bias.full, bias);
+  auto v = per_member.unsqueeze(1);
+  for (int64_t d = 0; d < spatial_dims; ++d) v = v.unsqueeze(-1);
+  return v;
+}
+
+Activation linear(const Activation& h, const Perturbation& w, const Perturbation* bias) {
+  auto x = h.value;
+  torch::Tensor y;
+  if (h.shared) {
+    // One GEMM against all K perturbations stacked, rather than a broadcast bmm that would copy
+    // the input K times.
+    const int64_t batch = x.size(0), out = w.base.size(0);
+    auto base = torch::matmul(x, w.base.t());  // [B, out], once for everybody
+    torch::Tensor delta;                        // [K, B, out]
+    if (w.low_rank()) {
+      const int64_t k = w.a.size(0), r = w.a.size(2);
+      auto xb = torch::mm(x, w.b.permute({1, 0, 2}).reshape({x.size(1), k * r}));  // [B, K*r]
+      delta = torch::bmm(xb.view({batch, k, r}).transpose(0, 1), w.a.transpose(1, 2));
+    } else {
+      const int64_t k = w.full.size(0);
+      delta = torch::mm(x, w.full.view({k * out, -1}).t()).view({batch, k, out}).transpose(0, 1);
+    }
+    y = base.unsqueeze(0) + expand_signed(delta, w);
+  } else {
+    const int64_t n = x.size(0);
+    auto base = torch::matmul(x.reshape({-1, x.size(-1)}), w.base.t()).view({n, x.size(1), -1});
+    torch::Tensor delta;  // [n, B, out]
+    if (w.low_rank()) {
+      auto a = w.a.index_select(0, w.index), b = w.b.index_select(0, w.index);
+      delta = torch::bmm(torch::bmm(x, b), a.transpose(1, 2));
+    } else {
+      delta = torch::bmm(x, w.full.index_select(0, w.index).transpose(1, 2));
+    }
+    y = base + delta * w.sign.view({-1, 1, 1});
+  }
+  if (bias) y = y + bias_term(*bias, 0);
+  return {y, false};
+}
+
+// Explicit padding of a Conv2d. The options hold a variant that is c10::variant in LibTorch 1.x and
+// std::variant in 2.x; 'same' padding is not supported by the population forward.
+template <typename ConvOptions>
+std::vector<int64_t> conv_padding(const ConvOptions& o) {
+  auto explicit_padding = [](const auto& p) -> std::vector<int64_t> {
+    using P = std::decay_t<decltype(p)>;
+    if constexpr (std::is_same_v<P, torch::ExpandingArray<2>>) return {(*p)[0], (*p)[1]};
+    else if constexpr (std::is_same_v<P, torch::enumtype::kValid>) return {0, 0};
+    else fail("population forward: Conv2d with padding 'same' is not supported");
+  };
+#if TORCH_VERSION_MAJOR >= 2
+  return std::visit(explicit_padding, o.padding());
+#else
+  return c10::visit(explicit_padding, o.padding());
+#endif
+}
+
+template <typename ConvOptions>
+Activation conv2d(const Activation& h, const Perturbation& w, const Perturbation* bias, const ConvOptions& o) {
+  const auto padding = conv_padding(o);
+  auto conv = [&](const torch::Tensor& x, const torch::Tensor& kernel, int64_t groups) {
+    return torch::conv2d(x, kernel, {}, o.stride(), padding, o.dilation(), groups);
+  };
+  const int64_t out = w.base.size(0);
+  torch::Tensor y;  // [n, B, out, H', W']
+  if (h.shared) {
+    auto x = h.value;
+    auto base = conv(x, w.base, 1);  // [B, out, H', W']
+    torch::Tensor delta;             // [B, K*out, H', W']
+    const int64_t k = w.low_rank() ? w.a.size(0) : w.full.size(0);
+    if (w.low_rank()) {
+      const int64_t r = w.b.size(2);
+      auto b_kernel = w.b.transpose(1, 2).reshape({k * r, w.base.size(1), w.base.size(2), w.base.size(3)});
+      auto a_kernel = w.a.reshape({k * out, r, 1, 1});
+      // The 1x1 mixing conv has no padding or stride of its own.
+      const std::vector<int64_t> unit{1, 1}, none{0, 0};
+      delta = torch::conv2d(conv(x, b_kernel, 1), a_kernel, torch::Tensor(), unit, none, unit, k);
+    } else {
+      delta = conv(x, w.full.reshape({k * out, w.base.size(1), w.base.size(2), w.base.size(3)}), 1);
+    }
+    auto per_k = delta.view({x.size(0), k, out, delta.size(2), delta.size(3)}).transpose(0, 1);
+    y = base.unsqueeze(0) + expand_signed(per_k, w);
+  } else {
+    // Per-member inputs: stack members along channels and use one grouped convolution.
+    auto x = h.value;  // [n, B, C, H, W]
+    const int64_t n = x.size(0), batch = x.size(1);
+    auto xs = x.transpose(0, 1).reshape({batch, n * x.size(2), x.size(3), x.size(4)});
+    torch::Tensor weights;  // [n, out, C, kh, kw]
+    if (w.low_rank()) {
+      auto a = w.a.index_select(0, w.index), b = w.b.index_select(0, w.index);
+      weights = torch::bmm(a, b.transpose(1, 2)).view({n, out, -1});
+    } else {
+      weights = w.full.index_select(0, w.index).view({n, out, -1});
+    }
+    weights = (w.base.view({1, out, -1}) + weights * w.sign.view({-1, 1, 1}))
+                  .view({n * out, w.base.size(1), w.base.size(2), w.base.size(3)});
+    auto ys = conv(xs, weights, n);  // [B, n*out, H', W']
+    y = ys.view({batch, n, out, ys.size(2), ys.size(3)}).transpose(0, 1);
+  }
+  if (bias) y = y + bias_term(*bias, 2);
+  return {y, false};
+}
+
+// Applies a parameter-free layer to shared [B, ...] or per-member [n, B, ...] activations.
+Activation stateless(const std::shared_ptr<torch::nn::Module>& layer, const Activation& h) {
+  auto apply_flat = [&](auto fn) {
+    if (h.shared) return Activation{fn(h.value), true};
+    auto x = h.value;
+    auto y = fn(x.reshape(concat({x.size(0) * x.size(1)}, x.sizes().slice(2))));
+    return Activation{y.reshape(concat({x.size(0), x.size(1)}, y.sizes().slice(1))), false};
+  };
+  if (std::dynamic_pointer_cast<torch::nn::ReLUImpl>(layer)) return {torch::relu(h.value), h.shared};
+  if (std::dynamic_pointer_cast<torch::nn::TanhImpl>(layer)) return {torch::tanh(h.value), h.shared};
+  if (std::dynamic_pointer_cast<torch::nn::GELUImpl>(layer)) return {torch::gelu(h.value), h.shared};
+  if (auto pool = std::dynamic_pointer_cast<torch::nn::MaxPool2dImpl>(layer))
+    return apply_flat([&](const torch::Tensor& x) { return pool->forward(x); });
+  if (std::dynamic_pointer_cast<torch::nn::FlattenImpl>(layer))
+    return apply_flat([](const torch::Tensor& x) { return x.flatten(1); });
+  fail("population forward: unsupported layer '{}'", layer->name());
+}
+
+}  // namespace
+
+torch::Tensor population_forward(const torch::nn::Sequential& model, const es::Population& pop, int64_t begin,
+                                 int64_t end, const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  auto layout = parameter_layout(*model);
+  METAEVO_CHECK(layout.dim() == pop.center.numel(), "population forward: the model has {} parameters, the population {}",
+                layout.dim(), pop.center.numel());
+  Members members(pop, begin, end, std::move(layout), x.device());
+  Activation h{x, true};
+  int64_t seg = 0;
+  for (const auto& layer : model->children()) {
+    if (auto lin = std::dynamic_pointer_cast<torch::nn::LinearImpl>(layer)) {
+      auto w = members.get(seg++);
+      const bool has_bias = lin->options.bias();
+      auto b = has_bias ? members.get(seg++) : Perturbation{};
+      h = linear(h, w, has_bias ? &b : nullptr);
+    } else if (auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(layer)) {
+      auto w = members.get(seg++);
+      const bool has_bias = conv->options.bias();
+      auto b = has_bias ? members.get(seg++) : Perturbation{};
+      h = conv2d(h, w, has_bias ? &b : nullptr, conv->options);
+    } else {
+      h = stateless(layer, h);
+    }
+  }
+  METAEVO_CHECK(!h.shared, "population forward: the model has no parameterised layer");
+  return h.value;
+}
+
+double forward_macs(const torch::nn::Sequential& model, const std::vector<int64_t>& input_shape) {
+  torch::NoGradGuard no_grad;
+  std::vector<int64_t> shape{1};
+  shape.insert(shape.end(), input_shape.begin(), input_shape.end());
+  auto h = torch::zeros(shape);
+  double macs = 0;
+  for (const auto& layer : model->children()) {
+    if (auto lin = std::dynamic_pointer_cast<torch::nn::LinearImpl>(layer)) {
+      macs += double(lin->weight.numel());
+      h = lin->forward(h);
+    } else if (auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(layer)) {
+      h = conv->forward(h);
+      macs += double(conv->weight.numel()) * double(h.size(2) * h.size(3));
+    } else {
+      h = stateless(layer, {h, true}).value;
+    }
+  }
+  return macs;
+}
+
+}  // namespace metaevo::models

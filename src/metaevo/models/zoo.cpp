@@ -1,0 +1,48 @@
+#include "metaevo/models/zoo.h"
+
+namespace metaevo::models {
+
+void ModelOptions::validate() const {
+  require(type == "mlp" || type == "cnn", "type", "must be mlp or cnn, got '{}'", type);
+  require(activation == "relu" || activation == "tanh", "activation", "must be relu or tanh, got '{}'",
+          activation);
+  for (auto h : hidden) require(h > 0, "hidden", "widths must be > 0, got {}", h);
+  for (auto c : channels) require(c > 0, "channels", "must be > 0, got {}", c);
+  require(type != "cnn" || !channels.empty(), "channels", "a cnn needs at least one conv block");
+}
+
+torch::nn::Sequential make_classifier(const ModelOptions& o, std::vector<int64_t> input, int64_t classes,
+                                      uint64_t seed) {
+  o.validate();
+  torch::manual_seed(seed);
+  torch::nn::Sequential net;
+  auto activation = [&] {
+    if (o.activation == "tanh") net->push_back(torch::nn::Tanh());
+    else net->push_back(torch::nn::ReLU());
+  };
+  int64_t c = input.at(0), h = input.at(1), w = input.at(2);
+  if (o.type == "cnn") {
+    for (auto out : o.channels) {
+      net->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(c, out, 5).padding(2)));
+      activation();
+      net->push_back(torch::nn::MaxPool2d(2));
+      c = out;
+      h /= 2;
+      w /= 2;
+    }
+    net->push_back(torch::nn::Flatten());
+    net->push_back(torch::nn::Linear(c * h * w, classes));
+    return net;
+  }
+  net->push_back(torch::nn::Flatten());
+  int64_t width = c * h * w;
+  for (auto out : o.hidden) {
+    net->push_back(torch::nn::Linear(width, out));
+    activation();
+    width = out;
+  }
+  net->push_back(torch::nn::Linear(width, classes));
+  return net;
+}
+
+}  // namespace metaevo::models

@@ -1,0 +1,101 @@
+// The batched population forward must equal running each member's own network.
+#include "metaevo/models/population_forward.h"
+
+#include <gtest/gtest.h>
+
+#include "metaevo/models/parameters.h"
+#include "metaevo/models/zoo.h"
+
+namespace metaevo::models {
+namespace {
+
+es::Population implicit_population(const torch::nn::Sequential& net, int64_t size, bool mirrored, int64_t rank,
+                                   torch::Tensor sigma) {
+  es::Population pop;
+  pop.generation = 3;
+  pop.size = size;
+  pop.center = flatten_parameters(*net);
+  pop.sigma = std::move(sigma);
+  pop.mirrored = mirrored;
+  pop.noise = std::make_shared<es::Noise>(99, parameter_layout(*net), rank);
+  return pop;
+}
+
+// Reference: load each member into the plain module and run its forward.
+void expect_matches_members(torch::nn::Sequential net, const es::Population& pop, const torch::Tensor& x,
+                            int64_t begin, int64_t end) {
+  auto batched = population_forward(net, pop, begin, end, x);
+  auto members = pop.members(begin, end);
+  auto clone = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(net->clone());
+  torch::NoGradGuard no_grad;
+  for (int64_t i = begin; i < end; ++i) {
+    load_flat_parameters(*clone, members[i - begin]);
+    auto expected = clone->forward(x);
+    EXPECT_TRUE(torch::allclose(batched[i - begin], expected, 1e-4, 1e-4))
+        << "member " << i << " max diff " << (batched[i - begin] - expected).abs().max().item<float>();
+  }
+}
+
+ModelOptions mlp() {
+  ModelOptions o;
+  o.hidden = {16, 12};
+  return o;
+}
+
+ModelOptions cnn() {
+  ModelOptions o;
+  o.type = "cnn";
+  o.channels = {3, 4};
+  return o;
+}
+
+}  // namespace
+
+TEST(PopulationForward, MlpFullRankMirrored) {
+  auto net = make_classifier(mlp(), {1, 6, 6}, 5, 1);
+  auto x = torch::randn({7, 1, 6, 6});
+  expect_matches_members(net, implicit_population(net, 6, true, 0, torch::tensor(0.1f)), x, 0, 6);
+}
+
+TEST(PopulationForward, MlpSliceStartingMidPair) {
+  auto net = make_classifier(mlp(), {1, 6, 6}, 5, 1);
+  auto x = torch::randn({4, 1, 6, 6});
+  expect_matches_members(net, implicit_population(net, 10, true, 0, torch::tensor(0.1f)), x, 3, 8);
+}
+
+TEST(PopulationForward, MlpLowRank) {
+  auto net = make_classifier(mlp(), {1, 6, 6}, 5, 2);
+  auto x = torch::randn({5, 1, 6, 6});
+  expect_matches_members(net, implicit_population(net, 4, true, 2, torch::tensor(0.2f)), x, 0, 4);
+}
+
+TEST(PopulationForward, PerCoordinateSigma) {
+  auto net = make_classifier(mlp(), {1, 6, 6}, 5, 3);
+  const int64_t d = parameter_count(*net);
+  auto x = torch::randn({5, 1, 6, 6});
+  expect_matches_members(net, implicit_population(net, 5, false, 0, torch::rand({d}) * 0.3), x, 0, 5);
+  expect_matches_members(net, implicit_population(net, 4, true, 2, torch::rand({d}) * 0.3), x, 0, 4);
+}
+
+TEST(PopulationForward, CnnFullAndLowRank) {
+  auto net = make_classifier(cnn(), {1, 8, 8}, 3, 4);
+  auto x = torch::randn({3, 1, 8, 8});
+  expect_matches_members(net, implicit_population(net, 4, true, 0, torch::tensor(0.1f)), x, 0, 4);
+  expect_matches_members(net, implicit_population(net, 4, true, 2, torch::tensor(0.1f)), x, 0, 4);
+}
+
+TEST(PopulationForward, MaterialisedSamples) {
+  auto net = make_classifier(cnn(), {1, 8, 8}, 3, 5);
+  es::Population pop;
+  pop.size = 3;
+  pop.center = flatten_parameters(*net).to(torch::kFloat64);
+  pop.samples = pop.center.unsqueeze(0) + 0.1 * torch::randn({3, pop.center.numel()}, torch::kFloat64);
+  expect_matches_members(net, pop, torch::randn({2, 1, 8, 8}), 0, 3);
+}
+
+TEST(PopulationForward, CountsMultiplyAdds) {
+  auto net = make_classifier(mlp(), {1, 6, 6}, 5, 1);
+  EXPECT_DOUBLE_EQ(forward_macs(net, {1, 6, 6}), 36.0 * 16 + 16 * 12 + 12 * 5);
+}
+
+}  // namespace metaevo::models

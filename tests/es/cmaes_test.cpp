@@ -91,14 +91,14 @@ TEST(Cmaes, SolvesRosenbrock10DForMostSeeds) {
 TEST(Cmaes, SolvesRotatedEllipsoid10D) {
   for (uint64_t seed : {1, 2}) {
     auto s = build("name: cmaes\nsigma: 0.5", constant(10, 1.0), seed);
-    const auto out = minimise(*s, rotated_ellipsoid(10), 1e-10, 15000);
+    const auto out = minimise(*s, rotated_ellipsoid(10), 1e-10, 10000);
     EXPECT_LT(out.best, 1e-10) << "seed " << seed << " after " << out.evals << " evaluations";
   }
 }
 
 TEST(Cmaes, SeparableSolvesSphereAndEllipsoid30D) {
-  for (const auto& [name, budget] : std::vector<std::pair<std::string, int64_t>>{{"sphere", 8000},
-                                                                                 {"ellipsoid", 30000}}) {
+  for (const auto& [name, budget] :
+       std::vector<std::pair<std::string, int64_t>>{{"sphere", 6000}, {"ellipsoid", 15000}}) {
     for (uint64_t seed : {1, 2}) {
       auto s = build("name: sep_cmaes\nsigma: 0.5", constant(30, 1.0), seed);
       const auto out = minimise(*s, function(name, 30), 1e-10, budget);
@@ -110,9 +110,9 @@ TEST(Cmaes, SeparableSolvesSphereAndEllipsoid30D) {
 // A full covariance for 1e5 coordinates would need 80 GB; sep-CMA-ES must stay O(n).
 TEST(Cmaes, SeparableRunsOnAHundredThousandCoordinates) {
   const int64_t dim = 100000;
-  auto s = build("name: sep_cmaes\nsigma: 0.1", constant(dim, 1.0), 5);
+  auto s = build("name: sep_cmaes\nsigma: 0.01", constant(dim, 1.0), 5);
   auto sphere = function("sphere", dim);
-  for (int g = 0; g < 5; ++g) {
+  for (int g = 0; g < 3; ++g) {
     auto pop = s->ask();
     ASSERT_EQ(pop.samples.sizes(), (std::vector<int64_t>{pop.size, dim}));
     s->tell(pop, sphere(pop));
@@ -127,18 +127,15 @@ TEST(Cmaes, IpopSolvesRastrigin10D) {
   for (uint64_t seed : {1, 2}) {
     auto s = build("name: cmaes\nsigma: 2\nrestarts: 9\nrestart_box: 5", constant(10, 0.0), seed);
     const auto out = minimise(*s, function("rastrigin", 10), 1e-8, 300000);
-    std::printf("[ ipop rastrigin-10 ] seed %d: best %.3g after %d evaluations\n", int(seed), out.best,
-                int(out.evals));
-    EXPECT_LT(out.best, 1e-8) << "seed " << seed << " after " << out.evals << " evaluations: "
-                              << s->stop_reason();
+    std::printf("[ ipop rastrigin-10 ] seed %d: best %.3g after %d evaluations\n", int(seed), out.best, int(out.evals));
+    EXPECT_LT(out.best, 1e-8) << "seed " << seed << " after " << out.evals << " evaluations: " << s->stop_reason();
   }
 }
 
 TEST(Cmaes, StopsOnceRestartsAreExhausted) {
   auto sphere = function("sphere", 5);
   for (int64_t restarts : {0, 2}) {
-    auto s = build("name: cmaes\nsigma: 0.5\ntolfun: 1e-6\nrestarts: " + std::to_string(restarts), constant(5, 1.0),
-                   3);
+    auto s = build("name: cmaes\nsigma: 0.5\ntolfun: 1e-6\nrestarts: " + std::to_string(restarts), constant(5, 1.0), 3);
     std::set<int64_t> sizes;
     double best = std::numeric_limits<double>::infinity();
     for (int g = 0; g < 5000 && s->stop_reason().empty(); ++g) {
@@ -171,8 +168,8 @@ TEST(Cmaes, ResumeAtEveryGenerationIsBitwiseIdentical) {
       // n = 400: the eigendecomposition runs every 3rd generation only.
       {"name: cmaes\nsigma: 0.5", function("sphere", 400), constant(400, 1.0), 8},
       {"name: sep_cmaes\nsigma: 0.5", function("ellipsoid", 20), constant(20, 1.0), 40},
-      {"name: cmaes\nsigma: 0.5\ntolfun: 1e-2\nrestarts: 3\nrestart_box: 1", function("sphere", 6),
-       constant(6, 1.0), 150},
+      {"name: cmaes\nsigma: 0.5\ntolfun: 1e-2\nrestarts: 3\nrestart_box: 1", function("sphere", 6), constant(6, 1.0),
+       150},
   };
   for (const auto& c : cases) {
     auto whole = build(c.yaml, c.x0, 9);
@@ -203,14 +200,14 @@ TEST(Cmaes, CheckpointOfTheOtherVariantIsRefused) {
 
 TEST(Cmaes, BadOptionsNameTheKey) {
   for (const std::string name : {"cmaes", "sep_cmaes"}) {
-    for (const auto& [yaml, key] : std::vector<std::pair<std::string, std::string>>{
-             {"sigma: 0", "sigma"},
-             {"sigma: -1", "sigma"},
-             {"population: 1", "population"},
-             {"restarts: -1", "restarts"},
-             {"pop_increase: 0.5", "pop_increase"},
-             {"restart_box: -2", "restart_box"},
-             {"max_condition: 1", "max_condition"}}) {
+    for (const auto& [yaml, key] :
+         std::vector<std::pair<std::string, std::string>>{{"sigma: 0", "sigma"},
+                                                          {"sigma: -1", "sigma"},
+                                                          {"population: 1", "population"},
+                                                          {"restarts: -1", "restarts"},
+                                                          {"pop_increase: 0.5", "pop_increase"},
+                                                          {"restart_box: -2", "restart_box"},
+                                                          {"max_condition: 1", "max_condition"}}) {
       try {
         build("name: " + name + "\n" + yaml, constant(4, 1.0), 0);
         ADD_FAILURE() << "no error for " << name << ": " << yaml;

@@ -38,8 +38,12 @@ Dataset load_split(const std::string& dir, const std::string& prefix, const std:
 }  // namespace
 
 SupervisedData load_mnist_like(const std::string& dir, const std::string& name) {
-  if (!fs::is_directory(dir)) fail("{}: data folder for {} not found", dir, name);
+  if (!fs::is_directory(dir))
+    fail("{}: data folder for {} not found (point the data dir or $METAEVO_DATA_DIR at it)", dir, name);
   SupervisedData data{load_split(dir, "train", name), load_split(dir, "t10k", name)};
+  const auto train_hw = data.train.images.sizes().slice(2), test_hw = data.test.images.sizes().slice(2);
+  if (train_hw != test_hw)
+    fail("{}: train images are {}x{} but t10k images are {}x{}", dir, train_hw[0], train_hw[1], test_hw[0], test_hw[1]);
   data.test.num_classes = data.train.num_classes = std::max(data.train.num_classes, data.test.num_classes);
   return data;
 }

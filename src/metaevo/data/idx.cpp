@@ -2,12 +2,16 @@
 
 #include <zlib.h>
 
+#include <cerrno>
+#include <cstring>
 #include <memory>
 
 #include "metaevo/core/error.h"
 
 namespace metaevo::data {
 namespace {
+
+constexpr int64_t kMaxBytes = int64_t(1) << 36;
 
 struct GzCloser {
   void operator()(gzFile_s* f) const { gzclose(f); }
@@ -35,7 +39,7 @@ int64_t read_some(gzFile f, void* dst, int64_t n, const std::string& path) {
 
 torch::Tensor read_idx(const std::string& path) {
   GzFile f(gzopen(path.c_str(), "rb"));
-  if (!f) fail("{}: cannot open IDX file", path);
+  if (!f) fail("{}: cannot open IDX file ({})", path, std::strerror(errno));
   unsigned char header[4];
   if (read_some(f.get(), header, 4, path) != 4) fail("{}: truncated: no IDX header", path);
   if (header[0] != 0 || header[1] != 0) fail("{}: not an IDX file (bad magic)", path);
@@ -48,7 +52,9 @@ torch::Tensor read_idx(const std::string& path) {
     unsigned char b[4];
     if (read_some(f.get(), b, 4, path) != 4) fail("{}: truncated: incomplete IDX header", path);
     shape[d] = (int64_t(b[0]) << 24) | (int64_t(b[1]) << 16) | (int64_t(b[2]) << 8) | int64_t(b[3]);
-    if (shape[d] <= 0 || shape[d] > (int64_t(1) << 31)) fail("{}: bad IDX dimension {}", path, shape[d]);
+    // The cap keeps a corrupt header from asking for an absurd allocation (or overflowing total).
+    if (shape[d] <= 0 || shape[d] > kMaxBytes / total)
+      fail("{}: bad IDX header: dimension {} is {} (data would exceed {} bytes)", path, d, shape[d], kMaxBytes);
     total *= shape[d];
   }
   auto out = torch::empty(shape, torch::kUInt8);

@@ -133,8 +133,7 @@ class Covariance {
 
 class FullCovariance : public Covariance {
  public:
-  explicit FullCovariance(int64_t n)
-      : c_(torch::eye(n, torch::kFloat64)), b_(torch::eye(n, torch::kFloat64)) {
+  explicit FullCovariance(int64_t n) : c_(torch::eye(n, torch::kFloat64)), b_(torch::eye(n, torch::kFloat64)) {
     d_ = torch::ones({n}, torch::kFloat64);
   }
   torch::Tensor transform(const torch::Tensor& z) const override { return (z * d_).mm(b_.t()); }
@@ -213,14 +212,10 @@ constexpr uint64_t kStartPointTag = 0x57A27;
 class CMAES : public Strategy {
  public:
   CMAES(const CMAESOptions& o, const StrategyContext& c, bool separable, const std::string& what)
-      : o_(o),
-        separable_(separable),
-        n_(c.layout.dim()),
-        seed_(c.seed),
-        x0_(c.x0.to(torch::kFloat64).clone()) {
+      : o_(o), separable_(separable), n_(c.layout.dim()), seed_(c.seed), x0_(c.x0.to(torch::kFloat64).clone()) {
     sense_ = c.sense;
-    METAEVO_CHECK(x0_.dim() == 1 && x0_.size(0) == n_, "{}: start point has {} values but the problem has {}",
-                  what, x0_.numel(), n_);
+    METAEVO_CHECK(x0_.dim() == 1 && x0_.size(0) == n_, "{}: start point has {} values but the problem has {}", what,
+                  x0_.numel(), n_);
     const int64_t lambda = o.population > 0 ? o.population : 4 + int64_t(std::floor(3 * std::log(double(n_))));
     start_run(lambda);
     best_x_ = mean_;
@@ -408,12 +403,10 @@ std::unique_ptr<Strategy> build(const Config& cfg, const StrategyContext& c, boo
   return std::make_unique<CMAES>(read_options<CMAESOptions>(cfg), c, separable, cfg.origin() + ": " + cfg.path("name"));
 }
 
-Registrar<StrategyRegistry> reg_full("cmaes", [](const Config& cfg, const StrategyContext& c) {
-  return build(cfg, c, false);
-});
-Registrar<StrategyRegistry> reg_sep("sep_cmaes", [](const Config& cfg, const StrategyContext& c) {
-  return build(cfg, c, true);
-});
+Registrar<StrategyRegistry> reg_full("cmaes",
+                                     [](const Config& cfg, const StrategyContext& c) { return build(cfg, c, false); });
+Registrar<StrategyRegistry> reg_sep("sep_cmaes",
+                                    [](const Config& cfg, const StrategyContext& c) { return build(cfg, c, true); });
 
 }  // namespace
 }  // namespace metaevo::es

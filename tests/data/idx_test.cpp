@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include "test_files.h"
 #include "metaevo/core/error.h"
+#include "test_files.h"
 
 namespace metaevo::data {
 namespace {

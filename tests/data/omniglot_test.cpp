@@ -46,10 +46,11 @@ const Omniglot& real_omniglot() {
   return omniglot;
 }
 
-#define SKIP_WITHOUT_OMNIGLOT()                                                                    \
-  if (!has_real_release())                                                                         \
-  GTEST_SKIP() << "Omniglot release not found in " << real_dir()                                   \
-               << " (images_background.zip or images_background/; set METAEVO_DATA_DIR to the folder holding omniglot/)"
+#define SKIP_WITHOUT_OMNIGLOT()                         \
+  if (!has_real_release())                              \
+  GTEST_SKIP()                                          \
+      << "Omniglot release not found in " << real_dir() \
+      << " (images_background.zip or images_background/; set METAEVO_DATA_DIR to the folder holding omniglot/)"
 
 TEST(OmniglotReal, AlphabetsCharactersAndImages) {
   SKIP_WITHOUT_OMNIGLOT();
@@ -77,8 +78,8 @@ TEST(OmniglotReal, AlphabetsCharactersAndImages) {
   EXPECT_THROW(o.at("Alphabet_of_the_Magi/character99"), Error);
 
   // Inverted: the stroke is 1 and covers a minority of each image, the background is 0.
-  const auto all = torch::cat(
-      {o.characters().front().images, o.at("Tengwar/character01").images, o.characters().back().images});
+  const auto all =
+      torch::cat({o.characters().front().images, o.at("Tengwar/character01").images, o.characters().back().images});
   EXPECT_GE(all.min().item<float>(), 0.0f);
   EXPECT_LE(all.max().item<float>(), 1.0f);
   const auto ink = all.mean({1, 2, 3});
@@ -173,8 +174,9 @@ TEST(OmniglotRelease, ExtractedFolders) {
   EXPECT_EQ(turned[0].sum().item<float>(), 1.0f);
   EXPECT_TRUE(torch::equal(class_images(full, {"Beta/character01", 270}),
                            torch::rot90(class_images(full, {"Beta/character01", 180}), 1, {2, 3})));
-  EXPECT_TRUE(error_of([&] { class_images(full, {"Gamma/character01", 0}); }).find("Gamma/character01") !=
-              std::string::npos);
+  EXPECT_TRUE(error_of([&] {
+                class_images(full, {"Gamma/character01", 0});
+              }).find("Gamma/character01") != std::string::npos);
 }
 
 struct ZipDiscard {
@@ -269,8 +271,8 @@ TEST(OmniglotSplit, ParsesLinesAndRotations) {
 
 TEST(OmniglotSplit, ErrorsNameFileAndLine) {
   TempDir dir;
-  for (const std::string bad : {"A/character01/rot045", "A/character01", "character01/rot000", "A/b/c/rot000",
-                                "/character01/rot000"}) {
+  for (const std::string bad :
+       {"A/character01/rot045", "A/character01", "character01/rot000", "A/b/c/rot000", "/character01/rot000"}) {
     const std::string text = "A/character01/rot000\n" + bad + "\n";
     write_file(dir.file("bad.txt"), {text.begin(), text.end()});
     const auto message = error_of([&] { read_vinyals_split(dir.file("bad.txt")); });

@@ -1,6 +1,7 @@
 #include "metaevo/core/runtime.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <thread>
@@ -25,6 +26,13 @@ int configure_threads(int threads) {
   at::set_num_threads(threads);
   if (auto set = blas_symbol<void (*)(int)>("openblas_set_num_threads")) set(threads);
   return at::get_num_threads();
+}
+
+void configure_allocator() {
+  // Largest mmap threshold glibc accepts (32 MiB on 64-bit); larger blocks are rare here.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_TOP_PAD, 64 << 20);
 }
 
 std::string describe_runtime() {

@@ -61,7 +61,8 @@ torch::Tensor read_idx(const std::string& path) {
   const int64_t got = read_some(f.get(), out.data_ptr(), total, path);
   if (got != total) fail("{}: truncated: expected {} bytes of data, got {}", path, total, got);
   unsigned char extra;
-  if (read_some(f.get(), &extra, 1, path) != 0) fail("{}: {} bytes of data expected, but the file is longer", path, total);
+  if (read_some(f.get(), &extra, 1, path) != 0)
+    fail("{}: {} bytes of data expected, but the file is longer", path, total);
   return out;
 }
 

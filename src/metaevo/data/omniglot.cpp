@@ -45,9 +45,9 @@ bool parse_entry_name(const std::string& relative, Entry& e) {
                           ? std::string()
                           : relative.substr(underscore + 1, relative.size() - 4 - underscore - 1);
   if (slash1 == 0 || slash2 == std::string::npos || slash2 == slash1 + 1 || slash2 + 1 != file_start ||
-      digits.empty() || digits.size() > 6 || !std::all_of(digits.begin(), digits.end(), [](char d) { return d >= '0' && d <= '9'; }))
-    fail("{}: unexpected file in the Omniglot release (expected <Alphabet>/<characterNN>/<id>_<drawer>.png)",
-         e.origin);
+      digits.empty() || digits.size() > 6 ||
+      !std::all_of(digits.begin(), digits.end(), [](char d) { return d >= '0' && d <= '9'; }))
+    fail("{}: unexpected file in the Omniglot release (expected <Alphabet>/<characterNN>/<id>_<drawer>.png)", e.origin);
   e.alphabet = relative.substr(0, slash1);
   e.character = relative.substr(slash1 + 1, slash2 - slash1 - 1);
   e.drawer = std::stoi(digits);
@@ -94,16 +94,21 @@ void read_zip(const std::string& path, const std::string& set, bool background, 
 }
 
 void read_folder(const fs::path& root, bool background, std::vector<Entry>& out) {
-  for (const auto& item : fs::recursive_directory_iterator(root)) {
-    if (!item.is_regular_file()) continue;
-    Entry e;
-    e.origin = item.path().string();
-    e.background = background;
-    if (!parse_entry_name(item.path().lexically_relative(root).generic_string(), e)) continue;
-    std::ifstream in(item.path(), std::ios::binary);
-    e.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    if (in.bad()) fail("{}: cannot read file", e.origin);
-    out.push_back(std::move(e));
+  try {
+    for (const auto& item : fs::recursive_directory_iterator(root)) {
+      if (!item.is_regular_file()) continue;
+      Entry e;
+      e.origin = item.path().string();
+      e.background = background;
+      if (!parse_entry_name(item.path().lexically_relative(root).generic_string(), e)) continue;
+      std::ifstream in(item.path(), std::ios::binary);
+      if (!in) fail("{}: cannot open file", e.origin);
+      e.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      if (in.bad()) fail("{}: cannot read file", e.origin);
+      out.push_back(std::move(e));
+    }
+  } catch (const fs::filesystem_error& e) {
+    fail("{}: cannot list the Omniglot images: {}", root.string(), e.what());
   }
 }
 
@@ -145,9 +150,10 @@ Omniglot Omniglot::load(const std::string& dir, int64_t image_size) {
     else if (fs::is_directory(folder))
       read_folder(folder, background, entries);
     else
-      fail("Omniglot not found: neither {} nor {}/ exists (set METAEVO_DATA_DIR or the data dir to the folder "
-           "holding the official release)",
-           zip.string(), folder.string());
+      fail(
+          "Omniglot not found: neither {} nor {}/ exists (set METAEVO_DATA_DIR or the data dir to the folder "
+          "holding the official release)",
+          zip.string(), folder.string());
   }
   if (entries.empty()) fail("{}: the Omniglot release holds no PNG images", dir);
 
@@ -196,17 +202,16 @@ Omniglot Omniglot::load(const std::string& dir, int64_t image_size) {
                entries[begin].origin, reference.size(0), reference.size(1));
         ch.drawers.push_back(entries[i].drawer);
       }
-      auto images = torch::stack(std::vector<torch::Tensor>(decoded.begin() + (begin - first),
-                                                            decoded.begin() + (end - first)))
-                        .unsqueeze(1)
-                        .to(torch::kFloat32)
-                        .div_(-255.0f)
-                        .add_(1.0f);
+      auto images =
+          torch::stack(std::vector<torch::Tensor>(decoded.begin() + (begin - first), decoded.begin() + (end - first)))
+              .unsqueeze(1)
+              .to(torch::kFloat32)
+              .div_(-255.0f)
+              .add_(1.0f);
       if (images.size(2) != image_size || images.size(3) != image_size)
-        images = torch::nn::functional::interpolate(
-            images, torch::nn::functional::InterpolateFuncOptions()
-                        .size(std::vector<int64_t>{image_size, image_size})
-                        .mode(torch::kArea));
+        images = torch::nn::functional::interpolate(images, torch::nn::functional::InterpolateFuncOptions()
+                                                                .size(std::vector<int64_t>{image_size, image_size})
+                                                                .mode(torch::kArea));
       ch.images = all.narrow(0, int64_t(begin), int64_t(end - begin));
       ch.images.copy_(images);
       o.index_.emplace(ch.key(), int64_t(o.characters_.size()));
@@ -259,10 +264,8 @@ std::vector<OmniglotClass> read_vinyals_split(const std::string& path) {
                         : rotation == "rot180" ? 180
                         : rotation == "rot270" ? 270
                                                : -1;
-    if (degrees < 0 || first == 0 || first == last || first + 1 == last ||
-        line.find('/', first + 1) != last)
-      fail("{}:{}: expected Alphabet/characterNN/rotDDD (DDD one of 000, 090, 180, 270), got '{}'", path, number,
-           line);
+    if (degrees < 0 || first == 0 || first == last || first + 1 == last || line.find('/', first + 1) != last)
+      fail("{}:{}: expected Alphabet/characterNN/rotDDD (DDD one of 000, 090, 180, 270), got '{}'", path, number, line);
     classes.push_back({line.substr(0, last), degrees});
   }
   if (in.bad()) fail("{}: read error", path);

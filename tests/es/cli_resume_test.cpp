@@ -1,0 +1,93 @@
+// `metaevo es` killed with SIGKILL mid-run and resumed ends exactly where an uninterrupted run does.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "metaevo/core/atomic_file.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Runs the CLI; with `kill_when`, SIGKILLs it as soon as that file exists.
+int run_cli(const std::vector<std::string>& args, const fs::path& kill_when = {}) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv{const_cast<char*>(METAEVO_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    freopen("/dev/null", "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    execv(METAEVO_BINARY, argv.data());
+    _exit(127);
+  }
+  if (!kill_when.empty()) {
+    int status = 0;
+    while (!fs::exists(kill_when) && waitpid(pid, &status, WNOHANG) == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    kill(pid, SIGKILL);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string write_config(const fs::path& dir) {
+  const auto path = (dir / "run.yaml").string();
+  metaevo::write_file_atomic(path, R"(seed: 5
+threads: 1
+problem: {type: function, function: rosenbrock, dim: 60, x0: 0.1}
+strategy: {name: cmaes, sigma: 0.3}
+run: {generations: 3000, checkpoint_every: 1, report_every: 0, log_every_s: 100}
+)");
+  return path;
+}
+
+}  // namespace
+
+TEST(CliResume, KilledRunResumesToTheSameResult) {
+  const auto dir = fs::temp_directory_path() / "metaevo_cli_resume";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto config = write_config(dir);
+  const auto whole = (dir / "whole").string(), killed = (dir / "killed").string();
+  ASSERT_EQ(run_cli({"es", "--config", config, "--output", whole}), 0);
+
+  // Killed as soon as its first checkpoint lands, then resumed to the end.
+  const auto checkpoint = fs::path(killed) / "checkpoint.pt";
+  run_cli({"es", "--config", config, "--output", killed}, checkpoint);
+  ASSERT_TRUE(fs::exists(checkpoint));
+  ASSERT_FALSE(fs::exists(fs::path(killed) / "result.json")) << "the run finished before it was killed";
+  const auto metrics = fs::path(killed) / "metrics.jsonl";
+  ASSERT_EQ(run_cli({"es", "--config", config, "--output", killed, "--resume"}), 0);
+  torch::Tensor a, b;
+  torch::load(a, whole + "/center.pt");
+  torch::load(b, killed + "/center.pt");
+  EXPECT_TRUE(torch::equal(a, b));
+  // The metrics file of the resumed run holds each generation once, like the uninterrupted one.
+  const auto resumed_lines = metaevo::read_file(metrics.string());
+  const auto whole_lines = metaevo::read_file(whole + "/metrics.jsonl");
+  EXPECT_EQ(std::count(resumed_lines.begin(), resumed_lines.end(), '\n'),
+            std::count(whole_lines.begin(), whole_lines.end(), '\n'));
+  // Without --resume an existing checkpoint is refused rather than overwritten.
+  EXPECT_EQ(run_cli({"es", "--config", config, "--output", killed}), 2);
+  fs::remove_all(dir);
+}
+
+TEST(CliErrors, BadInputExitsNonZero) {
+  const auto dir = fs::temp_directory_path() / "metaevo_cli_errors";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto config = write_config(dir);
+  EXPECT_EQ(run_cli({"es", "--config", (dir / "missing.yaml").string()}), 2);
+  EXPECT_EQ(run_cli({"es", "--config", config, "--set", "strategy.sigmaa=1", "--output", (dir / "o").string()}), 2);
+  EXPECT_EQ(run_cli({"es", "--config", config, "--set", "run.generations=-3", "--output", (dir / "o").string()}), 2);
+  EXPECT_NE(run_cli({"es", "--config", config, "--threads", "-1"}), 0);
+  fs::remove_all(dir);
+}

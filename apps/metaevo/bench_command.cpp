@@ -21,7 +21,7 @@ struct BenchEsArgs {
   int64_t batch = 256;
   int64_t generations = 20;
   int64_t low_rank = 0;
-  int64_t eval_chunk = 64;
+  int64_t eval_chunk = 16;
   int64_t seed = 0;
   std::string device = "cpu";
 };

@@ -29,6 +29,12 @@ torch::Tensor philox_normal(const StreamId& stream, int64_t n);
 /// One parallel pass instead of `rows` small calls; bitwise equal to the separate calls.
 torch::Tensor philox_normal_rows(const StreamId& stream, int64_t rows, int64_t n);
 
+/// sum_i w_i * row_i (or w_i * row_i^2 when `squared`) of the rows philox_normal_rows(stream,
+/// rows, n) would return, without materialising them: each thread generates a cache-sized span of
+/// every row and accumulates it. Rows are summed in order, so the result is independent of threads.
+torch::Tensor philox_normal_rows_weighted_sum(const StreamId& stream, const torch::Tensor& weights, int64_t n,
+                                              bool squared = false);
+
 /// n uniform float32 numbers in (0, 1) of one stream.
 torch::Tensor philox_uniform(const StreamId& stream, int64_t n);
 

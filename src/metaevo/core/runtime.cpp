@@ -28,6 +28,18 @@ int configure_threads(int threads) {
   return at::get_num_threads();
 }
 
+SingleThreadedBlas::SingleThreadedBlas() {
+  auto get = blas_symbol<int (*)()>("openblas_get_num_threads");
+  auto set = blas_symbol<void (*)(int)>("openblas_set_num_threads");
+  if (!get || !set) return;
+  previous_ = get();
+  set(1);
+}
+
+SingleThreadedBlas::~SingleThreadedBlas() {
+  if (previous_ > 0) blas_symbol<void (*)(int)>("openblas_set_num_threads")(previous_);
+}
+
 void configure_allocator() {
   // Largest mmap threshold glibc accepts (32 MiB on 64-bit); larger blocks are rare here.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);

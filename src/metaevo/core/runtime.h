@@ -10,6 +10,20 @@ namespace metaevo {
 /// Returns the number in effect.
 int configure_threads(int threads);
 
+/// Holds OpenBLAS at one thread while alive, for code that parallelises over independent work
+/// items itself (OpenBLAS's pthread pool does not nest inside OpenMP regions: two callers each
+/// asking for all cores oversubscribe them). Restores the previous count on destruction.
+class SingleThreadedBlas {
+ public:
+  SingleThreadedBlas();
+  ~SingleThreadedBlas();
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+ private:
+  int previous_ = 0;
+};
+
 /// Keeps freed memory in the process: ES allocates and frees the same large temporaries every
 /// chunk, and glibc's default of returning them to the OS (mmap/trim) made every allocation page
 /// fault — measured 12x slower on the low-rank MLP benchmark.

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "metaevo/core/atomic_file.h"
+#include "metaevo/core/runtime.h"
 #include "metaevo/core/serialize.h"
 
 namespace metaevo::es {
@@ -101,6 +102,9 @@ RunResult Driver::run() {
   const int64_t first_generation = state_.generation;
   auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(Clock::now() - start).count(); };
   for (auto& o : observers_) o->on_start(state_, resumed_);
+  // Problems parallelise over members themselves (each chunk single-threaded); OpenBLAS's own
+  // pool would compete with them for the same cores, and its threads spin between calls.
+  SingleThreadedBlas blas;
 
   std::string reason;
   while ((reason = stop_reason(elapsed())).empty()) {

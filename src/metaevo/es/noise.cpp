@@ -15,8 +15,9 @@ StreamId stream(uint64_t seed, int64_t generation, int64_t k, int64_t seg, Part 
   return {seed, uint32_t(generation), uint32_t(k), uint32_t(4 * seg + part)};
 }
 
-// Noise is produced in chunks of members holding at most this many floats (64 MiB).
-constexpr int64_t kChunkFloats = int64_t(1) << 24;
+// Noise is materialised in chunks of members holding at most this many floats (16 MiB): below
+// glibc's mmap threshold (configure_allocator), so chunks reuse heap memory instead of page faulting.
+constexpr int64_t kChunkFloats = int64_t(1) << 22;
 
 }  // namespace
 
@@ -76,24 +77,23 @@ int64_t Noise::chunk_for(int64_t numel) const { return std::max<int64_t>(1, kChu
 torch::Tensor Noise::weighted_sum(int64_t generation, const torch::Tensor& w) const {
   auto weights = w.to(torch::kFloat32).contiguous();
   const int64_t n = weights.size(0);
-  auto out = torch::zeros({layout_.dim()}, torch::kFloat32);
+  auto out = torch::empty({layout_.dim()}, torch::kFloat32);
   for (size_t seg = 0; seg < layout_.segments().size(); ++seg) {
     const Segment& s = layout_.segments()[seg];
     auto dst = out.narrow(0, s.offset, s.numel);
-    const int64_t chunk = chunk_for(is_low_rank(s) ? rank_ * (s.rows() + s.cols()) : s.numel);
+    if (!is_low_rank(s)) {
+      dst.copy_(philox_normal_rows_weighted_sum(stream(seed_, generation, 0, int64_t(seg), kFull), weights, s.numel));
+      continue;
+    }
+    dst.zero_();
+    const int64_t chunk = chunk_for(rank_ * (s.rows() + s.cols()));
     for (int64_t k0 = 0; k0 < n; k0 += chunk) {
       const int64_t k1 = std::min(n, k0 + chunk);
-      auto wk = weights.narrow(0, k0, k1 - k0);
-      if (is_low_rank(s)) {
-        // sum_k w_k A_k B_k^T as one GEMM: [rows, n*r] x [n*r, cols].
-        auto f = factors(generation, int64_t(seg), k0, k1);
-        auto a = (f.a * wk.view({-1, 1, 1})).permute({1, 0, 2}).reshape({s.rows(), -1});
-        auto b = f.b.permute({1, 0, 2}).reshape({s.cols(), -1});
-        dst.add_(torch::mm(a, b.t()).view({-1}));
-      } else {
-        auto z = segment(generation, int64_t(seg), k0, k1).view({k1 - k0, -1});
-        dst.add_(torch::mv(z.t(), wk));
-      }
+      // sum_k w_k A_k B_k^T as one GEMM: [rows, n*r] x [n*r, cols].
+      auto f = factors(generation, int64_t(seg), k0, k1);
+      auto a = (f.a * weights.narrow(0, k0, k1 - k0).view({-1, 1, 1})).permute({1, 0, 2}).reshape({s.rows(), -1});
+      auto b = f.b.permute({1, 0, 2}).reshape({s.cols(), -1});
+      dst.add_(torch::mm(a, b.t()).view({-1}));
     }
   }
   return out;
@@ -102,15 +102,21 @@ torch::Tensor Noise::weighted_sum(int64_t generation, const torch::Tensor& w) co
 torch::Tensor Noise::weighted_sum_sq(int64_t generation, const torch::Tensor& w) const {
   auto weights = w.to(torch::kFloat32).contiguous();
   const int64_t n = weights.size(0);
-  auto out = torch::zeros({layout_.dim()}, torch::kFloat32);
+  auto out = torch::empty({layout_.dim()}, torch::kFloat32);
   for (size_t seg = 0; seg < layout_.segments().size(); ++seg) {
     const Segment& s = layout_.segments()[seg];
     auto dst = out.narrow(0, s.offset, s.numel);
+    if (!is_low_rank(s)) {
+      dst.copy_(philox_normal_rows_weighted_sum(stream(seed_, generation, 0, int64_t(seg), kFull), weights, s.numel,
+                                                /*squared=*/true));
+      continue;
+    }
+    dst.zero_();
     const int64_t chunk = chunk_for(s.numel);
     for (int64_t k0 = 0; k0 < n; k0 += chunk) {
       const int64_t k1 = std::min(n, k0 + chunk);
-      auto z = segment(generation, int64_t(seg), k0, k1).view({k1 - k0, -1});
-      dst.add_(torch::mv(z.square().t(), weights.narrow(0, k0, k1 - k0)));
+      auto e = segment(generation, int64_t(seg), k0, k1).view({k1 - k0, -1});
+      dst.add_(torch::mv(e.square().t(), weights.narrow(0, k0, k1 - k0)));
     }
   }
   return out;

@@ -32,8 +32,9 @@ struct Perturbation {
 
 class Members {
  public:
-  Members(const es::Population& pop, int64_t begin, int64_t end, es::Layout layout, torch::Device device)
-      : pop_(pop), layout_(std::move(layout)), begin_(begin), end_(end), device_(device) {
+  // `center` is the population's center as float32 on the evaluation device.
+  Members(const es::Population& pop, int64_t begin, int64_t end, const es::Layout& layout, torch::Tensor center)
+      : pop_(pop), layout_(layout), begin_(begin), end_(end), center_(std::move(center)) {
     std::vector<int64_t> idx;
     std::vector<float> sign;
     if (pop.implicit()) {
@@ -49,46 +50,48 @@ class Members {
         sign.push_back(1.0f);
       }
     }
-    index_ = torch::tensor(idx).to(device);
-    sign_ = torch::tensor(sign).to(device);
-    if (!pop.implicit()) deltas_ = (pop.samples.narrow(0, begin, end - begin) - pop.center).to(torch::kFloat32);
+    index_ = torch::tensor(idx).to(device());
+    sign_ = torch::tensor(sign).to(device());
+    if (!pop.implicit())
+      deltas_ = (pop.samples.narrow(0, begin, end - begin) - pop.center).to(device(), torch::kFloat32);
   }
 
-  int64_t count() const { return end_ - begin_; }
   /// Distinct perturbations in the slice: K <= n (K = n/2 for mirrored pairs).
-  int64_t distinct() const { return pop_.implicit() ? k1_ - k0_ : count(); }
+  int64_t distinct() const { return pop_.implicit() ? k1_ - k0_ : end_ - begin_; }
 
   Perturbation get(int64_t seg) const {
     const auto& s = layout_.segments().at(seg);
     Perturbation p;
     p.index = index_;
     p.sign = sign_;
-    p.base = pop_.center.narrow(0, s.offset, s.numel).to(torch::kFloat32).view(s.shape).to(device_);
+    p.base = center_.narrow(0, s.offset, s.numel).view(s.shape);
     std::vector<int64_t> shape{distinct()};
     shape.insert(shape.end(), s.shape.begin(), s.shape.end());
     if (!pop_.implicit()) {
-      p.full = deltas_.narrow(1, s.offset, s.numel).reshape(shape).to(device_);
+      p.full = deltas_.narrow(1, s.offset, s.numel).reshape(shape);
       return p;
     }
     const bool scalar_sigma = pop_.sigma.numel() == 1;
     if (pop_.noise->is_low_rank(s) && scalar_sigma) {
       auto f = pop_.noise->factors(pop_.generation, seg, k0_, k1_);
-      p.a = (f.a * pop_.sigma.item<float>()).to(device_);
-      p.b = f.b.to(device_);
+      p.a = (f.a * pop_.sigma.item<float>()).to(device());
+      p.b = f.b.to(device());
       return p;
     }
     auto z = pop_.noise->segment(pop_.generation, seg, k0_, k1_);
     auto sigma = scalar_sigma ? pop_.sigma.to(torch::kFloat32)
                               : pop_.sigma.narrow(0, s.offset, s.numel).to(torch::kFloat32).view(s.shape);
-    p.full = (z * sigma).to(device_);
+    p.full = z.mul_(sigma).to(device());
     return p;
   }
 
  private:
+  torch::Device device() const { return center_.device(); }
+
   const es::Population& pop_;
-  es::Layout layout_;
+  const es::Layout& layout_;
   int64_t begin_, end_, k0_ = 0, k1_ = 0;
-  torch::Device device_;
+  torch::Tensor center_;
   torch::Tensor index_, sign_, deltas_;
 };
 
@@ -108,14 +111,18 @@ torch::Tensor bias_term(const Perturbation& bias, int64_t spatial_dims) {
   return v;
 }
 
-Activation linear(const Activation& h, const Perturbation& w, const Perturbation* bias) {
+torch::Tensor linear_base(const torch::Tensor& x, const torch::Tensor& weight) { return torch::matmul(x, weight.t()); }
+
+// `shared_base`: x W^T when x is shared and it was computed beforehand (else undefined).
+Activation linear(const Activation& h, const Perturbation& w, const Perturbation* bias,
+                  const torch::Tensor& shared_base) {
   auto x = h.value;
   torch::Tensor y;
   if (h.shared) {
     // One GEMM against all K perturbations stacked, rather than a broadcast bmm that would copy
     // the input K times.
     const int64_t batch = x.size(0), out = w.base.size(0);
-    auto base = torch::matmul(x, w.base.t());  // [B, out], once for everybody
+    auto base = shared_base.defined() ? shared_base : linear_base(x, w.base);  // [B, out]
     torch::Tensor delta;                        // [K, B, out]
     if (w.low_rank()) {
       const int64_t k = w.a.size(0), r = w.a.size(2);
@@ -159,17 +166,23 @@ std::vector<int64_t> conv_padding(const ConvOptions& o) {
 #endif
 }
 
+// The layer's convolution (stride, padding, dilation) with another kernel and group count.
 template <typename ConvOptions>
-Activation conv2d(const Activation& h, const Perturbation& w, const Perturbation* bias, const ConvOptions& o) {
-  const auto padding = conv_padding(o);
+torch::Tensor apply_conv(const torch::Tensor& x, const torch::Tensor& kernel, int64_t groups, const ConvOptions& o) {
+  return torch::conv2d(x, kernel, {}, o.stride(), conv_padding(o), o.dilation(), groups);
+}
+
+template <typename ConvOptions>
+Activation conv2d(const Activation& h, const Perturbation& w, const Perturbation* bias, const ConvOptions& o,
+                  const torch::Tensor& shared_base) {
   auto conv = [&](const torch::Tensor& x, const torch::Tensor& kernel, int64_t groups) {
-    return torch::conv2d(x, kernel, {}, o.stride(), padding, o.dilation(), groups);
+    return apply_conv(x, kernel, groups, o);
   };
   const int64_t out = w.base.size(0);
   torch::Tensor y;  // [n, B, out, H', W']
   if (h.shared) {
     auto x = h.value;
-    auto base = conv(x, w.base, 1);  // [B, out, H', W']
+    auto base = shared_base.defined() ? shared_base : conv(x, w.base, 1);  // [B, out, H', W']
     torch::Tensor delta;             // [B, K*out, H', W']
     const int64_t k = w.low_rank() ? w.a.size(0) : w.full.size(0);
     if (w.low_rank()) {
@@ -225,32 +238,61 @@ Activation stateless(const std::shared_ptr<torch::nn::Module>& layer, const Acti
 
 }  // namespace
 
-torch::Tensor population_forward(const torch::nn::Sequential& model, const es::Population& pop, int64_t begin,
-                                 int64_t end, const torch::Tensor& x) {
+PopulationForward::PopulationForward(const torch::nn::Sequential& model, const es::Population& pop,
+                                     const torch::Tensor& x)
+    : model_(model), pop_(pop), layout_(parameter_layout(*model)) {
   torch::NoGradGuard no_grad;
-  auto layout = parameter_layout(*model);
-  METAEVO_CHECK(layout.dim() == pop.center.numel(), "population forward: the model has {} parameters, the population {}",
-                layout.dim(), pop.center.numel());
-  Members members(pop, begin, end, std::move(layout), x.device());
+  METAEVO_CHECK(layout_.dim() == pop.center.numel(), "population forward: the model has {} parameters, the population {}",
+                layout_.dim(), pop.center.numel());
+  center_ = pop.center.to(x.device(), torch::kFloat32);
+  const auto layers = model->children();
   Activation h{x, true};
+  for (; first_ < layers.size(); ++first_) {
+    const auto& layer = layers[first_];
+    if (!layer->parameters().empty()) break;
+    h = stateless(layer, h);
+  }
+  METAEVO_CHECK(first_ < layers.size(), "population forward: the model has no parameterised layer");
+  input_ = h.value;
+  const auto& s = layout_.segments().front();
+  const auto weight = center_.narrow(0, s.offset, s.numel).view(s.shape);
+  if (auto lin = std::dynamic_pointer_cast<torch::nn::LinearImpl>(layers[first_]))
+    shared_base_ = linear_base(input_, weight);
+  else if (auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(layers[first_]))
+    shared_base_ = apply_conv(input_, weight, 1, conv->options);
+  else
+    fail("population forward: unsupported layer '{}'", layers[first_]->name());
+}
+
+torch::Tensor PopulationForward::operator()(int64_t begin, int64_t end) const {
+  torch::NoGradGuard no_grad;
+  Members members(pop_, begin, end, layout_, center_);
+  Activation h{input_, true};
   int64_t seg = 0;
-  for (const auto& layer : model->children()) {
+  const auto layers = model_->children();
+  for (size_t l = first_; l < layers.size(); ++l) {
+    const auto& layer = layers[l];
+    const torch::Tensor base = l == first_ ? shared_base_ : torch::Tensor();
     if (auto lin = std::dynamic_pointer_cast<torch::nn::LinearImpl>(layer)) {
       auto w = members.get(seg++);
       const bool has_bias = lin->options.bias();
       auto b = has_bias ? members.get(seg++) : Perturbation{};
-      h = linear(h, w, has_bias ? &b : nullptr);
+      h = linear(h, w, has_bias ? &b : nullptr, base);
     } else if (auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(layer)) {
       auto w = members.get(seg++);
       const bool has_bias = conv->options.bias();
       auto b = has_bias ? members.get(seg++) : Perturbation{};
-      h = conv2d(h, w, has_bias ? &b : nullptr, conv->options);
+      h = conv2d(h, w, has_bias ? &b : nullptr, conv->options, base);
     } else {
       h = stateless(layer, h);
     }
   }
-  METAEVO_CHECK(!h.shared, "population forward: the model has no parameterised layer");
   return h.value;
+}
+
+torch::Tensor population_forward(const torch::nn::Sequential& model, const es::Population& pop, int64_t begin,
+                                 int64_t end, const torch::Tensor& x) {
+  return PopulationForward(model, pop, x)(begin, end);
 }
 
 double forward_macs(const torch::nn::Sequential& model, const std::vector<int64_t>& input_shape) {

@@ -17,8 +17,29 @@
 
 namespace metaevo::models {
 
-/// Logits of members [begin, end) for input x ([B, ...], shared by all members): [n, B, out].
-/// Parameters of `model` are only read for their shapes; the values come from `pop`.
+/// One generation's population on one minibatch. Construction does the work every slice shares
+/// (parameters as float on the device; the layers before the first parameterised one; that
+/// layer's base product with the shared input), so slices evaluated separately - in parallel
+/// chunks, or on other ranks - do not repeat it. Parameters of `model` are only read for their
+/// shapes; the values come from `pop`, which must outlive this object.
+class PopulationForward {
+ public:
+  PopulationForward(const torch::nn::Sequential& model, const es::Population& pop, const torch::Tensor& x);
+
+  /// Logits of members [begin, end): [n, B, out]. Safe to call concurrently.
+  torch::Tensor operator()(int64_t begin, int64_t end) const;
+
+ private:
+  torch::nn::Sequential model_;
+  const es::Population& pop_;
+  es::Layout layout_;
+  torch::Tensor center_;       // float32 on the input's device
+  size_t first_ = 0;           // index of the first parameterised layer
+  torch::Tensor input_;        // activations entering it, shared by all members
+  torch::Tensor shared_base_;  // its product with the base weights (no bias)
+};
+
+/// Convenience for one slice: PopulationForward(model, pop, x)(begin, end).
 torch::Tensor population_forward(const torch::nn::Sequential& model, const es::Population& pop, int64_t begin,
                                  int64_t end, const torch::Tensor& x);
 

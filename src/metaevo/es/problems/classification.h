@@ -15,7 +15,7 @@ struct ClassificationOptions {
   std::string dataset = "fashion-mnist";  // fashion-mnist | mnist
   std::string data_dir;                   // empty: resolve_data_dir's search order
   int64_t batch = 256;                    // examples per generation, shared by all members
-  int64_t eval_chunk = 64;                // members per batched forward (aligned to absolute indices)
+  int64_t eval_chunk = 16;                // members per batched forward (aligned to absolute indices)
   std::string fitness = "loss";           // loss (minimised) | accuracy (maximised)
   std::string device = "cpu";             // cpu | cuda | cuda:N
   template <class V>

@@ -13,6 +13,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread            # without OpenBLAS-pthread, LibTorch GEMMs run ~30x slower
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libzip-dev libpng-dev zlib1g-dev
+  libopenmpi-dev openmpi-bin                   # distributed ES under mpirun
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist
 )
@@ -41,7 +42,7 @@ if [ ! -s data/mnist/t10k-labels-idx1-ubyte ]; then
   rm -rf "$tmp"
 fi
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETAEVO_MPI=ON >/dev/null
 # Two jobs: each LibTorch translation unit needs ~1.5 GB of memory to compile.
 cmake --build build -j "${METAEVO_BUILD_JOBS:-2}"
 

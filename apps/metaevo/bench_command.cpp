@@ -1,4 +1,5 @@
-// `metaevo bench es ...`: throughput of ES on a supervised model, one JSON line on stdout.
+// `metaevo bench es ...`: throughput of ES on a supervised model, one JSON line on stdout (from
+// rank 0 when started by mpirun: the population is then sharded over the processes).
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -6,7 +7,9 @@
 
 #include "commands.h"
 #include "metaevo/core/runtime.h"
+#include "metaevo/dist/communicator.h"
 #include "metaevo/es/run.h"
+#include "metaevo/es/sharding.h"
 
 namespace metaevo::cli {
 namespace {
@@ -55,14 +58,23 @@ run:
                                           fmt::arg("low_rank", a.low_rank), fmt::arg("generations", a.generations)),
                               "metaevo bench es");
   auto run = es::make_es_run(config);
+  auto& comm = dist::world();
 
-  // One untimed generation first: allocator and BLAS warm-up are not throughput.
+  // One untimed generation of this process's shard first: allocator and BLAS warm-up are not
+  // throughput.
   auto warm = run.strategy->ask();
-  run.problem->evaluate(warm, 0, warm.size);
+  const auto [begin, end] = es::shard(warm.size, run.problem->eval_chunk(), comm.rank(), comm.size());
+  if (end > begin) run.problem->evaluate(warm, begin, end);
   es::Driver driver(*run.strategy, *run.problem, run.driver);
+  driver.distribute(comm);
+  comm.barrier();
+  const int64_t bytes_before = comm.bytes_sent();
   const auto t0 = std::chrono::steady_clock::now();
   auto result = driver.run();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::vector<double> bytes{double(comm.bytes_sent() - bytes_before)};
+  comm.all_reduce_sum(bytes);
+  if (comm.rank() != 0) return 0;
   const double evals = double(result.state.evals);
   nlohmann::json out = {{"benchmark", "es"},
                         {"strategy", a.strategy},
@@ -70,6 +82,7 @@ run:
                         {"hidden", a.hidden},
                         {"dataset", a.dataset},
                         {"device", a.device},
+                        {"processes", comm.size()},
                         {"threads", at::get_num_threads()},
                         {"params", run.problem->layout().dim()},
                         {"population", a.population},
@@ -82,6 +95,8 @@ run:
                         // Dense-equivalent model FLOPs per second (2 x multiply-adds of the plain
                         // forward), whatever the perturbation scheme actually computed.
                         {"gflops_per_s", run.problem->flops_per_eval() * evals / seconds / 1e9},
+                        // Sent by all processes together, per generation: fitness values only.
+                        {"bytes_per_generation", bytes[0] / double(std::max<int64_t>(1, result.state.generation))},
                         {"peak_rss_mb", peak_rss_mb()},
                         {"test_acc", result.report.value("test_acc", 0.0)}};
   std::cout << out.dump() << std::endl;

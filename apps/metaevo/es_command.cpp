@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "metaevo/core/atomic_file.h"
+#include "metaevo/dist/communicator.h"
 #include "metaevo/es/observers.h"
 #include "metaevo/es/run.h"
 #include "metaevo/report/html.h"
@@ -30,23 +31,32 @@ int run_es(const Common& common, const EsArgs& args) {
   const std::string output = args.output.empty() ? config.get<std::string>("output", "runs/es") : args.output;
   auto run = es::make_es_run(config);
   config.check_all_used();
+  // Under mpirun every process runs this same code on its shard; only rank 0 touches files.
+  auto& comm = dist::world();
+  const bool primary = comm.rank() == 0;
 
   namespace fs = std::filesystem;
-  fs::create_directories(output);
   const std::string checkpoint = (fs::path(output) / "checkpoint.pt").string();
-  if (!args.resume && fs::exists(checkpoint))
-    fail("{}: a checkpoint exists; pass --resume to continue it or choose another output directory", checkpoint);
-  write_file_atomic((fs::path(output) / "config.yaml").string(), config.dump());
+  if (primary) {
+    fs::create_directories(output);
+    if (!args.resume && fs::exists(checkpoint))
+      fail("{}: a checkpoint exists; pass --resume to continue it or choose another output directory", checkpoint);
+    write_file_atomic((fs::path(output) / "config.yaml").string(), config.dump());
+  }
 
   es::Driver driver(*run.strategy, *run.problem, run.driver);
+  driver.distribute(comm);
   driver.set_checkpoint(checkpoint, run.fingerprint);
   if (args.resume && !driver.resume()) spdlog::warn("--resume: no checkpoint in {}, starting afresh", output);
-  driver.add_observer(std::make_shared<es::ProgressLogger>(run.driver.generations, run.driver.log_every_s));
-  driver.add_observer(std::make_shared<es::MetricsWriter>((fs::path(output) / "metrics.jsonl").string()));
-  spdlog::info("strategy {} | {} parameters | seed {} | output {}", run.strategy->name(), run.problem->layout().dim(),
-               run.seed, output);
+  if (primary) {
+    driver.add_observer(std::make_shared<es::ProgressLogger>(run.driver.generations, run.driver.log_every_s));
+    driver.add_observer(std::make_shared<es::MetricsWriter>((fs::path(output) / "metrics.jsonl").string()));
+  }
+  spdlog::info("strategy {} | {} parameters | seed {} | {} process(es) | output {}", run.strategy->name(),
+               run.problem->layout().dim(), run.seed, comm.size(), output);
 
   auto result = driver.run();
+  if (!primary) return 0;
   nlohmann::json summary = {{"strategy", run.strategy->name()},
                             {"stop_reason", result.stop_reason},
                             {"generations", result.state.generation},

@@ -7,10 +7,12 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "commands.h"
 #include "metaevo/core/error.h"
 #include "metaevo/core/runtime.h"
+#include "metaevo/dist/communicator.h"
 
 namespace metaevo::cli {
 
@@ -18,10 +20,16 @@ void start_runtime(const Common& common) {
   const auto level = spdlog::level::from_str(common.log_level);
   if (level == spdlog::level::off && common.log_level != "off")
     fail("--log-level: unknown level '{}' (trace, debug, info, warn, error, off)", common.log_level);
-  spdlog::set_level(level);
+  const auto& comm = dist::world();
+  // Only rank 0 logs progress; the others still report errors.
+  spdlog::set_level(comm.rank() == 0 ? level : std::max(level, spdlog::level::err));
   configure_allocator();
-  configure_threads(std::max(0, common.threads));
-  spdlog::info("{}", describe_runtime());
+  // "All cores" means this process's share of the host when several ranks run on it.
+  int threads = std::max(0, common.threads);
+  if (threads == 0)
+    threads = std::max(1, int(std::thread::hardware_concurrency()) / std::max(1, comm.local_size()));
+  configure_threads(threads);
+  spdlog::info("{} | process {} of {}", describe_runtime(), comm.rank(), comm.size());
 }
 
 }  // namespace metaevo::cli
@@ -47,16 +55,20 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  // A failing process of a distributed job takes the job down: its peers would otherwise wait
+  // in their next collective forever.
+  auto fatal = [](const char* what, int code) {
+    std::cerr << "metaevo: error: " << what << std::endl;
+    metaevo::dist::abort_if_distributed(code);
+    return code;
+  };
   try {
     return action();
   } catch (const metaevo::Error& e) {
-    std::cerr << "metaevo: error: " << e.what() << std::endl;
-    return 2;
+    return fatal(e.what(), 2);
   } catch (const c10::Error& e) {
-    std::cerr << "metaevo: error: " << e.what_without_backtrace() << std::endl;
-    return 3;
+    return fatal(e.what_without_backtrace(), 3);
   } catch (const std::exception& e) {
-    std::cerr << "metaevo: error: " << e.what() << std::endl;
-    return 3;
+    return fatal(e.what(), 3);
   }
 }

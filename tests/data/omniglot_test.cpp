@@ -11,6 +11,7 @@
 #include <set>
 
 #include "metaevo/core/error.h"
+#include "../support/omniglot.h"
 #include "test_files.h"
 
 namespace metaevo::data {
@@ -23,34 +24,8 @@ using test::write_file;
 
 // ---- the real release (skipped when absent) ----
 
-std::string real_dir() {
-  if (const char* root = std::getenv("METAEVO_DATA_DIR"))
-    if (fs::is_directory(fs::path(root) / "omniglot")) return (fs::path(root) / "omniglot").string();
-  return METAEVO_SOURCE_DIR "/../shared/data/omniglot";
-}
-
-bool has_real_release() {
-  const fs::path dir = real_dir();
-  return fs::exists(dir / "images_background.zip") || fs::is_directory(dir / "images_background");
-}
-
-// Loaded once per process: several tests share it.
-const Omniglot& real_omniglot() {
-  static const Omniglot omniglot = [] {
-    const auto start = std::chrono::steady_clock::now();
-    auto o = Omniglot::load(real_dir());
-    std::cout << "[ info     ] loaded Omniglot (1623 characters, 28x28) in "
-              << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s\n";
-    return o;
-  }();
-  return omniglot;
-}
-
-#define SKIP_WITHOUT_OMNIGLOT()                         \
-  if (!has_real_release())                              \
-  GTEST_SKIP()                                          \
-      << "Omniglot release not found in " << real_dir() \
-      << " (images_background.zip or images_background/; set METAEVO_DATA_DIR to the folder holding omniglot/)"
+using metaevo::testing::omniglot_dir;
+const Omniglot& real_omniglot() { return metaevo::testing::omniglot(); }
 
 TEST(OmniglotReal, AlphabetsCharactersAndImages) {
   SKIP_WITHOUT_OMNIGLOT();
@@ -92,7 +67,7 @@ TEST(OmniglotReal, VinyalsSplits) {
   SKIP_WITHOUT_OMNIGLOT();
   std::map<std::string, std::vector<OmniglotClass>> splits;
   for (const std::string name : {"train", "val", "test", "trainval"})
-    splits[name] = read_vinyals_split(vinyals_split_path(real_dir(), name));
+    splits[name] = read_vinyals_split(vinyals_split_path(omniglot_dir(), name));
   EXPECT_EQ(splits["train"].size(), 4112u);
   EXPECT_EQ(splits["val"].size(), 688u);
   EXPECT_EQ(splits["test"].size(), 1692u);

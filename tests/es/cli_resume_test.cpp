@@ -1,41 +1,27 @@
 // `metaevo es` killed with SIGKILL mid-run and resumed ends exactly where an uninterrupted run does.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
-#include <thread>
 
+#include "../support/process.h"
 #include "metaevo/core/atomic_file.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-// Runs the CLI; with `kill_when`, SIGKILLs it as soon as that file exists.
-int run_cli(const std::vector<std::string>& args, const fs::path& kill_when = {}) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv{const_cast<char*>(METAEVO_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    freopen("/dev/null", "w", stdout);
-    freopen("/dev/null", "w", stderr);
-    execv(METAEVO_BINARY, argv.data());
-    _exit(127);
-  }
-  if (!kill_when.empty()) {
-    int status = 0;
-    while (!fs::exists(kill_when) && waitpid(pid, &status, WNOHANG) == 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+using metaevo::testing::run_cli;
+
+// Runs the CLI and SIGKILLs it as soon as `kill_when` exists.
+void run_cli_until(const std::vector<std::string>& args, const fs::path& kill_when) {
+  std::vector<std::string> argv{METAEVO_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const pid_t pid = metaevo::testing::spawn(argv);
+  if (metaevo::testing::wait_for(pid, 600, [&] { return fs::exists(kill_when); }) == -1) {
     kill(pid, SIGKILL);
+    metaevo::testing::wait_for(pid, 60);
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 std::string write_config(const fs::path& dir) {
@@ -61,7 +47,7 @@ TEST(CliResume, KilledRunResumesToTheSameResult) {
 
   // Killed as soon as its first checkpoint lands, then resumed to the end.
   const auto checkpoint = fs::path(killed) / "checkpoint.pt";
-  run_cli({"es", "--config", config, "--output", killed}, checkpoint);
+  run_cli_until({"es", "--config", config, "--output", killed}, checkpoint);
   ASSERT_TRUE(fs::exists(checkpoint));
   ASSERT_FALSE(fs::exists(fs::path(killed) / "result.json")) << "the run finished before it was killed";
   const auto metrics = fs::path(killed) / "metrics.jsonl";

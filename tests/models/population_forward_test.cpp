@@ -84,6 +84,17 @@ TEST(PopulationForward, CnnFullAndLowRank) {
   expect_matches_members(net, implicit_population(net, 4, true, 2, torch::tensor(0.1f)), x, 0, 4);
 }
 
+TEST(PopulationForward, BatchNormUsesEachMembersBatchStatistics) {
+  torch::manual_seed(4);
+  torch::nn::Sequential net(torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 3, 3).padding(1)),
+                            torch::nn::BatchNorm2d(3), torch::nn::ReLU(), torch::nn::MaxPool2d(2),
+                            torch::nn::Flatten(), torch::nn::Linear(27, 4));
+  net->train();  // the reference normalises with batch statistics too
+  auto x = torch::randn({5, 1, 6, 6});
+  expect_matches_members(net, implicit_population(net, 4, true, 0, torch::tensor(0.1f)), x, 0, 4);
+  expect_matches_members(net, implicit_population(net, 4, true, 2, torch::tensor(0.1f)), x, 0, 4);
+}
+
 TEST(PopulationForward, MaterialisedSamples) {
   auto net = make_classifier(cnn(), {1, 8, 8}, 3, 5);
   es::Population pop;

@@ -7,6 +7,7 @@
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/runtime.h"
 #include "metaevo/core/serialize.h"
+#include "metaevo/es/sharding.h"
 
 namespace metaevo::es {
 namespace {
@@ -34,7 +35,19 @@ void DriverOptions::validate() const {
 Driver::Driver(Strategy& strategy, Problem& problem, DriverOptions options)
     : strategy_(strategy), problem_(problem), o_(std::move(options)) {
   o_.validate();
-  evaluate_ = [this](const Population& pop) { return problem_.evaluate(pop, 0, pop.size); };
+}
+
+void Driver::distribute(dist::Communicator& comm) { comm_ = &comm; }
+
+torch::Tensor Driver::evaluate(const Population& pop) {
+  if (!comm_) return problem_.evaluate(pop, 0, pop.size);
+  const auto [begin, end] = shard(pop.size, problem_.eval_chunk(), comm_->rank(), comm_->size());
+  std::vector<double> local;
+  if (end > begin) {
+    auto f = problem_.evaluate(pop, begin, end).to(torch::kFloat64).contiguous();
+    local.assign(f.data_ptr<double>(), f.data_ptr<double>() + f.numel());
+  }
+  return torch::tensor(comm_->all_gather(local), torch::kFloat64);
 }
 
 void Driver::set_checkpoint(std::string path, std::string fingerprint) {
@@ -57,9 +70,13 @@ void Driver::save_checkpoint() const {
 }
 
 bool Driver::resume() {
-  if (checkpoint_path_.empty() || !std::filesystem::exists(checkpoint_path_)) return false;
+  // Rank 0 reads the file and sends it, so the other processes need not see the same disk.
+  const bool found = primary() && !checkpoint_path_.empty() && std::filesystem::exists(checkpoint_path_);
+  std::string message = found ? "1" + read_file(checkpoint_path_) : "0";
+  if (comm_) comm_->broadcast(message);
+  if (message[0] != '1') return false;
   torch::serialize::InputArchive archive;
-  load_archive(archive, read_file(checkpoint_path_), checkpoint_path_);
+  load_archive(archive, message.substr(1), checkpoint_path_);
   try {
     if (read_string(archive, "format") != kCheckpointFormat)
       fail("not a metaevo ES checkpoint (format '{}')", read_string(archive, "format"));
@@ -106,11 +123,17 @@ RunResult Driver::run() {
   // pool would compete with them for the same cores, and its threads spin between calls.
   SingleThreadedBlas blas;
 
+  // Clocks differ between processes: all follow rank 0's decision.
+  auto agreed_stop_reason = [&] {
+    std::string reason = stop_reason(elapsed());
+    if (comm_) comm_->broadcast(reason);
+    return reason;
+  };
   std::string reason;
-  while ((reason = stop_reason(elapsed())).empty()) {
+  while ((reason = agreed_stop_reason()).empty()) {
     const auto t0 = Clock::now();
     Population pop = strategy_.ask();
-    torch::Tensor fitness = evaluate_(pop).to(torch::kFloat64);
+    torch::Tensor fitness = evaluate(pop);
     METAEVO_CHECK(fitness.dim() == 1 && fitness.size(0) == pop.size,
                   "evaluation returned {} values for a population of {}", fitness.numel(), pop.size);
     strategy_.tell(pop, fitness);
@@ -137,16 +160,17 @@ RunResult Driver::run() {
       const double left = std::max(0.0, o_.time_budget_s - state_.elapsed_s);
       stats.eta_s = stats.eta_s < 0 ? left : std::min(stats.eta_s, left);
     }
-    if (o_.report_every > 0 && state_.generation % o_.report_every == 0)
+    if (primary() && o_.report_every > 0 && state_.generation % o_.report_every == 0)
       stats.report = problem_.report(strategy_.center());
     stats.state = state_;
     // Observers first: a kill between the two re-runs this generation on resume, and observers
     // drop records from generations the checkpoint does not cover.
     for (auto& o : observers_) o->on_generation(stats, strategy_);
-    if (!checkpoint_path_.empty() && state_.generation % o_.checkpoint_every == 0) save_checkpoint();
+    if (primary() && !checkpoint_path_.empty() && state_.generation % o_.checkpoint_every == 0) save_checkpoint();
   }
-  if (!checkpoint_path_.empty()) save_checkpoint();
-  RunResult result{state_, reason, strategy_.center(), problem_.report(strategy_.center())};
+  if (primary() && !checkpoint_path_.empty()) save_checkpoint();
+  RunResult result{state_, reason, strategy_.center(),
+                   primary() ? problem_.report(strategy_.center()) : nlohmann::json::object()};
   for (auto& o : observers_) o->on_finish(state_, reason);
   return result;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "metaevo/core/options.h"
+#include "metaevo/dist/communicator.h"
 #include "metaevo/es/problem.h"
 #include "metaevo/es/strategy.h"
 
@@ -79,14 +80,20 @@ class Driver {
   void set_checkpoint(std::string path, std::string fingerprint);
   /// Loads the checkpoint if it exists; returns whether it did. Errors name the file.
   bool resume();
-  /// Replaces whole-population evaluation (the distributed engine shards it across processes).
-  void set_evaluator(std::function<torch::Tensor(const Population&)> evaluate) { evaluate_ = std::move(evaluate); }
+  /// Runs as one process of a job. Each process evaluates its shard of every generation (whole
+  /// eval chunks) and the fitness values are all-gathered: the only per-generation traffic, as
+  /// every process rebuilds the perturbations from the counter-based noise and makes the same
+  /// update. Rank 0's stop decision is followed; only rank 0 reports and writes checkpoints;
+  /// resume() loads rank 0's checkpoint on every process. Call before resume().
+  void distribute(dist::Communicator& comm);
 
   RunResult run();
   const RunState& state() const { return state_; }
 
  private:
   void save_checkpoint() const;
+  torch::Tensor evaluate(const Population& pop);
+  bool primary() const { return !comm_ || comm_->rank() == 0; }
   std::string stop_reason(double elapsed_s) const;
 
   Strategy& strategy_;
@@ -95,7 +102,7 @@ class Driver {
   RunState state_;
   bool resumed_ = false;
   std::string checkpoint_path_, fingerprint_;
-  std::function<torch::Tensor(const Population&)> evaluate_;
+  dist::Communicator* comm_ = nullptr;
   std::vector<std::shared_ptr<Observer>> observers_;
 };
 

@@ -23,6 +23,9 @@ class Problem {
   /// Fitness of members [begin, end) of `pop`: a float64 [end - begin] tensor. Must depend only on
   /// the members' parameters and the generation, so any split of the population agrees.
   virtual torch::Tensor evaluate(const Population& pop, int64_t begin, int64_t end) = 0;
+  /// Members evaluated together (batched). Splits of a population (across processes) fall on
+  /// multiples of it, so each member's floating-point work is the same however it is split.
+  virtual int64_t eval_chunk() const { return 1; }
   /// Extra measurements of a solution (test accuracy, distance to optimum), for logs and reports.
   virtual nlohmann::json report(const torch::Tensor& x) { return nlohmann::json::object(); }
   /// Floating-point operations to evaluate one member once (0 when unknown).

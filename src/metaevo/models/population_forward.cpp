@@ -103,10 +103,10 @@ torch::Tensor expand_signed(const torch::Tensor& per_k, const Perturbation& p) {
   return picked * p.sign.view(shape);
 }
 
-torch::Tensor bias_term(const Perturbation& bias, int64_t spatial_dims) {
-  // [n, out] -> broadcastable to [n, B, out, (H, W)]
-  auto per_member = bias.base.unsqueeze(0) + expand_signed(bias.full, bias);
-  auto v = per_member.unsqueeze(1);
+// A per-channel vector (bias, batch-norm scale or shift) of every member, [n, C], reshaped to
+// broadcast against [n, B, C, (H, W)].
+torch::Tensor channel_term(const Perturbation& p, int64_t spatial_dims) {
+  auto v = (p.base.unsqueeze(0) + expand_signed(p.full, p)).unsqueeze(1);
   for (int64_t d = 0; d < spatial_dims; ++d) v = v.unsqueeze(-1);
   return v;
 }
@@ -145,7 +145,7 @@ Activation linear(const Activation& h, const Perturbation& w, const Perturbation
     }
     y = base + delta * w.sign.view({-1, 1, 1});
   }
-  if (bias) y = y + bias_term(*bias, 0);
+  if (bias) y = y + channel_term(*bias, 0);
   return {y, false};
 }
 
@@ -214,7 +214,21 @@ Activation conv2d(const Activation& h, const Perturbation& w, const Perturbation
     auto ys = conv(xs, weights, n);  // [B, n*out, H', W']
     y = ys.view({batch, n, out, ys.size(2), ys.size(3)}).transpose(0, 1);
   }
-  if (bias) y = y + bias_term(*bias, 2);
+  if (bias) y = y + channel_term(*bias, 2);
+  return {y, false};
+}
+
+// Batch-norm with each member's own batch statistics (over batch and space, biased variance, as
+// PyTorch's training mode normalises) and its own scale and shift. Running statistics are not
+// used: under ES every evaluation normalises with the statistics of the batch it sees.
+Activation batch_norm2d(const Activation& h, const Perturbation* weight, const Perturbation* bias, double eps) {
+  METAEVO_CHECK(!h.shared, "population forward: BatchNorm2d before the first parameterised layer is not supported");
+  auto x = h.value;  // [n, B, C, H, W]
+  auto mean = x.mean({1, 3, 4}, /*keepdim=*/true);
+  auto var = x.var({1, 3, 4}, /*unbiased=*/false, /*keepdim=*/true);
+  auto y = (x - mean) * torch::rsqrt(var + eps);
+  if (weight) y = y * channel_term(*weight, 2);
+  if (bias) y = y + channel_term(*bias, 2);
   return {y, false};
 }
 
@@ -283,6 +297,11 @@ torch::Tensor PopulationForward::operator()(int64_t begin, int64_t end) const {
       const bool has_bias = conv->options.bias();
       auto b = has_bias ? members.get(seg++) : Perturbation{};
       h = conv2d(h, w, has_bias ? &b : nullptr, conv->options, base);
+    } else if (auto bn = std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(layer)) {
+      const bool affine = bn->options.affine();
+      auto w = affine ? members.get(seg++) : Perturbation{};
+      auto b = affine ? members.get(seg++) : Perturbation{};
+      h = batch_norm2d(h, affine ? &w : nullptr, affine ? &b : nullptr, bn->options.eps());
     } else {
       h = stateless(layer, h);
     }
@@ -308,6 +327,8 @@ double forward_macs(const torch::nn::Sequential& model, const std::vector<int64_
     } else if (auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(layer)) {
       h = conv->forward(h);
       macs += double(conv->weight.numel()) * double(h.size(2) * h.size(3));
+    } else if (std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(layer)) {
+      continue;  // shape-preserving; its elementwise work is not counted
     } else {
       h = stateless(layer, {h, true}).value;
     }

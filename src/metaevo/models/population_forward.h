@@ -10,7 +10,8 @@
 //   low rank:    y_i = x W^T + s_i sigma ((x B_k) A_k^T)           (EGGROLL; E never formed)
 // Conv2d uses the same scheme with stacked / grouped convolutions; low-rank conv perturbations are
 // a conv with B (r output channels) followed by a grouped 1x1 conv with A.
-// Supported layers: Linear, Conv2d, ReLU, Tanh, GELU, Flatten, MaxPool2d.
+// Supported layers: Linear, Conv2d, BatchNorm2d (batch statistics per member, see
+// batch_norm2d), ReLU, Tanh, GELU, Flatten, MaxPool2d.
 #include <torch/torch.h>
 
 #include "metaevo/es/population.h"

@@ -2,6 +2,7 @@
 
 #include "metaevo/core/philox.h"
 #include "metaevo/core/runtime.h"
+#include "metaevo/es/chunks.h"
 #include "metaevo/models/parameters.h"
 #include "metaevo/models/population_forward.h"
 
@@ -44,37 +45,15 @@ torch::Tensor ClassificationProblem::evaluate(const Population& pop, int64_t beg
   auto idx = batch_indices(pop.generation).to(device_);
   auto x = data_.train.images.index_select(0, idx);
   auto y = data_.train.labels.index_select(0, idx);
-  // Chunk boundaries sit at absolute multiples of eval_chunk, so the arithmetic a member sees does
-  // not depend on how the population was split among callers.
-  std::vector<int64_t> bounds{begin};
-  while (bounds.back() < end) bounds.push_back(std::min(end, (bounds.back() / o_.eval_chunk + 1) * o_.eval_chunk));
-  auto fitness = torch::empty({end - begin}, torch::kFloat32);
   const models::PopulationForward forward(model_, pop, x);
-  auto score = [&](int64_t c) {
-    const int64_t c0 = bounds[c], c1 = bounds[c + 1];
+  return evaluate_in_chunks(begin, end, o_.eval_chunk, device_.is_cpu(), [&](int64_t c0, int64_t c1) {
     auto logits = forward(c0, c1);  // [n, B, classes]
-    torch::Tensor f;
     if (o_.fitness == "loss") {
       auto logp = torch::log_softmax(logits, -1);
-      auto picked = logp.gather(2, y.view({1, -1, 1}).expand({logits.size(0), -1, 1})).squeeze(2);
-      f = -picked.mean(1);
-    } else {
-      f = logits.argmax(-1).eq(y.unsqueeze(0)).to(torch::kFloat32).mean(1);
+      return -logp.gather(2, y.view({1, -1, 1}).expand({logits.size(0), -1, 1})).squeeze(2).mean(1);
     }
-    fitness.narrow(0, c0 - begin, c1 - c0).copy_(f);
-  };
-  const int64_t chunks = int64_t(bounds.size()) - 1;
-  if (device_.is_cpu()) {
-    // On CPU, chunks run in parallel, each single-threaded: small per-chunk activations stay in
-    // cache, and the result does not depend on the thread count.
-    SingleThreadedBlas blas;
-    at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
-      for (int64_t c = c0; c < c1; ++c) score(c);
-    });
-  } else {
-    for (int64_t c = 0; c < chunks; ++c) score(c);
-  }
-  return fitness.to(torch::kFloat64);
+    return logits.argmax(-1).eq(y.unsqueeze(0)).to(torch::kFloat32).mean(1);
+  });
 }
 
 nlohmann::json ClassificationProblem::report(const torch::Tensor& x) {

@@ -43,6 +43,7 @@ class ClassificationProblem : public Problem {
   /// Test-set accuracy and loss of a parameter vector.
   nlohmann::json report(const torch::Tensor& x) override;
   double flops_per_eval() const override { return 2.0 * macs_ * double(o_.batch); }
+  int64_t eval_chunk() const override { return o_.eval_chunk; }
 
   int64_t parameter_count() const { return layout_.dim(); }
   /// Examples of generation g's minibatch (indices into the training set).

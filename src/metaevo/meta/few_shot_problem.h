@@ -1,0 +1,75 @@
+#pragma once
+// Few-shot meta-learning of a Prototypical Network as an ES problem: a member's fitness is its
+// query loss (or accuracy) on the generation's episodes, which every member - mirrored pairs too -
+// shares. Batch-norm always normalises with the statistics of the episode at hand (support and
+// query together, per member), in training and in evaluation alike: under ES there is no backward
+// pass to keep running averages consistent with, and episode statistics are what the standard
+// ProtoNet code uses in its episodic training.
+#include <torch/torch.h>
+
+#include "metaevo/core/options.h"
+#include "metaevo/es/problem.h"
+#include "metaevo/meta/episodes.h"
+
+namespace metaevo::meta {
+
+struct FewShotOptions {
+  std::string data_dir;               // empty: $METAEVO_DATA_DIR/omniglot or ../shared/data/omniglot
+  std::string train_split = "train";  // Vinyals split the members are scored on
+  std::string val_split = "val";      // split of report()'s validation episodes
+  int64_t ways = 5, shots = 5, queries = 15;
+  int64_t episodes = 1;               // episodes per generation (fitness = their mean)
+  int64_t channels = 64;              // conv4 filters
+  int64_t eval_chunk = 8;             // members per batched forward
+  int64_t val_episodes = 200;         // episodes of report()'s validation accuracy
+  std::string fitness = "loss";       // loss (minimised) | accuracy (maximised)
+  std::string device = "cpu";
+  template <class V>
+  void visit(V& v) {
+    v("data_dir", data_dir, "Omniglot folder (official zips or extracted folders, and splits/vinyals)");
+    v("train_split", train_split, "Vinyals split for training episodes: train | trainval");
+    v("val_split", val_split, "Vinyals split for validation episodes: val | test");
+    v("ways", ways, "classes per episode");
+    v("shots", shots, "support images per class");
+    v("queries", queries, "query images per class");
+    v("episodes", episodes, "episodes per generation, shared by every member");
+    v("channels", channels, "filters of each conv4 block");
+    v("eval_chunk", eval_chunk, "members per batched forward");
+    v("val_episodes", val_episodes, "validation episodes per report");
+    v("fitness", fitness, "loss (query cross-entropy, minimised) | accuracy (maximised)");
+    v("device", device, "cpu | cuda | cuda:N");
+  }
+  void validate() const;
+  EpisodeOptions episode() const { return {ways, shots, queries}; }
+};
+
+/// Mean accuracy over `count` episodes of `sampler` (episodes 0 .. count-1) and the half-width of
+/// its 95% confidence interval (1.96 standard errors).
+struct EpisodeAccuracy {
+  double mean = 0, ci95 = 0;
+};
+EpisodeAccuracy evaluate_episodes(torch::nn::Sequential encoder, const EpisodeSampler& sampler, int64_t count,
+                                  torch::Device device);
+
+class FewShotProblem : public es::Problem {
+ public:
+  FewShotProblem(const FewShotOptions& options, uint64_t seed);
+
+  es::Layout layout() const override { return layout_; }
+  torch::Tensor initial() const override { return initial_; }
+  es::Sense sense() const override { return o_.fitness == "loss" ? es::Sense::kMinimize : es::Sense::kMaximize; }
+  torch::Tensor evaluate(const es::Population& pop, int64_t begin, int64_t end) override;
+  /// Validation accuracy (`val_acc`, `val_ci95`) of a parameter vector.
+  nlohmann::json report(const torch::Tensor& x) override;
+  int64_t eval_chunk() const override { return o_.eval_chunk; }
+
+ private:
+  FewShotOptions o_;
+  torch::Device device_;
+  torch::nn::Sequential encoder_;
+  es::Layout layout_;
+  torch::Tensor initial_;
+  std::unique_ptr<EpisodeSampler> train_, val_;
+};
+
+}  // namespace metaevo::meta

@@ -1,0 +1,184 @@
+// Distributed ES under mpirun: 1 and 2 ranks end bitwise equal, a failing rank ends the job, and a
+// job with a SIGKILLed rank resumes from its checkpoint to the uninterrupted result.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "../support/process.h"
+#include "metaevo/core/atomic_file.h"
+#include "metaevo/dist/communicator.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace metaevo::testing;
+
+const char* kMpirun = "/usr/bin/mpirun";
+
+// Root in CI containers, no network, 2 cores: allowed explicitly, oversubscription allowed,
+// shared-memory transport without the single-copy mechanism containers often forbid.
+const std::vector<std::string> kMpiEnv{
+    "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", "OMPI_MCA_rmaps_base_oversubscribe=1",
+    "OMPI_MCA_btl_vader_single_copy_mechanism=none", "OMPI_MCA_btl=self,vader"};
+
+#define SKIP_WITHOUT_MPI()                                                                        \
+  do {                                                                                            \
+    if (!metaevo::dist::mpi_built()) GTEST_SKIP() << "built without MPI (configure with -DMETAEVO_MPI=ON)"; \
+    if (!fs::exists(kMpirun)) GTEST_SKIP() << kMpirun << " not found (apt-get install openmpi-bin)";   \
+  } while (0)
+
+class Mpi : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '_');  // parameterised names
+    dir_ = fs::temp_directory_path() / ("metaevo_mpi_" + name);
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    const auto path = (dir_ / name).string();
+    metaevo::write_file_atomic(path, text);
+    return path;
+  }
+  // `metaevo es` under mpirun with `ranks` processes (or without mpirun when ranks == 0).
+  std::vector<std::string> es_argv(int ranks, const std::vector<std::string>& args) {
+    std::vector<std::string> argv;
+    if (ranks > 0) argv = {kMpirun, "-np", std::to_string(ranks)};
+    argv.push_back(METAEVO_BINARY);
+    argv.push_back("es");
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+  int run_es(int ranks, const std::vector<std::string>& args, double timeout_s = 300) {
+    return wait_for(spawn(es_argv(ranks, args), kMpiEnv, (dir_ / "stderr.txt").string()), timeout_s);
+  }
+  std::string stderr_text() { return metaevo::read_file((dir_ / "stderr.txt").string()); }
+  torch::Tensor center(const std::string& output) {
+    torch::Tensor c;
+    torch::load(c, output + "/center.pt");
+    return c;
+  }
+
+  fs::path dir_;
+};
+
+struct Case {
+  std::string name, strategy;
+};
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+class MpiSameResult : public Mpi, public ::testing::WithParamInterface<Case> {};
+
+// Uneven shards: 10 members in chunks of 4 give rank 0 one chunk and rank 1 two.
+TEST_P(MpiSameResult, OneAndTwoRanksGiveBitwiseEqualParameters) {
+  SKIP_WITHOUT_MPI();
+  const auto data = "/usr/share/datasets/fashion-mnist";
+  if (!fs::exists(data)) GTEST_SKIP() << data << " not found (apt-get install dataset-fashion-mnist)";
+  const auto config = write("run.yaml", "seed: 3\nthreads: 1\n"
+                                        "problem: {type: classification, dataset: fashion-mnist, batch: 32, eval_chunk: 4,"
+                                        " model: {type: mlp, hidden: [8]}}\n"
+                                        "strategy: " + GetParam().strategy + "\n"
+                                        "run: {generations: 6, report_every: 0, log_every_s: 100}\n");
+  const auto one = (dir_ / "one").string(), two = (dir_ / "two").string();
+  ASSERT_EQ(run_es(0, {"--config", config, "--output", one}), 0) << stderr_text();
+  ASSERT_EQ(run_es(2, {"--config", config, "--output", two}), 0) << stderr_text();
+  EXPECT_TRUE(torch::equal(center(one), center(two)));
+  EXPECT_FALSE(torch::equal(center(one), torch::zeros_like(center(one))));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Strategies, MpiSameResult,
+    ::testing::Values(Case{"OpenAiEs", "{name: openai_es, population: 10, sigma: 0.05}"},
+                      Case{"Pgpe", "{name: pgpe, population: 10, sigma: 0.05, optimizer: {name: clipup, lr: 0.05}}"},
+                      Case{"Snes", "{name: snes, population: 10, sigma: 0.05}"}),
+    [](const auto& info) { return info.param.name; });
+
+TEST_F(Mpi, MoreRanksThanMembers) {
+  SKIP_WITHOUT_MPI();
+  const auto config = write("run.yaml", "seed: 2\nthreads: 1\n"
+                                        "problem: {type: function, function: sphere, dim: 5, x0: 1}\n"
+                                        "strategy: {name: openai_es, population: 2, sigma: 0.1}\n"
+                                        "run: {generations: 5, report_every: 0, log_every_s: 100}\n");
+  const auto one = (dir_ / "one").string(), three = (dir_ / "three").string();
+  ASSERT_EQ(run_es(0, {"--config", config, "--output", one}), 0) << stderr_text();
+  ASSERT_EQ(run_es(3, {"--config", config, "--output", three}), 0) << stderr_text();
+  EXPECT_TRUE(torch::equal(center(one), center(three)));
+}
+
+TEST_F(Mpi, FailingRankEndsTheJob) {
+  SKIP_WITHOUT_MPI();
+  const auto config = write("run.yaml", "seed: 2\nthreads: 1\n"
+                                        "problem: {type: function, function: sphere, dim: 5, x0: 1}\n"
+                                        "strategy: {name: openai_es, population: 8, sigma: 0.1}\n"
+                                        "run: {generations: 100000, report_every: 0, log_every_s: 100}\n");
+  const auto bad = write("bad.yaml", "seed: 2\nthreads: 1\n"
+                                     "problem: {type: function, function: sphere, dim: 5, x0: 1}\n"
+                                     "strategy: {name: openai_es, population: 8, sigma: -0.1}\n"
+                                     "run: {generations: 100000, report_every: 0, log_every_s: 100}\n");
+  // Rank 0 starts the long run and waits for rank 1 in its first collective; rank 1 fails on
+  // its configuration. The job must end promptly with the error, not hang.
+  const auto output = (dir_ / "out").string();
+  std::vector<std::string> argv{kMpirun, "-np", "1", METAEVO_BINARY, "es", "--config", config, "--output", output,
+                                ":", "-np", "1", METAEVO_BINARY, "es", "--config", bad, "--output", output};
+  const int code = wait_for(spawn(argv, kMpiEnv, (dir_ / "stderr.txt").string()), 120);
+  EXPECT_NE(code, -2) << "the job hung";
+  EXPECT_NE(code, 0);
+  EXPECT_NE(stderr_text().find("metaevo: error: "), std::string::npos) << stderr_text();
+  EXPECT_NE(stderr_text().find("sigma"), std::string::npos) << stderr_text();
+}
+
+// The process of the job whose OMPI_COMM_WORLD_RANK is `rank` (a direct child of mpirun).
+pid_t rank_pid(pid_t mpirun, int rank) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line) || line.rfind(')') == std::string::npos) continue;
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    char state;
+    pid_t parent = 0;
+    rest >> state >> parent;
+    if (parent != mpirun) continue;
+    std::ifstream environ(entry.path() / "environ");
+    std::string var;
+    while (std::getline(environ, var, '\0'))
+      if (var == "OMPI_COMM_WORLD_RANK=" + std::to_string(rank)) return pid_t(std::stoi(name));
+  }
+  return 0;
+}
+
+TEST_F(Mpi, KilledRankEndsTheJobAndTheRunResumes) {
+  SKIP_WITHOUT_MPI();
+  const auto config = write("run.yaml", "seed: 5\nthreads: 1\n"
+                                        "problem: {type: function, function: rosenbrock, dim: 30, x0: 0.1}\n"
+                                        "strategy: {name: cmaes, sigma: 0.3}\n"
+                                        "run: {generations: 1500, checkpoint_every: 1, report_every: 0, log_every_s: 100}\n");
+  const auto whole = (dir_ / "whole").string(), killed = (dir_ / "killed").string();
+  ASSERT_EQ(run_es(0, {"--config", config, "--output", whole}), 0) << stderr_text();
+
+  const pid_t job = spawn(es_argv(2, {"--config", config, "--output", killed}), kMpiEnv,
+                          (dir_ / "stderr.txt").string());
+  const auto checkpoint = fs::path(killed) / "checkpoint.pt";
+  ASSERT_EQ(wait_for(job, 120, [&] { return fs::exists(checkpoint); }), -1) << stderr_text();
+  pid_t victim = 0;
+  for (int i = 0; i < 200 && !victim; ++i, std::this_thread::sleep_for(std::chrono::milliseconds(10)))
+    victim = rank_pid(job, 1);
+  ASSERT_NE(victim, 0) << "rank 1 not found among mpirun's children";
+  kill(victim, SIGKILL);
+  const int code = wait_for(job, 60);
+  EXPECT_NE(code, -2) << "rank 0 hung after rank 1 was killed";
+  EXPECT_NE(code, 0);
+  ASSERT_FALSE(fs::exists(fs::path(killed) / "result.json")) << "the run finished before it was killed";
+
+  ASSERT_EQ(run_es(2, {"--config", config, "--output", killed, "--resume"}), 0) << stderr_text();
+  EXPECT_TRUE(torch::equal(center(whole), center(killed)));
+}
+
+}  // namespace

@@ -27,6 +27,7 @@ struct BenchEsArgs {
   int64_t eval_chunk = 16;
   int64_t seed = 0;
   std::string device = "cpu";
+  std::string update = "replicated";
 };
 
 int run_bench_es(const Common& common, const BenchEsArgs& a) {
@@ -49,13 +50,15 @@ strategy:
 run:
   generations: {generations}
   report_every: 0
+  update: {update}
 )",
                                           fmt::arg("seed", a.seed), fmt::arg("dataset", a.dataset),
                                           fmt::arg("data_dir", a.data_dir), fmt::arg("batch", a.batch),
                                           fmt::arg("chunk", a.eval_chunk), fmt::arg("device", a.device),
                                           fmt::arg("model", a.model), fmt::arg("hidden", a.hidden),
                                           fmt::arg("strategy", a.strategy), fmt::arg("population", a.population),
-                                          fmt::arg("low_rank", a.low_rank), fmt::arg("generations", a.generations)),
+                                          fmt::arg("low_rank", a.low_rank), fmt::arg("generations", a.generations),
+                                          fmt::arg("update", a.update)),
                               "metaevo bench es");
   auto run = es::make_es_run(config);
   auto& comm = dist::world();
@@ -83,6 +86,7 @@ run:
                         {"dataset", a.dataset},
                         {"device", a.device},
                         {"processes", comm.size()},
+                        {"update", a.update},
                         {"threads", at::get_num_threads()},
                         {"params", run.problem->layout().dim()},
                         {"population", a.population},
@@ -122,6 +126,8 @@ void add_bench_command(CLI::App& app, Common& common, Action& action) {
   es->add_option("--eval-chunk", a->eval_chunk, "members per batched forward")->check(CLI::PositiveNumber);
   es->add_option("--seed", a->seed, "random seed")->check(CLI::NonNegativeNumber);
   es->add_option("--device", a->device, "cpu | cuda | cuda:N");
+  es->add_option("--update", a->update, "under mpirun: replicated | all_reduce")
+      ->check(CLI::IsMember({"replicated", "all_reduce"}));
   es->callback([&common, &action, a] { action = [&common, a] { return run_bench_es(common, *a); }; });
 }
 

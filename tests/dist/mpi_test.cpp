@@ -99,6 +99,29 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"Snes", "{name: snes, population: 10, sigma: 0.05}"}),
     [](const auto& info) { return info.param.name; });
 
+// With `update: all_reduce` the ranks split the update's noise sums: equal to rounding.
+TEST_F(Mpi, AllReduceUpdateMatchesOneProcess) {
+  SKIP_WITHOUT_MPI();
+  const auto data = "/usr/share/datasets/fashion-mnist";
+  if (!fs::exists(data)) GTEST_SKIP() << data << " not found (apt-get install dataset-fashion-mnist)";
+  for (const std::string strategy : {"{name: openai_es, population: 16, sigma: 0.05, low_rank: 2}",
+                                     "{name: snes, population: 16, sigma: 0.05}"}) {
+    const auto config = write("run.yaml", "seed: 3\nthreads: 1\n"
+                                          "problem: {type: classification, dataset: fashion-mnist, batch: 64,"
+                                          " eval_chunk: 4, model: {type: mlp, hidden: [16]}}\n"
+                                          "strategy: " + strategy + "\n"
+                                          "run: {generations: 10, report_every: 0, log_every_s: 100, update: all_reduce}\n");
+    const auto one = (dir_ / "one").string(), two = (dir_ / "two").string();
+    fs::remove_all(one);
+    fs::remove_all(two);
+    ASSERT_EQ(run_es(0, {"--config", config, "--output", one}), 0) << stderr_text();
+    ASSERT_EQ(run_es(2, {"--config", config, "--output", two}), 0) << stderr_text();
+    EXPECT_TRUE(torch::allclose(center(one), center(two), 1e-5, 1e-6))
+        << strategy << ": max difference " << (center(one) - center(two)).abs().max().item<float>();
+    EXPECT_FALSE(torch::equal(center(one), center(two) * 0)) << strategy;
+  }
+}
+
 TEST_F(Mpi, MoreRanksThanMembers) {
   SKIP_WITHOUT_MPI();
   const auto config = write("run.yaml", "seed: 2\nthreads: 1\n"

@@ -70,6 +70,20 @@ TEST(Noise, WeightedSumsMatchMaterialisedNoise) {
   }
 }
 
+TEST(Noise, WeightedSumsSplitOverNoiseRanges) {
+  // What processes sharing an update compute: partial sums over [0, 15) and [15, 37).
+  for (int64_t rank : {0, 2}) {
+    Noise noise(9, two_tensor_layout(), rank);
+    auto w = torch::randn({37});
+    auto head = w.narrow(0, 0, 15), tail = w.narrow(0, 15, 22);
+    EXPECT_TRUE(torch::allclose(noise.weighted_sum(4, head) + noise.weighted_sum(4, tail, 15), noise.weighted_sum(4, w),
+                                1e-5, 1e-5))
+        << "rank " << rank;
+    EXPECT_TRUE(torch::allclose(noise.weighted_sum_sq(4, head) + noise.weighted_sum_sq(4, tail, 15),
+                                noise.weighted_sum_sq(4, w), 1e-5, 1e-5));
+  }
+}
+
 TEST(Population, MirroredMembersAndFolds) {
   Population pop;
   pop.generation = 2;

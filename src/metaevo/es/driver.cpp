@@ -30,6 +30,8 @@ void DriverOptions::validate() const {
   require(report_every >= 0, "report_every", "must be >= 0, got {}", report_every);
   require(checkpoint_every >= 1, "checkpoint_every", "must be >= 1, got {}", checkpoint_every);
   require(log_every_s >= 0, "log_every_s", "must be >= 0, got {}", log_every_s);
+  require(update == "replicated" || update == "all_reduce", "update", "must be replicated or all_reduce, got '{}'",
+          update);
 }
 
 Driver::Driver(Strategy& strategy, Problem& problem, DriverOptions options)
@@ -37,7 +39,16 @@ Driver::Driver(Strategy& strategy, Problem& problem, DriverOptions options)
   o_.validate();
 }
 
-void Driver::distribute(dist::Communicator& comm) { comm_ = &comm; }
+void Driver::distribute(dist::Communicator& comm) {
+  comm_ = &comm;
+  if (o_.update != "all_reduce" || comm.size() == 1) return;
+  strategy_.share_update({comm.rank(), comm.size(), [&comm](torch::Tensor& t) {
+                            auto values = t.to(torch::kFloat64).contiguous();
+                            std::vector<double> v(values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
+                            comm.all_reduce_sum(v);
+                            t.copy_(torch::tensor(v, torch::kFloat64).view_as(t));
+                          }});
+}
 
 torch::Tensor Driver::evaluate(const Population& pop) {
   if (!comm_) return problem_.evaluate(pop, 0, pop.size);

@@ -26,6 +26,7 @@ struct DriverOptions {
   int64_t report_every = 10;       // generations between problem reports (e.g. test accuracy)
   int64_t checkpoint_every = 10;   // generations between checkpoints (needs a checkpoint path)
   double log_every_s = 5;          // seconds between progress lines
+  std::string update = "replicated";  // under MPI: replicated | all_reduce (see Driver::distribute)
   template <class V>
   void visit(V& v) {
     v("generations", generations, "generation limit (0 = none)");
@@ -35,6 +36,9 @@ struct DriverOptions {
     v("report_every", report_every, "generations between problem reports (test accuracy, ...)");
     v("checkpoint_every", checkpoint_every, "generations between checkpoints");
     v("log_every_s", log_every_s, "seconds between progress lines");
+    v("update", update,
+      "under MPI, replicated (every process computes the whole update; bitwise equal to one process) | "
+      "all_reduce (processes split the update's noise sums; O(parameters) traffic)");
   }
   void validate() const;
 };
@@ -84,7 +88,8 @@ class Driver {
   /// eval chunks) and the fitness values are all-gathered: the only per-generation traffic, as
   /// every process rebuilds the perturbations from the counter-based noise and makes the same
   /// update. Rank 0's stop decision is followed; only rank 0 reports and writes checkpoints;
-  /// resume() loads rank 0's checkpoint on every process. Call before resume().
+  /// resume() loads rank 0's checkpoint on every process. With `update: all_reduce` the update's
+  /// noise sums are split too (Strategy::share_update). Call before resume().
   void distribute(dist::Communicator& comm);
 
   RunResult run();

@@ -1,6 +1,7 @@
 #include "metaevo/es/gaussian_search.h"
 
 #include "metaevo/core/serialize.h"
+#include "metaevo/es/sharding.h"
 
 namespace metaevo::es {
 
@@ -29,13 +30,23 @@ Population GaussianSearch::ask() {
   return pop;
 }
 
+torch::Tensor GaussianSearch::shared_sum(const Population& pop, const torch::Tensor& per_noise, bool squared) const {
+  if (sharing_.size <= 1)
+    return squared ? noise_->weighted_sum_sq(pop.generation, per_noise) : noise_->weighted_sum(pop.generation, per_noise);
+  const auto [k0, k1] = shard(per_noise.size(0), 1, sharing_.rank, sharing_.size);
+  auto mine = per_noise.narrow(0, k0, k1 - k0);
+  auto sum = squared ? noise_->weighted_sum_sq(pop.generation, mine, k0) : noise_->weighted_sum(pop.generation, mine, k0);
+  sharing_.all_reduce(sum);
+  return sum;
+}
+
 torch::Tensor GaussianSearch::noise_sum(const Population& pop, const torch::Tensor& w) const {
-  return noise_->weighted_sum(pop.generation, pop.fold_signed(w));
+  return shared_sum(pop, pop.fold_signed(w), /*squared=*/false);
 }
 
 torch::Tensor GaussianSearch::noise_sq_sum(const Population& pop, const torch::Tensor& w) const {
   auto folded = pop.fold(w);
-  return noise_->weighted_sum_sq(pop.generation, folded) - float(folded.sum().item<double>());
+  return shared_sum(pop, folded, /*squared=*/true) - float(folded.sum().item<double>());
 }
 
 void GaussianSearch::save(torch::serialize::OutputArchive& archive) const {

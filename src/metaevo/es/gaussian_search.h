@@ -19,6 +19,7 @@ class GaussianSearch : public Strategy {
   torch::Tensor center() const override { return center_; }
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
+  void share_update(UpdateSharing sharing) override { sharing_ = std::move(sharing); }
 
  protected:
   GaussianSearch(const StrategyContext& context, int64_t population, bool mirrored, torch::Tensor sigma,
@@ -37,6 +38,11 @@ class GaussianSearch : public Strategy {
   std::shared_ptr<const Noise> noise_;
   std::unique_ptr<Shaping> shaping_;
   std::unique_ptr<Optimizer> optimizer_;  // center update rule; null when the rule is built in (SNES)
+
+ private:
+  /// sum over this process's share of noise indices of `per_noise` weights, all-reduced.
+  torch::Tensor shared_sum(const Population& pop, const torch::Tensor& per_noise, bool squared) const;
+  UpdateSharing sharing_;
 };
 
 }  // namespace metaevo::es

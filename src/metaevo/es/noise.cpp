@@ -74,7 +74,7 @@ torch::Tensor Noise::flat(int64_t generation, int64_t k0, int64_t k1) const {
 
 int64_t Noise::chunk_for(int64_t numel) const { return std::max<int64_t>(1, kChunkFloats / numel); }
 
-torch::Tensor Noise::weighted_sum(int64_t generation, const torch::Tensor& w) const {
+torch::Tensor Noise::weighted_sum(int64_t generation, const torch::Tensor& w, int64_t k0) const {
   auto weights = w.to(torch::kFloat32).contiguous();
   const int64_t n = weights.size(0);
   auto out = torch::empty({layout_.dim()}, torch::kFloat32);
@@ -82,16 +82,16 @@ torch::Tensor Noise::weighted_sum(int64_t generation, const torch::Tensor& w) co
     const Segment& s = layout_.segments()[seg];
     auto dst = out.narrow(0, s.offset, s.numel);
     if (!is_low_rank(s)) {
-      dst.copy_(philox_normal_rows_weighted_sum(stream(seed_, generation, 0, int64_t(seg), kFull), weights, s.numel));
+      dst.copy_(philox_normal_rows_weighted_sum(stream(seed_, generation, k0, int64_t(seg), kFull), weights, s.numel));
       continue;
     }
     dst.zero_();
     const int64_t chunk = chunk_for(rank_ * (s.rows() + s.cols()));
-    for (int64_t k0 = 0; k0 < n; k0 += chunk) {
-      const int64_t k1 = std::min(n, k0 + chunk);
+    for (int64_t j0 = 0; j0 < n; j0 += chunk) {
+      const int64_t j1 = std::min(n, j0 + chunk);
       // sum_k w_k A_k B_k^T as one GEMM: [rows, n*r] x [n*r, cols].
-      auto f = factors(generation, int64_t(seg), k0, k1);
-      auto a = (f.a * weights.narrow(0, k0, k1 - k0).view({-1, 1, 1})).permute({1, 0, 2}).reshape({s.rows(), -1});
+      auto f = factors(generation, int64_t(seg), k0 + j0, k0 + j1);
+      auto a = (f.a * weights.narrow(0, j0, j1 - j0).view({-1, 1, 1})).permute({1, 0, 2}).reshape({s.rows(), -1});
       auto b = f.b.permute({1, 0, 2}).reshape({s.cols(), -1});
       dst.add_(torch::mm(a, b.t()).view({-1}));
     }
@@ -99,7 +99,7 @@ torch::Tensor Noise::weighted_sum(int64_t generation, const torch::Tensor& w) co
   return out;
 }
 
-torch::Tensor Noise::weighted_sum_sq(int64_t generation, const torch::Tensor& w) const {
+torch::Tensor Noise::weighted_sum_sq(int64_t generation, const torch::Tensor& w, int64_t k0) const {
   auto weights = w.to(torch::kFloat32).contiguous();
   const int64_t n = weights.size(0);
   auto out = torch::empty({layout_.dim()}, torch::kFloat32);
@@ -107,16 +107,16 @@ torch::Tensor Noise::weighted_sum_sq(int64_t generation, const torch::Tensor& w)
     const Segment& s = layout_.segments()[seg];
     auto dst = out.narrow(0, s.offset, s.numel);
     if (!is_low_rank(s)) {
-      dst.copy_(philox_normal_rows_weighted_sum(stream(seed_, generation, 0, int64_t(seg), kFull), weights, s.numel,
+      dst.copy_(philox_normal_rows_weighted_sum(stream(seed_, generation, k0, int64_t(seg), kFull), weights, s.numel,
                                                 /*squared=*/true));
       continue;
     }
     dst.zero_();
     const int64_t chunk = chunk_for(s.numel);
-    for (int64_t k0 = 0; k0 < n; k0 += chunk) {
-      const int64_t k1 = std::min(n, k0 + chunk);
-      auto e = segment(generation, int64_t(seg), k0, k1).view({k1 - k0, -1});
-      dst.add_(torch::mv(e.square().t(), weights.narrow(0, k0, k1 - k0)));
+    for (int64_t j0 = 0; j0 < n; j0 += chunk) {
+      const int64_t j1 = std::min(n, j0 + chunk);
+      auto e = segment(generation, int64_t(seg), k0 + j0, k0 + j1).view({j1 - j0, -1});
+      dst.add_(torch::mv(e.square().t(), weights.narrow(0, j0, j1 - j0)));
     }
   }
   return out;

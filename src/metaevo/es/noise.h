@@ -65,10 +65,10 @@ class Noise {
   /// Flat perturbations for noise indices [k0, k1): [k1-k0, dim].
   torch::Tensor flat(int64_t generation, int64_t k0, int64_t k1) const;
 
-  /// sum_k w[k] * z_k, as a flat [dim] tensor, in chunks (memory independent of w's length).
-  torch::Tensor weighted_sum(int64_t generation, const torch::Tensor& w) const;
-  /// sum_k w[k] * z_k^2 (elementwise square), flat [dim].
-  torch::Tensor weighted_sum_sq(int64_t generation, const torch::Tensor& w) const;
+  /// sum_j w[j] * z_{k0+j}, as a flat [dim] tensor, in chunks (memory independent of w's length).
+  torch::Tensor weighted_sum(int64_t generation, const torch::Tensor& w, int64_t k0 = 0) const;
+  /// sum_j w[j] * z_{k0+j}^2 (elementwise square), flat [dim].
+  torch::Tensor weighted_sum_sq(int64_t generation, const torch::Tensor& w, int64_t k0 = 0) const;
 
  private:
   int64_t chunk_for(int64_t numel) const;

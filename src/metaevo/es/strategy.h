@@ -4,6 +4,7 @@
 // attach (the libcmaes ask/eval/tell split).
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,12 @@ struct StrategyContext {
   int64_t low_rank = 0;  // r > 0: low-rank perturbations for matrix segments (Gaussian strategies)
 };
 
+/// How the processes of a job share the work of an update (see Strategy::share_update).
+struct UpdateSharing {
+  int rank = 0, size = 1;
+  std::function<void(torch::Tensor&)> all_reduce;  // elementwise sum over processes, in place
+};
+
 class Strategy {
  public:
   virtual ~Strategy() = default;
@@ -34,6 +41,12 @@ class Strategy {
   virtual torch::Tensor center() const = 0;
   /// Non-empty once the strategy has converged or cannot go on (CMA-ES termination criteria).
   virtual std::string stop_reason() const { return ""; }
+  /// Splits the noise sums of tell() over the processes of a job: each sums its share of the
+  /// perturbations and the partial sums are all-reduced (traffic O(parameters) per generation,
+  /// against O(population) when every process computes the whole update). Summation order then
+  /// differs from one process, so updates agree to rounding, not bitwise. Strategies whose update
+  /// does not split ignore it.
+  virtual void share_update(UpdateSharing sharing) {}
   /// Complete state: enough to continue bitwise-identically after load.
   virtual void save(torch::serialize::OutputArchive& archive) const = 0;
   virtual void load(torch::serialize::InputArchive& archive) = 0;

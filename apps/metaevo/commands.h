@@ -4,6 +4,10 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
+#include <vector>
+
+#include "metaevo/core/config.h"
 
 namespace metaevo::cli {
 
@@ -18,8 +22,27 @@ struct Common {
 void add_es_command(CLI::App& app, Common& common, Action& action);
 void add_bench_command(CLI::App& app, Common& common, Action& action);
 void add_report_command(CLI::App& app, Common& common, Action& action);
+void add_meta_command(CLI::App& app, Common& common, Action& action);
 
-/// Applies threads/log level and logs the BLAS/thread configuration.
-void start_runtime(const Common& common);
+/// The flags of the commands that run a config into an output directory (es, meta).
+struct RunArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::string output;
+  bool resume = false;
+};
+void add_run_options(CLI::App* command, RunArgs& args, const std::string& default_output);
+/// The config with its --set overrides applied.
+Config load_run_config(const RunArgs& args);
+/// --output, else the config's `output`, else `fallback`.
+std::string run_output(const RunArgs& args, const Config& config, const std::string& fallback);
+
+/// Applies threads (the flag, else the config's `threads`, else all cores) and the log level, and
+/// logs the BLAS/thread configuration.
+void start_runtime(const Common& common, const Config* config = nullptr);
+
+/// What `metaevo es` does once its config is read: the run, its checkpoints and result files in
+/// `output` (rank 0 only under mpirun). With `resume`, continues the checkpoint there.
+void run_es_config(const Config& config, const std::string& output, bool resume);
 
 }  // namespace metaevo::cli

@@ -12,23 +12,25 @@
 #include "metaevo/report/html.h"
 
 namespace metaevo::cli {
-namespace {
 
-struct EsArgs {
-  std::string config;
-  std::vector<std::string> overrides;
-  std::string output;
-  bool resume = false;
-};
+void add_run_options(CLI::App* command, RunArgs& args, const std::string& default_output) {
+  command->add_option("--config", args.config, "YAML or JSON configuration")->required();
+  command->add_option("--set", args.overrides, "override a config key: key.path=value (repeatable)");
+  command->add_option("--output", args.output, "output directory (default: config 'output' or " + default_output + ")");
+  command->add_flag("--resume", args.resume, "continue from the checkpoint in the output directory");
+}
 
-int run_es(const Common& common, const EsArgs& args) {
+Config load_run_config(const RunArgs& args) {
   auto config = Config::load(args.config);
   for (const auto& o : args.overrides) config.set(o);
-  Common effective = common;
-  const int configured = config.get<int>("threads", 0);
-  if (effective.threads < 0) effective.threads = configured;
-  start_runtime(effective);
-  const std::string output = args.output.empty() ? config.get<std::string>("output", "runs/es") : args.output;
+  return config;
+}
+
+std::string run_output(const RunArgs& args, const Config& config, const std::string& fallback) {
+  return args.output.empty() ? config.get<std::string>("output", fallback) : args.output;
+}
+
+void run_es_config(const Config& config, const std::string& output, bool resume) {
   auto run = es::make_es_run(config);
   config.check_all_used();
   // Under mpirun every process runs this same code on its shard; only rank 0 touches files.
@@ -39,7 +41,7 @@ int run_es(const Common& common, const EsArgs& args) {
   const std::string checkpoint = (fs::path(output) / "checkpoint.pt").string();
   if (primary) {
     fs::create_directories(output);
-    if (!args.resume && fs::exists(checkpoint))
+    if (!resume && fs::exists(checkpoint))
       fail("{}: a checkpoint exists; pass --resume to continue it or choose another output directory", checkpoint);
     write_file_atomic((fs::path(output) / "config.yaml").string(), config.dump());
   }
@@ -47,7 +49,7 @@ int run_es(const Common& common, const EsArgs& args) {
   es::Driver driver(*run.strategy, *run.problem, run.driver);
   driver.distribute(comm);
   driver.set_checkpoint(checkpoint, run.fingerprint);
-  if (args.resume && !driver.resume()) spdlog::warn("--resume: no checkpoint in {}, starting afresh", output);
+  if (resume && !driver.resume()) spdlog::warn("--resume: no checkpoint in {}, starting afresh", output);
   if (primary) {
     driver.add_observer(std::make_shared<es::ProgressLogger>(run.driver.generations, run.driver.log_every_s));
     driver.add_observer(std::make_shared<es::MetricsWriter>((fs::path(output) / "metrics.jsonl").string()));
@@ -56,7 +58,7 @@ int run_es(const Common& common, const EsArgs& args) {
                run.problem->layout().dim(), run.seed, comm.size(), output);
 
   auto result = driver.run();
-  if (!primary) return 0;
+  if (!primary) return;
   nlohmann::json summary = {{"strategy", run.strategy->name()},
                             {"stop_reason", result.stop_reason},
                             {"generations", result.state.generation},
@@ -68,19 +70,20 @@ int run_es(const Common& common, const EsArgs& args) {
   torch::save(result.center, (fs::path(output) / "center.pt").string());
   spdlog::info("wrote {}", report::write_run_report(output));
   std::cout << summary.dump() << std::endl;
-  return 0;
 }
 
-}  // namespace
-
 void add_es_command(CLI::App& app, Common& common, Action& action) {
-  auto args = std::make_shared<EsArgs>();
+  auto args = std::make_shared<RunArgs>();
   auto* cmd = app.add_subcommand("es", "optimise a problem with an evolution strategy");
-  cmd->add_option("--config", args->config, "YAML or JSON run configuration")->required();
-  cmd->add_option("--set", args->overrides, "override a config key: key.path=value (repeatable)");
-  cmd->add_option("--output", args->output, "output directory (default: config 'output' or runs/es)");
-  cmd->add_flag("--resume", args->resume, "continue from the checkpoint in the output directory");
-  cmd->callback([&common, &action, args] { action = [&common, args] { return run_es(common, *args); }; });
+  add_run_options(cmd, *args, "runs/es");
+  cmd->callback([&common, &action, args] {
+    action = [&common, args] {
+      auto config = load_run_config(*args);
+      start_runtime(common, &config);
+      run_es_config(config, run_output(*args, config, "runs/es"), args->resume);
+      return 0;
+    };
+  });
 }
 
 }  // namespace metaevo::cli

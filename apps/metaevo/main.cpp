@@ -16,7 +16,7 @@
 
 namespace metaevo::cli {
 
-void start_runtime(const Common& common) {
+void start_runtime(const Common& common, const Config* config) {
   const auto level = spdlog::level::from_str(common.log_level);
   if (level == spdlog::level::off && common.log_level != "off")
     fail("--log-level: unknown level '{}' (trace, debug, info, warn, error, off)", common.log_level);
@@ -25,7 +25,9 @@ void start_runtime(const Common& common) {
   spdlog::set_level(comm.rank() == 0 ? level : std::max(level, spdlog::level::err));
   configure_allocator();
   // "All cores" means this process's share of the host when several ranks run on it.
-  int threads = std::max(0, common.threads);
+  const int configured = config ? config->get<int>("threads", 0) : 0;
+  int threads = common.threads >= 0 ? common.threads : configured;
+  if (threads < 0) fail("threads: must be >= 0 (0 = all cores), got {}", threads);
   if (threads == 0)
     threads = std::max(1, int(std::thread::hardware_concurrency()) / std::max(1, comm.local_size()));
   configure_threads(threads);
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
   add_es_command(app, common, action);
   add_bench_command(app, common, action);
   add_report_command(app, common, action);
+  add_meta_command(app, common, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -46,6 +46,9 @@ es::DriverOptions generations(int64_t n) {
 
 TEST(FewShotEs, TinyRunImprovesValidationAccuracy) {
   SKIP_WITHOUT_OMNIGLOT();
+  // One thread: under `ctest -j`, a parallel generation waits for its slowest chunk whenever
+  // another test holds a core, and this run took minutes instead of seconds.
+  at::set_num_threads(1);
   FewShotProblem problem(tiny(), 1);
   const double before = problem.report(problem.initial())["val_acc"];
   auto s = strategy(problem, 1);

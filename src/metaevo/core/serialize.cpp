@@ -53,4 +53,10 @@ void load_archive(torch::serialize::InputArchive& archive, const std::string& by
   }
 }
 
+std::string fingerprint(const std::string& text) {
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", hash);
+}
+
 }  // namespace metaevo

@@ -19,4 +19,8 @@ std::string archive_bytes(torch::serialize::OutputArchive& archive);
 /// `origin` names the file in errors.
 void load_archive(torch::serialize::InputArchive& archive, const std::string& bytes, const std::string& origin);
 
+/// 64-bit FNV-1a of `text` as 16 hex digits: a settings fingerprint for checkpoints, stable
+/// across builds and platforms (unlike std::hash).
+std::string fingerprint(const std::string& text);
+
 }  // namespace metaevo

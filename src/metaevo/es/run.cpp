@@ -1,5 +1,6 @@
 #include "metaevo/es/run.h"
 
+#include "metaevo/core/serialize.h"
 #include "metaevo/es/problems/classification.h"
 #include "metaevo/es/problems/functions.h"
 
@@ -41,10 +42,7 @@ EsRun make_es_run(const Config& config) {
 
   const std::string identity = fmt::format("seed={}\nproblem:\n{}\nstrategy:\n{}", seed, YAML::Dump(problem_cfg.node()),
                                            YAML::Dump(strategy_cfg.node()));
-  // FNV-1a: stable across builds and platforms, unlike std::hash.
-  uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : identity) hash = (hash ^ c) * 1099511628211ull;
-  run.fingerprint = fmt::format("{:016x}", hash);
+  run.fingerprint = fingerprint(identity);
   return run;
 }
 

@@ -14,8 +14,13 @@
 namespace metaevo::meta {
 namespace {
 
-// Per-member loss or accuracy of embeddings [n, support + query, D] of episode `e`.
-torch::Tensor episode_fitness(const torch::Tensor& embeddings, const Episode& e, int64_t ways, bool loss) {
+Registrar<es::ProblemRegistry> reg_few_shot("few_shot", [](const Config& cfg, uint64_t seed) {
+  return std::make_unique<FewShotProblem>(read_options<FewShotOptions>(cfg), seed);
+});
+
+}  // namespace
+
+torch::Tensor query_fitness(const torch::Tensor& embeddings, const Episode& e, int64_t ways, bool loss) {
   const int64_t support = e.support.size(0), query = e.query.size(0);
   auto protos = prototypes(embeddings.narrow(1, 0, support), ways);
   auto logits = proto_logits(embeddings.narrow(1, support, query), protos);  // [n, Q, ways]
@@ -23,12 +28,6 @@ torch::Tensor episode_fitness(const torch::Tensor& embeddings, const Episode& e,
   if (loss) return -torch::log_softmax(logits, -1).gather(2, labels).squeeze(2).mean(1);
   return logits.argmax(-1).eq(labels.squeeze(2)).to(torch::kFloat32).mean(1);
 }
-
-Registrar<es::ProblemRegistry> reg_few_shot("few_shot", [](const Config& cfg, uint64_t seed) {
-  return std::make_unique<FewShotProblem>(read_options<FewShotOptions>(cfg), seed);
-});
-
-}  // namespace
 
 void FewShotOptions::validate() const {
   episode().validate();
@@ -47,23 +46,52 @@ EpisodeAccuracy evaluate_episodes(torch::nn::Sequential encoder, const EpisodeSa
   for (int64_t i = 0; i < count; ++i) {
     const auto e = sampler.episode(i);
     auto emb = encoder->forward(torch::cat({e.support, e.query}).to(device)).unsqueeze(0);
-    acc.push_back(episode_fitness(emb, e, sampler.options().ways, /*loss=*/false).item<double>());
+    acc.push_back(query_fitness(emb, e, sampler.options().ways, /*loss=*/false).item<double>());
   }
   const auto t = torch::tensor(acc, torch::kFloat64);
   const double sd = count > 1 ? t.std().item<double>() : 0.0;
   return {t.mean().item<double>(), 1.96 * sd / std::sqrt(double(count))};
 }
 
-FewShotProblem::FewShotProblem(const FewShotOptions& o, uint64_t seed) : o_(o), device_(parse_device(o.device)) {
-  o_.validate();
-  const auto dir = data::resolve_data_dir("omniglot", o_.data_dir);
+void TestOptions::validate() const {
+  require(!ways.empty() && !shots.empty(), "ways", "ways and shots must list at least one value each");
+  for (auto w : ways) require(w >= 2, "ways", "must be >= 2, got {}", w);
+  for (auto k : shots) require(k >= 1, "shots", "must be >= 1, got {}", k);
+  require(queries >= 1, "queries", "must be >= 1, got {}", queries);
+  require(episodes >= 2, "episodes", "must be >= 2 (for an interval), got {}", episodes);
+}
+
+nlohmann::json test_accuracy(torch::nn::Sequential encoder, const std::string& data_dir, const TestOptions& o,
+                             torch::Device device) {
+  o.validate();
+  const auto dir = data::resolve_data_dir("omniglot", data_dir);
+  const auto omniglot = data::Omniglot::load(dir);
+  const auto classes = data::read_vinyals_split(data::vinyals_split_path(dir, o.split));
+  auto rows = nlohmann::json::array();
+  for (auto ways : o.ways)
+    for (auto shots : o.shots) {
+      const EpisodeSampler sampler(omniglot, classes, {ways, shots, o.queries}, 0x7E57);
+      const auto acc = evaluate_episodes(encoder, sampler, o.episodes, device);
+      rows.push_back({{"ways", ways}, {"shots", shots}, {"episodes", o.episodes}, {"acc", acc.mean}, {"ci95", acc.ci95}});
+    }
+  return rows;
+}
+
+FewShotData load_few_shot_data(const FewShotOptions& o, uint64_t seed) {
+  o.validate();
+  const auto dir = data::resolve_data_dir("omniglot", o.data_dir);
   const auto omniglot = data::Omniglot::load(dir);
   const auto classes = [&](const std::string& split) {
     return data::read_vinyals_split(data::vinyals_split_path(dir, split));
   };
-  train_ = std::make_unique<EpisodeSampler>(omniglot, classes(o_.train_split), o_.episode(), mix64(seed, 1));
-  // Validation episodes are the same for every run (fixed seed), so reports compare across runs.
-  val_ = std::make_unique<EpisodeSampler>(omniglot, classes(o_.val_split), o_.episode(), 0x5EED);
+  FewShotData d;
+  d.train = std::make_unique<EpisodeSampler>(omniglot, classes(o.train_split), o.episode(), mix64(seed, 1));
+  d.val = std::make_unique<EpisodeSampler>(omniglot, classes(o.val_split), o.episode(), 0x5EED);
+  return d;
+}
+
+FewShotProblem::FewShotProblem(const FewShotOptions& o, uint64_t seed)
+    : o_(o), device_(parse_device(o.device)), data_(load_few_shot_data(o, seed)) {
   encoder_ = make_conv4(1, o_.channels, seed);
   layout_ = models::parameter_layout(*encoder_);
   initial_ = models::flatten_parameters(*encoder_);
@@ -75,7 +103,7 @@ torch::Tensor FewShotProblem::evaluate(const es::Population& pop, int64_t begin,
   std::vector<std::unique_ptr<models::PopulationForward>> forwards;
   std::vector<torch::Tensor> inputs;
   for (int64_t j = 0; j < o_.episodes; ++j) {
-    episodes.push_back(train_->episode(pop.generation * o_.episodes + j));
+    episodes.push_back(data_.train->episode(pop.generation * o_.episodes + j));
     inputs.push_back(torch::cat({episodes.back().support, episodes.back().query}).to(device_));
     forwards.push_back(std::make_unique<models::PopulationForward>(encoder_, pop, inputs.back()));
   }
@@ -83,7 +111,7 @@ torch::Tensor FewShotProblem::evaluate(const es::Population& pop, int64_t begin,
   return es::evaluate_in_chunks(begin, end, o_.eval_chunk, device_.is_cpu(), [&](int64_t c0, int64_t c1) {
     torch::Tensor total;
     for (size_t j = 0; j < episodes.size(); ++j) {
-      auto f = episode_fitness((*forwards[j])(c0, c1), episodes[j], o_.ways, loss);
+      auto f = query_fitness((*forwards[j])(c0, c1), episodes[j], o_.ways, loss);
       total = total.defined() ? total + f : f;
     }
     return total / double(episodes.size());
@@ -92,7 +120,7 @@ torch::Tensor FewShotProblem::evaluate(const es::Population& pop, int64_t begin,
 
 nlohmann::json FewShotProblem::report(const torch::Tensor& x) {
   models::load_flat_parameters(*encoder_, x.to(torch::kFloat32).to(device_));
-  const auto acc = evaluate_episodes(encoder_, *val_, o_.val_episodes, device_);
+  const auto acc = evaluate_episodes(encoder_, *data_.val, o_.val_episodes, device_);
   return {{"val_acc", acc.mean}, {"val_ci95", acc.ci95}};
 }
 

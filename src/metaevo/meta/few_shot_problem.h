@@ -43,6 +43,18 @@ struct FewShotOptions {
   EpisodeOptions episode() const { return {ways, shots, queries}; }
 };
 
+/// The episodes of a few-shot setting, shared by the ES problem and the backprop trainer:
+/// training episodes drawn from `seed`, validation episodes fixed (the same for every run, so
+/// reports compare across runs).
+struct FewShotData {
+  std::unique_ptr<EpisodeSampler> train, val;
+};
+FewShotData load_few_shot_data(const FewShotOptions& options, uint64_t seed);
+
+/// Per-member query cross-entropy (`loss`) or accuracy of embeddings [n, support + query, D] of
+/// episode `e`: float [n]. Differentiable (the backprop trainer uses it with n = 1).
+torch::Tensor query_fitness(const torch::Tensor& embeddings, const Episode& e, int64_t ways, bool loss);
+
 /// Mean accuracy over `count` episodes of `sampler` (episodes 0 .. count-1) and the half-width of
 /// its 95% confidence interval (1.96 standard errors).
 struct EpisodeAccuracy {
@@ -50,6 +62,28 @@ struct EpisodeAccuracy {
 };
 EpisodeAccuracy evaluate_episodes(torch::nn::Sequential encoder, const EpisodeSampler& sampler, int64_t count,
                                   torch::Device device);
+
+/// The final test: for every (ways, shots) pair, `episodes` episodes of the test split.
+struct TestOptions {
+  std::string split = "test";
+  std::vector<int64_t> ways{5, 20};
+  std::vector<int64_t> shots{1, 5};
+  int64_t queries = 15;
+  int64_t episodes = 1000;
+  template <class V>
+  void visit(V& v) {
+    v("split", split, "Vinyals split of the test episodes");
+    v("ways", ways, "way counts to test");
+    v("shots", shots, "shot counts to test");
+    v("queries", queries, "queries per class (ways x (shots + queries) <= 20 images per class)");
+    v("episodes", episodes, "episodes per setting (the 95% interval is over these)");
+  }
+  void validate() const;
+};
+
+/// One JSON row per (ways, shots): {ways, shots, episodes, acc, ci95}.
+nlohmann::json test_accuracy(torch::nn::Sequential encoder, const std::string& data_dir, const TestOptions& options,
+                             torch::Device device);
 
 class FewShotProblem : public es::Problem {
  public:
@@ -66,10 +100,10 @@ class FewShotProblem : public es::Problem {
  private:
   FewShotOptions o_;
   torch::Device device_;
+  FewShotData data_;
   torch::nn::Sequential encoder_;
   es::Layout layout_;
   torch::Tensor initial_;
-  std::unique_ptr<EpisodeSampler> train_, val_;
 };
 
 }  // namespace metaevo::meta

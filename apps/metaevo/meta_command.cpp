@@ -1,0 +1,117 @@
+// `metaevo meta --config FILE [--set key=value ...] [--output DIR] [--resume]`: few-shot
+// meta-learning of a Prototypical Network, by backprop or by ES (`trainer`), then its accuracy on
+// the test split with 95% intervals (`test`), written to test.json.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "commands.h"
+#include "metaevo/core/atomic_file.h"
+#include "metaevo/core/runtime.h"
+#include "metaevo/core/serialize.h"
+#include "metaevo/dist/communicator.h"
+#include "metaevo/meta/backprop_trainer.h"
+#include "metaevo/meta/protonet.h"
+#include "metaevo/models/parameters.h"
+
+namespace metaevo::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Keeps the validation records a resumed run's checkpoint covers, then appends new ones.
+class ValidationLog {
+ public:
+  ValidationLog(std::string path, int64_t resumed_episode) : path_(std::move(path)) {
+    std::string kept;
+    if (resumed_episode > 0 && fs::exists(path_)) {
+      std::istringstream lines(read_file(path_));
+      for (std::string line; std::getline(lines, line);)
+        if (!line.empty() && nlohmann::json::parse(line).value("episode", int64_t(0)) <= resumed_episode)
+          kept += line + "\n";
+    }
+    write_file_atomic(path_, kept);
+  }
+  void operator()(const nlohmann::json& record) {
+    std::ofstream(path_, std::ios::app) << record.dump() << "\n";
+  }
+
+ private:
+  std::string path_;
+};
+
+torch::nn::Sequential train_backprop(const Config& config, const meta::FewShotOptions& data, const std::string& output,
+                                     bool resume, uint64_t seed) {
+  const auto problem = config.section("problem");
+  const auto options = read_options<meta::BackpropOptions>(config.section("backprop"));
+  config.check_all_used();
+  const std::string checkpoint = (fs::path(output) / "checkpoint.pt").string();
+  if (!resume && fs::exists(checkpoint))
+    fail("{}: a checkpoint exists; pass --resume to continue it or choose another output directory", checkpoint);
+  write_file_atomic((fs::path(output) / "config.yaml").string(), config.dump());
+
+  meta::BackpropTrainer trainer(data, options, seed);
+  trainer.set_checkpoint(checkpoint, fingerprint(fmt::format("seed={}\nproblem:\n{}\nbackprop:\n{}", seed,
+                                                             YAML::Dump(problem.node()),
+                                                             YAML::Dump(config.section("backprop").node()))));
+  if (resume && !trainer.resume()) spdlog::warn("--resume: no checkpoint in {}, starting afresh", output);
+  trainer.on_validation(ValidationLog((fs::path(output) / "metrics.jsonl").string(), trainer.episode()));
+  const auto last = trainer.run();
+  write_file_atomic((fs::path(output) / "result.json").string(), last.dump(2) + "\n");
+  return trainer.encoder();
+}
+
+int run_meta(const Common& common, const RunArgs& args) {
+  auto config = load_run_config(args);
+  start_runtime(common, &config);
+  const std::string output = run_output(args, config, "runs/meta");
+  const auto trainer = config.get<std::string>("trainer", "es");
+  const auto test = read_options<meta::TestOptions>(config.section("test"));
+  const auto problem = config.section("problem");
+  const auto type = problem.get<std::string>("type", "few_shot");
+  if (type != "few_shot") fail("{}: problem.type: the meta command needs few_shot, got '{}'", config.origin(), type);
+  const auto data = read_options<meta::FewShotOptions>(problem);
+  const auto seed = uint64_t(std::max<int64_t>(0, config.get<int64_t>("seed", 0)));
+  fs::create_directories(output);
+
+  torch::nn::Sequential encoder;
+  if (trainer == "backprop") {
+    encoder = train_backprop(config, data, output, args.resume, seed);
+  } else if (trainer == "es") {
+    run_es_config(config, output, args.resume);  // reads seed, problem, strategy, run
+    if (dist::world().rank() != 0) return 0;
+    encoder = meta::make_conv4(1, data.channels, seed);
+    torch::Tensor center;
+    torch::load(center, (fs::path(output) / "center.pt").string());
+    models::load_flat_parameters(*encoder, center.to(torch::kFloat32));
+  } else {
+    fail("{}: trainer: must be backprop or es, got '{}'", config.origin(), trainer);
+  }
+  if (trainer == "backprop")
+    torch::save(models::flatten_parameters(*encoder), (fs::path(output) / "center.pt").string());
+
+  spdlog::info("testing on {} episodes per setting of the '{}' split", test.episodes, test.split);
+  const auto device = parse_device(data.device);
+  encoder->to(device);
+  const auto rows = meta::test_accuracy(encoder, data.data_dir, test, device);
+  for (const auto& r : rows)
+    spdlog::info("{}-way {}-shot: {:.2f}% +- {:.2f}", r["ways"].get<int64_t>(), r["shots"].get<int64_t>(),
+                 100 * r["acc"].get<double>(), 100 * r["ci95"].get<double>());
+  write_file_atomic((fs::path(output) / "test.json").string(), rows.dump(2) + "\n");
+  std::cout << nlohmann::json{{"trainer", trainer}, {"test", rows}}.dump() << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+void add_meta_command(CLI::App& app, Common& common, Action& action) {
+  auto args = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand("meta", "few-shot meta-learning of a ProtoNet by backprop or ES, then its test accuracy");
+  add_run_options(cmd, *args, "runs/meta");
+  cmd->callback([&common, &action, args] { action = [&common, args] { return run_meta(common, *args); }; });
+}
+
+}  // namespace metaevo::cli

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Distributed ES scaling on one host: 1 process x 1 thread against 2 MPI ranks x 1 thread, in both
+# update modes, repeated and interleaved (this VM's speed drifts). Prints the bench JSON lines.
+#   bash bench/mpi_scaling.sh [REPEATS] [extra `metaevo bench es` flags, e.g. --low-rank 4 --generations 300]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repeats=${1:-3}
+shift || true
+# Root in containers; shared memory without the single-copy mechanism containers often forbid.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+bench=(bench es --model mlp --hidden 128 --dataset fashion-mnist --population 512 --batch 256 "$@")
+for _ in $(seq "$repeats"); do
+  build/bin/metaevo --threads 1 --log-level warn "${bench[@]}"
+  for update in replicated all_reduce; do
+    mpirun -np 2 --oversubscribe build/bin/metaevo --threads 1 --log-level warn "${bench[@]}" --update "$update"
+  done
+done

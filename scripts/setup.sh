@@ -13,6 +13,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread            # without OpenBLAS-pthread, LibTorch GEMMs run ~30x slower
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libzip-dev libpng-dev zlib1g-dev
+  libsqlitecpp-dev libsqlite3-dev             # hpo/ study databases
   libopenmpi-dev openmpi-bin                   # distributed ES under mpirun
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist

@@ -23,6 +23,7 @@ void add_es_command(CLI::App& app, Common& common, Action& action);
 void add_bench_command(CLI::App& app, Common& common, Action& action);
 void add_report_command(CLI::App& app, Common& common, Action& action);
 void add_meta_command(CLI::App& app, Common& common, Action& action);
+void add_tune_command(CLI::App& app, Common& common, Action& action);
 
 /// The flags of the commands that run a config into an output directory (es, meta).
 struct RunArgs {

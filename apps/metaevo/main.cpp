@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   add_bench_command(app, common, action);
   add_report_command(app, common, action);
   add_meta_command(app, common, action);
+  add_tune_command(app, common, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,257 @@
+// The built-in trainable: an MLP or a small CNN trained by SGD with momentum on Fashion-MNIST or
+// MNIST, one epoch per resource unit. The value is accuracy on a validation split held out from
+// the training file; the official test set is scored too, for reporting only. Every epoch reseeds
+// from (trial seed, epoch), so a trial resumed from its checkpoint follows exactly the path of an
+// uninterrupted one.
+#include <chrono>
+#include <filesystem>
+
+#include "metaevo/core/atomic_file.h"
+#include "metaevo/core/options.h"
+#include "metaevo/core/philox.h"
+#include "metaevo/core/runtime.h"
+#include "metaevo/core/serialize.h"
+#include "metaevo/data/dataset.h"
+#include "metaevo/hpo/objective.h"
+
+namespace metaevo::hpo {
+namespace {
+
+struct ImageClassifierOptions {
+  std::string type = "image_classifier";
+  std::string dataset = "fashion-mnist";
+  std::string data_dir;
+  std::string model = "mlp";
+  int train_size = 0;
+  int validation_size = 10000;
+  std::string device = "cpu";
+
+  template <class V>
+  void visit(V& v) {
+    v("type", type, "image_classifier");
+    v("dataset", dataset, "fashion-mnist | mnist");
+    v("data_dir", data_dir, "folder with the IDX files (empty: the standard place)");
+    v("model", model, "mlp | cnn");
+    v("train_size", train_size, "training images used (0 = all but the validation split)");
+    v("validation_size", validation_size, "images held out from the end of the training file to score trials");
+    v("device", device, "cpu | cuda");
+  }
+  void validate() const {
+    require(dataset == "fashion-mnist" || dataset == "mnist", "dataset", "must be fashion-mnist or mnist, got '{}'", dataset);
+    require(model == "mlp" || model == "cnn", "model", "must be mlp or cnn, got '{}'", model);
+    require(train_size >= 0, "train_size", "must be >= 0, got {}", train_size);
+    require(validation_size >= 100, "validation_size", "must be >= 100, got {}", validation_size);
+  }
+};
+
+/// The hyperparameters a configuration may set; absent ones keep these defaults.
+struct Hyper {
+  double lr = 0.05, momentum = 0.9, weight_decay = 0, dropout = 0;
+  int64_t batch_size = 128, width = 256, depth = 2;
+
+  explicit Hyper(const Assignment& a) {
+    lr = a.value("lr", lr);
+    momentum = a.value("momentum", momentum);
+    weight_decay = a.value("weight_decay", weight_decay);
+    dropout = a.value("dropout", dropout);
+    batch_size = a.value("batch_size", batch_size);
+    width = a.value("width", width);
+    depth = a.value("depth", depth);
+    METAEVO_CHECK(lr > 0 && momentum >= 0 && momentum < 1 && weight_decay >= 0 && dropout >= 0 && dropout < 1 &&
+                      batch_size >= 1 && width >= 1 && depth >= 1 && depth <= 4,
+                  "configuration {}: a hyperparameter is out of range", a.dump());
+  }
+};
+
+struct Split {
+  torch::Tensor x, y;
+};
+
+struct Data {
+  Split train, validation, test;
+};
+
+torch::nn::Sequential build(const std::string& kind, const Hyper& h, int64_t side) {
+  torch::nn::Sequential net;
+  if (kind == "mlp") {
+    net->push_back(torch::nn::Flatten());
+    int64_t in = side * side;
+    for (int64_t d = 0; d < h.depth; ++d) {
+      net->push_back(torch::nn::Linear(in, h.width));
+      net->push_back(torch::nn::ReLU());
+      if (h.dropout > 0) net->push_back(torch::nn::Dropout(h.dropout));
+      in = h.width;
+    }
+    net->push_back(torch::nn::Linear(in, 10));
+    return net;
+  }
+  int64_t channels = 1;
+  for (int64_t d = 0; d < h.depth; ++d) {
+    net->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, h.width, 3).padding(1)));
+    net->push_back(torch::nn::ReLU());
+    net->push_back(torch::nn::MaxPool2d(2));
+    channels = h.width;
+    side /= 2;
+  }
+  net->push_back(torch::nn::Flatten());
+  if (h.dropout > 0) net->push_back(torch::nn::Dropout(h.dropout));
+  net->push_back(torch::nn::Linear(channels * side * side, 10));
+  return net;
+}
+
+double accuracy(torch::nn::Sequential& net, const Split& split) {
+  torch::NoGradGuard no_grad;
+  int64_t correct = 0;
+  for (int64_t i = 0; i < split.x.size(0); i += 2000) {
+    auto x = split.x.slice(0, i, i + 2000);
+    correct += net->forward(x).argmax(1).eq(split.y.slice(0, i, i + 2000)).sum().item<int64_t>();
+  }
+  return double(correct) / double(split.x.size(0));
+}
+
+class ImageRun : public TrialRun {
+ public:
+  ImageRun(const Data& data, const ImageClassifierOptions& o, const Assignment& config, uint64_t seed, std::string checkpoint)
+      : data_(data), hyper_(config), seed_(seed), checkpoint_(std::move(checkpoint)), tag_(fingerprint(config.dump())) {
+    torch::manual_seed(mix64(seed_));
+    net_ = build(o.model, hyper_, data.train.x.size(-1));
+    net_->to(data.train.x.device());
+    opt_ = std::make_unique<torch::optim::SGD>(
+        net_->parameters(), torch::optim::SGDOptions(hyper_.lr).momentum(hyper_.momentum).weight_decay(hyper_.weight_decay));
+    if (std::filesystem::exists(checkpoint_)) load();
+  }
+
+  int epoch() const override { return int(history_.size()); }
+  EpochMetrics recorded(int e) const override { return history_.at(e - 1); }
+
+  EpochMetrics train_epoch() override {
+    const auto start = std::chrono::steady_clock::now();
+    const int e = epoch() + 1;
+    torch::manual_seed(mix64(seed_, e));
+    const auto& train = data_.train;
+    const int64_t n = train.x.size(0);
+    auto order = torch::randperm(n, torch::TensorOptions().dtype(torch::kLong).device(train.x.device()));
+    net_->train();
+    for (int64_t i = 0; i < n; i += hyper_.batch_size) {
+      auto idx = order.slice(0, i, i + hyper_.batch_size);
+      opt_->zero_grad();
+      auto loss = torch::nn::functional::cross_entropy(net_->forward(train.x.index_select(0, idx)), train.y.index_select(0, idx));
+      loss.backward();
+      opt_->step();
+    }
+    net_->eval();
+    EpochMetrics m;
+    m.value = accuracy(net_, data_.validation);
+    m.test = accuracy(net_, data_.test);
+    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    history_.push_back(m);
+    return m;
+  }
+
+  void save() override {
+    torch::serialize::OutputArchive archive, model, optimizer;
+    net_->save(model);
+    opt_->save(optimizer);
+    archive.write("model", model);
+    archive.write("optimizer", optimizer);
+    write_string(archive, "config", tag_);
+    auto column = [&](auto field) {
+      std::vector<double> v;
+      for (const auto& m : history_) v.push_back(m.*field);
+      return torch::tensor(v, torch::kFloat64);
+    };
+    archive.write("value", column(&EpochMetrics::value));
+    archive.write("test", column(&EpochMetrics::test));
+    archive.write("seconds", column(&EpochMetrics::seconds));
+    write_file_atomic(checkpoint_, archive_bytes(archive));
+  }
+
+ private:
+  void load() {
+    torch::serialize::InputArchive archive, model, optimizer;
+    load_archive(archive, read_file(checkpoint_), checkpoint_);
+    METAEVO_CHECK(read_string(archive, "config") == tag_, "{}: checkpoint of another configuration", checkpoint_);
+    try {
+      archive.read("model", model);
+      archive.read("optimizer", optimizer);
+      net_->load(model);
+      opt_->load(optimizer);
+    } catch (const c10::Error& e) {
+      fail("{}: damaged checkpoint: {}", checkpoint_, e.what_without_backtrace());
+    }
+    torch::Tensor value, test, seconds;
+    read_tensor(archive, "value", value);
+    read_tensor(archive, "test", test);
+    read_tensor(archive, "seconds", seconds);
+    for (int64_t e = 0; e < value.numel(); ++e)
+      history_.push_back({value[e].item<double>(), test[e].item<double>(), seconds[e].item<double>()});
+  }
+
+  const Data& data_;
+  Hyper hyper_;
+  uint64_t seed_;
+  std::string checkpoint_, tag_;
+  torch::nn::Sequential net_{nullptr};
+  std::unique_ptr<torch::optim::SGD> opt_;
+  std::vector<EpochMetrics> history_;
+};
+
+class ImageClassifier : public Objective {
+ public:
+  explicit ImageClassifier(const Config& section) : options_(read_options<ImageClassifierOptions>(section)) {
+    const auto device = parse_device(options_.device);
+    auto all = data::load_mnist_like(data::resolve_data_dir(options_.dataset, options_.data_dir), options_.dataset);
+    const int64_t n = all.train.images.size(0);
+    METAEVO_CHECK(options_.validation_size < n, "{}: objective.validation_size {} leaves no training images", section.origin(),
+                  options_.validation_size);
+    const int64_t rest = n - options_.validation_size;
+    const int64_t used = options_.train_size > 0 ? std::min<int64_t>(options_.train_size, rest) : rest;
+    auto take = [&](const data::Dataset& d, int64_t begin, int64_t end) {
+      return Split{d.images.slice(0, begin, end).to(device), d.labels.slice(0, begin, end).to(device)};
+    };
+    data_.train = take(all.train, 0, used);
+    data_.validation = take(all.train, rest, n);
+    data_.test = take(all.test, 0, all.test.images.size(0));
+  }
+
+  SearchSpace default_space() const override {
+    SearchSpace space;
+    auto numeric = [&](const char* name, Param::Kind kind, double low, double high, bool log, nlohmann::json initial) {
+      Param p;
+      p.name = name;
+      p.kind = kind;
+      p.low = low;
+      p.high = high;
+      p.log = log;
+      p.initial = initial;
+      space.add(p);
+    };
+    numeric("lr", Param::Kind::kFloat, 1e-3, 1.0, true, 0.05);
+    numeric("momentum", Param::Kind::kFloat, 0.0, 0.99, false, 0.9);
+    numeric("weight_decay", Param::Kind::kFloat, 1e-6, 1e-2, true, 1e-5);
+    numeric("width", Param::Kind::kInt, 16, 512, true, 256);
+    numeric("depth", Param::Kind::kInt, 1, 3, false, 2);
+    numeric("dropout", Param::Kind::kFloat, 0.0, 0.5, false, 0.0);
+    Param batch;
+    batch.name = "batch_size";
+    batch.kind = Param::Kind::kCategorical;
+    batch.choices = {32, 64, 128, 256};
+    batch.initial = 128;
+    space.add(batch);
+    return space;
+  }
+
+  std::unique_ptr<TrialRun> open(const Assignment& config, uint64_t seed, const std::string& checkpoint) override {
+    return std::make_unique<ImageRun>(data_, options_, config, seed, checkpoint);
+  }
+
+ private:
+  ImageClassifierOptions options_;
+  Data data_;
+};
+
+const Registrar<ObjectiveRegistry> kRegister("image_classifier",
+                                             [](const Config& c) { return std::make_unique<ImageClassifier>(c); });
+
+}  // namespace
+}  // namespace metaevo::hpo

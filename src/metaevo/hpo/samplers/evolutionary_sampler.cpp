@@ -1,0 +1,35 @@
+// Regularised evolution (Real et al. 2019) over configurations: among the `population` most recent
+// trials with a result, a tournament picks a parent, whose configuration is mutated in one
+// parameter. A trial that got further (more resource) beats one stopped earlier; at equal resource
+// the better value wins. Until enough trials have results, configurations are drawn at random.
+#include "metaevo/hpo/sampler.h"
+
+namespace metaevo::hpo {
+namespace {
+
+class EvolutionarySampler : public Sampler {
+ public:
+  explicit EvolutionarySampler(const SamplerOptions& options) : options_(options) {}
+
+  Assignment suggest(const SearchSpace& space, const std::vector<TrialSummary>& history, Draws& draws) override {
+    std::vector<const TrialSummary*> recent;
+    for (auto it = history.rbegin(); it != history.rend() && int(recent.size()) < options_.population; ++it)
+      if (it->resource > 0) recent.push_back(&*it);
+    if (int(recent.size()) < options_.population) return space.sample(draws);
+    const TrialSummary* parent = nullptr;
+    for (int i = 0; i < options_.tournament; ++i) {
+      const TrialSummary* c = recent[draws.below(recent.size())];
+      if (!parent || c->resource > parent->resource || (c->resource == parent->resource && c->value > parent->value)) parent = c;
+    }
+    return space.mutate(parent->config, draws, options_.mutation_scale);
+  }
+
+ private:
+  SamplerOptions options_;
+};
+
+const Registrar<SamplerRegistry> kRegister("evolutionary",
+                                           [](const SamplerOptions& o) { return std::make_unique<EvolutionarySampler>(o); });
+
+}  // namespace
+}  // namespace metaevo::hpo

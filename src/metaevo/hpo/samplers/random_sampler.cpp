@@ -1,0 +1,16 @@
+#include "metaevo/hpo/sampler.h"
+
+namespace metaevo::hpo {
+namespace {
+
+class RandomSampler : public Sampler {
+ public:
+  Assignment suggest(const SearchSpace& space, const std::vector<TrialSummary>&, Draws& draws) override {
+    return space.sample(draws);
+  }
+};
+
+const Registrar<SamplerRegistry> kRegister("random", [](const SamplerOptions&) { return std::make_unique<RandomSampler>(); });
+
+}  // namespace
+}  // namespace metaevo::hpo

@@ -1,0 +1,45 @@
+#include "metaevo/hpo/scheduler.h"
+
+#include <cmath>
+
+namespace metaevo::hpo {
+
+const char* decision_name(Decision decision) {
+  switch (decision) {
+    case Decision::kContinue: return "continue";
+    case Decision::kPause: return "pause";
+    default: return "stop";
+  }
+}
+
+Decision parse_decision(const std::string& name) {
+  if (name == "continue") return Decision::kContinue;
+  if (name == "pause") return Decision::kPause;
+  if (name == "stop") return Decision::kStop;
+  fail("unknown decision '{}'", name);
+}
+
+void SchedulerOptions::validate() const {
+  require(SchedulerRegistry::instance().contains(name), "name", "unknown scheduler '{}' (choose one of: {})", name,
+          SchedulerRegistry::instance().names());
+  require(r_min >= 1, "r_min", "must be >= 1, got {}", r_min);
+  require(eta > 1, "eta", "must be > 1, got {}", eta);
+  require(max_t >= r_min, "max_t", "must be >= r_min ({}), got {}", r_min, max_t);
+  require(brackets >= 1, "brackets", "must be >= 1, got {}", brackets);
+}
+
+std::vector<int> rung_levels(int r_min, double eta, int max_t) {
+  std::vector<int> levels;
+  for (double r = r_min; std::lround(r) < max_t; r *= eta) {
+    const int level = int(std::lround(r));
+    if (levels.empty() || level > levels.back()) levels.push_back(level);
+  }
+  return levels;
+}
+
+std::unique_ptr<Scheduler> make_scheduler(const SchedulerOptions& options) {
+  options.validate();
+  return SchedulerRegistry::instance().create(options.name, "scheduler.name", options);
+}
+
+}  // namespace metaevo::hpo

@@ -1,0 +1,205 @@
+#include "metaevo/hpo/tuner.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "metaevo/core/philox.h"
+
+namespace metaevo::hpo {
+
+namespace {
+std::string hostname() {
+  char name[256] = {0};
+  ::gethostname(name, sizeof(name) - 1);
+  return name;
+}
+}  // namespace
+
+Tuner::Tuner(Store& store, Objective& objective, SearchSpace space, std::unique_ptr<Scheduler> scheduler,
+             std::unique_ptr<Sampler> sampler, TunerOptions options, uint64_t seed, std::string trials_dir, std::string worker)
+    : store_(store),
+      objective_(objective),
+      space_(std::move(space)),
+      scheduler_(std::move(scheduler)),
+      sampler_(std::move(sampler)),
+      options_(options),
+      seed_(seed),
+      trials_dir_(std::move(trials_dir)),
+      worker_(std::move(worker)),
+      host_(hostname()),
+      maximize_(objective.maximize()),
+      trials_(1) {}
+
+void Tuner::sync() {
+  for (const auto& event : store_.events_after(seen_)) {
+    replay(event);
+    seen_ = event.id;
+  }
+}
+
+void Tuner::replay(const Event& e) {
+  if (e.kind == "start") {
+    METAEVO_CHECK(e.trial == int64_t(trials_.size()), "{}: event {}: trial {} starts out of order", store_.path(), e.id, e.trial);
+    TrialState state;
+    state.summary.config = store_.trial(e.trial).config;
+    trials_.push_back(std::move(state));
+    scheduler_->on_job(Job{Job::Kind::kStart, e.trial, 0, e.milestone});
+  } else if (e.kind == "resume") {
+    scheduler_->on_job(Job{Job::Kind::kResume, e.trial, e.resource, e.milestone});
+  } else if (e.kind == "result") {
+    const Decision decision = apply_result(e);
+    // Same log, same scheduler, same decisions: anything else means the settings changed under
+    // the study or the scheduler is not deterministic, and continuing would corrupt it.
+    METAEVO_CHECK(decision_name(decision) == e.decision,
+                  "{}: event {}: replaying trial {} epoch {} gives '{}' where the log says '{}'", store_.path(), e.id, e.trial,
+                  e.resource, decision_name(decision), e.decision);
+  } else if (e.kind == "fail") {
+    scheduler_->on_failure(e.trial);
+  } else if (e.kind != "adopt") {
+    fail("{}: event {}: unknown kind '{}'", store_.path(), e.id, e.kind);
+  }
+}
+
+Event Tuner::event(const char* kind, int64_t trial, int resource, int milestone) const {
+  Event e;
+  e.kind = kind;
+  e.trial = trial;
+  e.resource = resource;
+  e.milestone = milestone;
+  e.worker = worker_;
+  return e;
+}
+
+Decision Tuner::apply_result(const Event& e) {
+  const Decision decision = scheduler_->on_result(e.trial, e.resource, scheduler_value(e.value));
+  auto& t = trials_.at(e.trial);
+  t.values.push_back(e.value);
+  t.tests.push_back(e.test);
+  t.seconds += e.seconds;
+  t.summary.resource = e.resource;
+  t.summary.value = scheduler_value(e.value);
+  ++epochs_;
+  seconds_ += e.seconds;
+  return decision;
+}
+
+std::optional<Tuner::Claim> Tuner::claim() {
+  for (;;) {
+    auto txn = store_.write_transaction();
+    sync();
+    store_.heartbeat(worker_, host_, ::getpid());
+    if (auto orphan = store_.orphan(host_, options_.orphan_timeout_s)) {
+      seen_ = store_.append(event("adopt", orphan->id, orphan->resource, orphan->milestone));
+      store_.update_trial(orphan->id, "running", orphan->resource, orphan->milestone, worker_);
+      txn->commit();
+      spdlog::info("trial {}: its worker '{}' is gone; continuing it from epoch {}", orphan->id, orphan->worker, orphan->resource);
+      return Claim{Job{Job::Kind::kResume, orphan->id, orphan->resource, orphan->milestone}, orphan->config, orphan->resource};
+    }
+    const int64_t started = int64_t(trials_.size()) - 1;
+    Job job = scheduler_->next_job(started < options_.max_trials);
+    if (job.kind == Job::Kind::kStart) {
+      std::vector<TrialSummary> history;
+      for (size_t i = 1; i < trials_.size(); ++i) history.push_back(trials_[i].summary);
+      Draws draws(seed_, uint64_t(started + 1));
+      Assignment config = sampler_->suggest(space_, history, draws);
+      job.trial = store_.add_trial(config, job.milestone, worker_);
+      store_.append(event("start", job.trial, 0, job.milestone));
+      txn->commit();
+      // Applied through the log like everyone else's events, so this worker's state cannot drift.
+      sync();
+      return Claim{job, std::move(config), 0};
+    }
+    if (job.kind == Job::Kind::kResume) {
+      store_.append(event("resume", job.trial, job.from, job.milestone));
+      store_.update_trial(job.trial, "running", job.from, job.milestone, worker_);
+      txn->commit();
+      sync();
+      return Claim{job, trials_.at(job.trial).summary.config, job.from};
+    }
+    txn->commit();
+    if (job.kind == Job::Kind::kDone) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::duration<double>(options_.poll_s));
+  }
+}
+
+std::optional<Decision> Tuner::report(const Claim& claim, int epoch, const EpochMetrics& m) {
+  auto txn = store_.write_transaction();
+  sync();
+  const auto row = store_.trial(claim.job.trial);
+  if (row.worker != worker_ || row.state != "running") {
+    spdlog::warn("trial {} was taken over by '{}'; dropping this worker's copy", claim.job.trial, row.worker);
+    return std::nullopt;
+  }
+  Event result = event("result", claim.job.trial, epoch, 0);
+  result.value = m.value;
+  result.test = m.test;
+  result.seconds = m.seconds;
+  const Decision decision = apply_result(result);
+  result.decision = decision_name(decision);
+  // The write lock is held since sync(): this event directly follows the ones applied.
+  seen_ = store_.append(result);
+  const char* state = decision == Decision::kContinue ? "running" : decision == Decision::kPause ? "paused" : "stopped";
+  store_.update_trial(claim.job.trial, state, epoch, claim.job.milestone, worker_);
+  store_.heartbeat(worker_, host_, ::getpid());
+  txn->commit();
+  return decision;
+}
+
+void Tuner::fail_trial(int64_t trial, const std::string& why) {
+  spdlog::error("trial {} failed: {}", trial, why);
+  auto txn = store_.write_transaction();
+  sync();
+  store_.append(event("fail", trial, 0, 0));
+  store_.update_trial(trial, "failed", store_.trial(trial).resource, 0, worker_);
+  txn->commit();
+  sync();
+}
+
+void Tuner::run_job(const Claim& claim) {
+  const int64_t id = claim.job.trial;
+  const auto dir = std::filesystem::path(trials_dir_) / std::to_string(id);
+  std::filesystem::create_directories(dir);
+  try {
+    auto run = objective_.open(claim.config, mix64(seed_, uint64_t(id)), (dir / "checkpoint.pt").string());
+    // A checkpoint behind the log (lost with a crash before it was written): retrain silently.
+    while (run->epoch() < claim.reported) run->train_epoch();
+    for (int epoch = claim.reported + 1; epoch <= claim.job.milestone; ++epoch) {
+      // A checkpoint ahead of the log (a crash between saving and reporting) re-reports its epoch.
+      EpochMetrics m;
+      if (run->epoch() >= epoch) {
+        m = run->recorded(epoch);
+      } else {
+        m = run->train_epoch();
+        run->save();
+      }
+      const auto decision = report(claim, epoch, m);
+      if (!decision) return;
+      spdlog::info("trial {} epoch {}: {:.4f} -> {} | trials {}/{}, epochs {}", id, epoch, m.value, decision_name(*decision),
+                   trials_.size() - 1, options_.max_trials, epochs_);
+      if (*decision != Decision::kContinue) return;
+    }
+  } catch (const std::exception& e) {
+    fail_trial(id, e.what());
+  }
+}
+
+void Tuner::run() {
+  while (auto job = claim()) run_job(*job);
+  sync();
+}
+
+int64_t best_trial(const std::vector<TrialState>& trials) {
+  int64_t best = 0;
+  for (size_t i = 1; i < trials.size(); ++i) {
+    const auto& s = trials[i].summary;
+    if (s.resource == 0) continue;
+    const auto& b = trials[best].summary;
+    if (best == 0 || s.resource > b.resource || (s.resource == b.resource && s.value > b.value)) best = int64_t(i);
+  }
+  return best;
+}
+
+}  // namespace metaevo::hpo

@@ -129,6 +129,7 @@ void add_bench_command(CLI::App& app, Common& common, Action& action) {
   es->add_option("--update", a->update, "under mpirun: replicated | all_reduce")
       ->check(CLI::IsMember({"replicated", "all_reduce"}));
   es->callback([&common, &action, a] { action = [&common, a] { return run_bench_es(common, *a); }; });
+  add_bench_tune(bench, action);
 }
 
 }  // namespace metaevo::cli

@@ -1,5 +1,5 @@
 // Regularised evolution (Real et al. 2019) over configurations: among the `population` most recent
-// trials with a result, a tournament picks a parent, whose configuration is mutated in one
+// trials with a result, a tournament of distinct contestants picks a parent, whose configuration is mutated in one
 // parameter. A trial that got further (more resource) beats one stopped earlier; at equal resource
 // the better value wins. Until enough trials have results, configurations are drawn at random.
 #include "metaevo/hpo/sampler.h"
@@ -16,9 +16,11 @@ class EvolutionarySampler : public Sampler {
     for (auto it = history.rbegin(); it != history.rend() && int(recent.size()) < options_.population; ++it)
       if (it->resource > 0) recent.push_back(&*it);
     if (int(recent.size()) < options_.population) return space.sample(draws);
+    // The tournament: `tournament` distinct contestants (a partial shuffle), the best wins.
     const TrialSummary* parent = nullptr;
     for (int i = 0; i < options_.tournament; ++i) {
-      const TrialSummary* c = recent[draws.below(recent.size())];
+      std::swap(recent[i], recent[i + draws.below(recent.size() - i)]);
+      const TrialSummary* c = recent[i];
       if (!parent || c->resource > parent->resource || (c->resource == parent->resource && c->value > parent->value)) parent = c;
     }
     return space.mutate(parent->config, draws, options_.mutation_scale);

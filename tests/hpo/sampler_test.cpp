@@ -1,0 +1,64 @@
+#include <gtest/gtest.h>
+
+#include "metaevo/hpo/sampler.h"
+
+namespace metaevo::hpo {
+namespace {
+
+SearchSpace space() {
+  return SearchSpace::from_config(Config::parse(R"(space:
+  lr: {type: float, low: 0.001, high: 1.0, log: true}
+  width: {type: int, low: 8, high: 256}
+  act: {type: categorical, choices: [relu, tanh, gelu]}
+)",
+                                                "test")
+                                      .section("space"));
+}
+
+TEST(EvolutionarySampler, DrawsAtRandomUntilThePopulationHasResults) {
+  const auto s = space();
+  SamplerOptions o;
+  o.name = "evolutionary";
+  o.population = 4;
+  auto sampler = make_sampler(o);
+  std::vector<TrialSummary> history(3);
+  for (auto& h : history) h = {s.defaults(), 1, 0.5};
+  Draws a(1, 7), b(1, 7);
+  EXPECT_EQ(sampler->suggest(s, history, a), s.sample(b));
+}
+
+TEST(EvolutionarySampler, MutatesTheTournamentWinner) {
+  const auto s = space();
+  SamplerOptions o;
+  o.name = "evolutionary";
+  o.population = 6;
+  o.tournament = 6;
+  auto sampler = make_sampler(o);
+  std::vector<TrialSummary> history;
+  Draws setup(2, 0);
+  for (int i = 0; i < 6; ++i) history.push_back({s.sample(setup), 1, 0.1 * i});
+  // The champion went further than everyone (more resource beats a better value at less).
+  history[2].resource = 9;
+  history[2].value = 0.0;
+  for (uint64_t n = 0; n < 50; ++n) {
+    Draws draws(3, n);
+    const auto child = sampler->suggest(s, history, draws);
+    s.validate(child, "child");
+    int differs = 0;
+    for (const auto& [k, v] : child.items()) differs += history[2].config[k] != v;
+    EXPECT_LE(differs, 1) << child.dump();
+  }
+}
+
+TEST(SamplerOptions, RejectsBadValues) {
+  SamplerOptions o;
+  o.name = "evolutionary";
+  o.tournament = 20;
+  EXPECT_THROW(o.validate(), OptionError);
+  o = {};
+  o.name = "bayes";
+  EXPECT_THROW(o.validate(), OptionError);
+}
+
+}  // namespace
+}  // namespace metaevo::hpo

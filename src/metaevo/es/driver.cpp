@@ -68,8 +68,7 @@ void Driver::set_checkpoint(std::string path, std::string fingerprint) {
 
 void Driver::save_checkpoint() const {
   torch::serialize::OutputArchive archive;
-  write_string(archive, "format", kCheckpointFormat);
-  write_string(archive, "fingerprint", fingerprint_);
+  write_checkpoint_header(archive, kCheckpointFormat, fingerprint_);
   write_string(archive, "strategy_name", strategy_.name());
   torch::serialize::OutputArchive strategy;
   strategy_.save(strategy);
@@ -86,13 +85,7 @@ bool Driver::resume() {
   std::string message = found ? "1" + read_file(checkpoint_path_) : "0";
   if (comm_) comm_->broadcast(message);
   if (message[0] != '1') return false;
-  torch::serialize::InputArchive archive;
-  load_archive(archive, message.substr(1), checkpoint_path_);
-  try {
-    if (read_string(archive, "format") != kCheckpointFormat)
-      fail("not a metaevo ES checkpoint (format '{}')", read_string(archive, "format"));
-    if (read_string(archive, "fingerprint") != fingerprint_)
-      fail("was written with different strategy/problem settings; use another output directory or restore them");
+  read_checkpoint(message.substr(1), checkpoint_path_, kCheckpointFormat, fingerprint_, [&](auto& archive) {
     if (read_string(archive, "strategy_name") != strategy_.name())
       fail("holds strategy '{}', not '{}'", read_string(archive, "strategy_name"), strategy_.name());
     torch::serialize::InputArchive strategy;
@@ -103,11 +96,7 @@ bool Driver::resume() {
     METAEVO_CHECK(run.numel() == 4, "entry 'run' has {} values, expected 4", run.numel());
     auto r = run.to(torch::kFloat64);
     state_ = {int64_t(r[0].item<double>()), int64_t(r[1].item<double>()), r[2].item<double>(), r[3].item<double>()};
-  } catch (const Error& e) {
-    fail("{}: {}", checkpoint_path_, e.what());
-  } catch (const c10::Error& e) {
-    fail("{}: unreadable checkpoint entry", checkpoint_path_);
-  }
+  });
   resumed_ = true;
   return true;
 }

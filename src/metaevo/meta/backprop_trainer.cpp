@@ -46,8 +46,7 @@ void BackpropTrainer::set_checkpoint(std::string path, std::string fingerprint) 
 
 void BackpropTrainer::save_checkpoint() const {
   torch::serialize::OutputArchive archive, model, optimizer;
-  write_string(archive, "format", kCheckpointFormat);
-  write_string(archive, "fingerprint", fingerprint_);
+  write_checkpoint_header(archive, kCheckpointFormat, fingerprint_);
   encoder_->save(model);
   archive.write("model", model);
   adam_->save(optimizer);
@@ -58,13 +57,8 @@ void BackpropTrainer::save_checkpoint() const {
 
 bool BackpropTrainer::resume() {
   if (checkpoint_path_.empty() || !std::filesystem::exists(checkpoint_path_)) return false;
-  torch::serialize::InputArchive archive, model, optimizer;
-  load_archive(archive, read_file(checkpoint_path_), checkpoint_path_);
-  try {
-    if (read_string(archive, "format") != kCheckpointFormat)
-      fail("not a ProtoNet backprop checkpoint (format '{}')", read_string(archive, "format"));
-    if (read_string(archive, "fingerprint") != fingerprint_)
-      fail("was written with different settings; use another output directory or restore them");
+  read_checkpoint(read_file(checkpoint_path_), checkpoint_path_, kCheckpointFormat, fingerprint_, [&](auto& archive) {
+    torch::serialize::InputArchive model, optimizer;
     if (!archive.try_read("model", model) || !archive.try_read("optimizer", optimizer))
       fail("missing entry 'model' or 'optimizer'");
     encoder_->load(model);
@@ -74,11 +68,7 @@ bool BackpropTrainer::resume() {
     METAEVO_CHECK(run.numel() == 2, "entry 'run' has {} values, expected 2", run.numel());
     episode_ = int64_t(run[0].item<double>());
     elapsed_s_ = run[1].item<double>();
-  } catch (const Error& e) {
-    fail("{}: {}", checkpoint_path_, e.what());
-  } catch (const c10::Error& e) {
-    fail("{}: unreadable checkpoint entry", checkpoint_path_);
-  }
+  });
   return true;
 }
 

@@ -17,6 +17,8 @@
 namespace metaevo::hpo {
 namespace {
 
+constexpr const char* kCheckpointFormat = "metaevo-hpo-image-classifier-v1";
+
 struct ImageClassifierOptions {
   std::string type = "image_classifier";
   std::string dataset = "fashion-mnist";
@@ -154,7 +156,7 @@ class ImageRun : public TrialRun {
     opt_->save(optimizer);
     archive.write("model", model);
     archive.write("optimizer", optimizer);
-    write_string(archive, "config", tag_);
+    write_checkpoint_header(archive, kCheckpointFormat, tag_);
     auto column = [&](auto field) {
       std::vector<double> v;
       for (const auto& m : history_) v.push_back(m.*field);
@@ -168,23 +170,20 @@ class ImageRun : public TrialRun {
 
  private:
   void load() {
-    torch::serialize::InputArchive archive, model, optimizer;
-    load_archive(archive, read_file(checkpoint_), checkpoint_);
-    METAEVO_CHECK(read_string(archive, "config") == tag_, "{}: checkpoint of another configuration", checkpoint_);
-    try {
-      archive.read("model", model);
-      archive.read("optimizer", optimizer);
+    read_checkpoint(read_file(checkpoint_), checkpoint_, kCheckpointFormat, tag_, [&](auto& archive) {
+      torch::serialize::InputArchive model, optimizer;
+      if (!archive.try_read("model", model) || !archive.try_read("optimizer", optimizer))
+        fail("missing entry 'model' or 'optimizer'");
       net_->load(model);
       opt_->load(optimizer);
-    } catch (const c10::Error& e) {
-      fail("{}: damaged checkpoint: {}", checkpoint_, e.what_without_backtrace());
-    }
-    torch::Tensor value, test, seconds;
-    read_tensor(archive, "value", value);
-    read_tensor(archive, "test", test);
-    read_tensor(archive, "seconds", seconds);
-    for (int64_t e = 0; e < value.numel(); ++e)
-      history_.push_back({value[e].item<double>(), test[e].item<double>(), seconds[e].item<double>()});
+      torch::Tensor value, test, seconds;
+      read_tensor(archive, "value", value);
+      read_tensor(archive, "test", test);
+      read_tensor(archive, "seconds", seconds);
+      METAEVO_CHECK(test.numel() == value.numel() && seconds.numel() == value.numel(), "entries of unequal length");
+      for (int64_t e = 0; e < value.numel(); ++e)
+        history_.push_back({value[e].item<double>(), test[e].item<double>(), seconds[e].item<double>()});
+    });
   }
 
   const Data& data_;

@@ -17,6 +17,7 @@
 #include "metaevo/dist/communicator.h"
 #include "metaevo/hpo/curve_table.h"
 #include "metaevo/hpo/tuner.h"
+#include "metaevo/report/html.h"
 
 namespace metaevo::cli {
 namespace {
@@ -70,6 +71,33 @@ void write_leaderboard(const std::string& output, const hpo::Tuner& tuner, const
                             {"leaderboard", rows}};
   write_file_atomic((fs::path(output) / "leaderboard.csv").string(), csv);
   write_file_atomic((fs::path(output) / "results.json").string(), summary.dump(2) + "\n");
+
+  // The picture: the leaders' learning curves, and the best result against the epochs spent.
+  report::Chart curves{"learning curves of the 10 best trials", "epoch", "value", {}};
+  for (size_t r = 0; r < ids.size() && r < 10; ++r) {
+    report::Series s{fmt::format("trial {}", ids[r]), {}, trials[ids[r]].values};
+    for (size_t e = 1; e <= s.y.size(); ++e) s.x.push_back(double(e));
+    curves.series.push_back(std::move(s));
+  }
+  report::Chart anytime{"best value at the largest resource reached, against epochs spent", "epochs spent", "value", {}};
+  anytime.series.push_back({"best so far", {}, {}});
+  int64_t spent = 0, best = 0;
+  std::vector<hpo::TrialState> seen(trials.size());
+  for (const auto& [trial, epoch] : tuner.result_order()) {
+    auto& t = seen[trial];
+    t.values.push_back(trials[trial].values[epoch - 1]);
+    t.summary = {{}, epoch, tuner.scheduler_value(t.values.back())};
+    const auto& b = seen[best].summary;
+    // Only the incumbent's own result can make it worse: then look at everyone again.
+    if (trial == best) best = hpo::best_trial(seen);
+    else if (best == 0 || t.summary.resource > b.resource || (t.summary.resource == b.resource && t.summary.value > b.value))
+      best = trial;
+    anytime.series[0].x.push_back(double(++spent));
+    anytime.series[0].y.push_back(seen[best].values.back());
+  }
+  summary.erase("leaderboard");
+  write_file_atomic((fs::path(output) / "report.html").string(),
+                    report::html_page("metaevo tune: " + output, summary, {curves, anytime}));
 }
 
 int run_tune(const Common& common, const TuneArgs& args) {

@@ -83,6 +83,7 @@ Decision Tuner::apply_result(const Event& e) {
   t.summary.value = scheduler_value(e.value);
   ++epochs_;
   seconds_ += e.seconds;
+  order_.emplace_back(e.trial, e.resource);
   return decision;
 }
 

@@ -55,6 +55,10 @@ class Tuner {
   /// Trial id -> state, for trials 1..n (index 0 unused).
   const std::vector<TrialState>& trials() const { return trials_; }
   int64_t epochs_reported() const { return epochs_; }
+  /// (trial, epoch) of every result, in the order of the log.
+  const std::vector<std::pair<int64_t, int>>& result_order() const { return order_; }
+  /// A value of the objective as the scheduler compares it (higher is better).
+  double scheduler_value(double value) const { return maximize_ ? value : -value; }
   double seconds_reported() const { return seconds_; }
 
  private:
@@ -72,7 +76,6 @@ class Tuner {
   /// The scheduler's decision on a result event, and the trial's bookkeeping.
   Decision apply_result(const Event& event);
   Event event(const char* kind, int64_t trial, int resource, int milestone) const;
-  double scheduler_value(double value) const { return maximize_ ? value : -value; }
 
   Store& store_;
   Objective& objective_;
@@ -86,6 +89,7 @@ class Tuner {
   int64_t seen_ = 0, epochs_ = 0;
   double seconds_ = 0;
   std::vector<TrialState> trials_;
+  std::vector<std::pair<int64_t, int>> order_;
 };
 
 /// The best trial: among those that reached the largest resource any trial reached, the best

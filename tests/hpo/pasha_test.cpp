@@ -55,8 +55,14 @@ TEST(RankingNoise, GapsOfCurvesThatCrossAndCrossBack) {
   }
   EXPECT_EQ(noise.gaps(), 1u);
   EXPECT_NEAR(noise.epsilon(1, 3, -1), 0.1, 1e-12);
-  // Outside the window (epochs 4..9) there is nothing: the fallback is kept.
-  EXPECT_DOUBLE_EQ(noise.epsilon(3, 9, 0.25), 0.25);
+  // Once crossed back, the pair keeps counting while it keeps that order.
+  noise.add(1, 4, 0.6);
+  noise.add(2, 4, 0.9);
+  EXPECT_EQ(noise.gaps(), 2u);
+  EXPECT_NEAR(noise.epsilon(3, 4, -1), 0.3, 1e-12);
+  // Outside the window (epochs 5..9) there is nothing: the fallback is kept.
+  EXPECT_DOUBLE_EQ(noise.epsilon(4, 9, 0.25), 0.25);
+
 }
 
 TEST(RankingNoise, OnlyAFlipBackCountsAndTheNinetiethPercentileInterpolates) {

@@ -1,5 +1,7 @@
 #include "metaevo/hpo/schedulers/pasha.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
 #include <unordered_set>
@@ -34,13 +36,14 @@ void RankingNoise::add(int64_t trial, int epoch, double value) {
     const auto& theirs = curves_[other];
     const int now = sign(mine[epoch - 1] - theirs[epoch - 1]);
     if (now == 0) continue;
-    // The last strict order before this epoch must be the reverse, and some order before that
-    // must equal today's: the curves crossed, then crossed back here.
-    int t = epoch - 2;
-    while (t >= 0 && sign(mine[t] - theirs[t]) == 0) --t;
-    if (t < 0 || sign(mine[t] - theirs[t]) != -now) continue;
-    bool earlier = false;
-    for (int u = t - 1; u >= 0 && !earlier; --u) earlier = sign(mine[u] - theirs[u]) == now;
+    // Walking back: first an epoch with the reverse order, then one before it with today's order.
+    // The curves have crossed and crossed back by this epoch, so their gap here is noise-sized.
+    bool reversed = false, earlier = false;
+    for (int t = epoch - 2; t >= 0 && !earlier; --t) {
+      const int then = sign(mine[t] - theirs[t]);
+      if (!reversed) reversed = then == -now;
+      else earlier = then == now;
+    }
     if (earlier) gaps_[epoch].push_back(std::abs(mine[epoch - 1] - theirs[epoch - 1]));
   }
   peers.push_back(trial);
@@ -73,8 +76,12 @@ Decision Pasha::on_result(int64_t trial, int resource, double value) {
     const Rung& upper = rungs_[cap_];
     const Rung& lower = rungs_[cap_ - 1];
     // No trial has gone past the cap, so the window ends there.
-    epsilon_ = noise_.epsilon(lower.level(), upper.level(), epsilon_);
-    if (!upper.empty() && !lower.empty() && !soft_ranking_consistent(upper, lower, epsilon_)) ++cap_;
+    epsilon_ = noise_.epsilon(rungs_.front().level(), upper.level(), epsilon_);
+    if (!upper.empty() && !lower.empty() && !soft_ranking_consistent(upper, lower, epsilon_)) {
+      ++cap_;
+      spdlog::debug("pasha: rankings at {} and {} disagree (epsilon {:.4g} from {} gaps): maximum resource now {}",
+                    lower.level(), upper.level(), epsilon_, noise_.gaps(), rungs_[cap_].level());
+    }
   }
   return decision;
 }

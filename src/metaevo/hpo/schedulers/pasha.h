@@ -16,9 +16,9 @@ namespace metaevo::hpo {
 /// ranking; both are restricted to the trials present in both rungs.
 bool soft_ranking_consistent(const Rung& upper, const Rung& lower, double epsilon);
 
-/// The ranking noise: for every pair of trials whose order at an epoch is the reverse of their
-/// previous order, which itself was the reverse of an earlier one (curves that flipped and flipped
-/// back), the gap between their values at that epoch. Updated as results arrive.
+/// The ranking noise: for every pair of trials and every epoch at which their order is the one they
+/// had before some reversal (curves that flipped and flipped back by then), the gap between their
+/// values at that epoch. Updated as results arrive.
 class RankingNoise {
  public:
   /// `trial`'s value after `epoch` epochs; each trial's epochs arrive in order.

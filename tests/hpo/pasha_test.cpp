@@ -62,7 +62,6 @@ TEST(RankingNoise, GapsOfCurvesThatCrossAndCrossBack) {
   EXPECT_NEAR(noise.epsilon(3, 4, -1), 0.3, 1e-12);
   // Outside the window (epochs 5..9) there is nothing: the fallback is kept.
   EXPECT_DOUBLE_EQ(noise.epsilon(4, 9, 0.25), 0.25);
-
 }
 
 TEST(RankingNoise, OnlyAFlipBackCountsAndTheNinetiethPercentileInterpolates) {

@@ -1,5 +1,8 @@
 #include "metaevo/meta/few_shot_problem.h"
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 #include <cmath>
 
 #include "metaevo/core/philox.h"
@@ -68,11 +71,18 @@ nlohmann::json test_accuracy(torch::nn::Sequential encoder, const std::string& d
   const auto omniglot = data::Omniglot::load(dir);
   const auto classes = data::read_vinyals_split(data::vinyals_split_path(dir, o.split));
   auto rows = nlohmann::json::array();
+  const auto start = std::chrono::steady_clock::now();
+  const size_t settings = o.ways.size() * o.shots.size();
   for (auto ways : o.ways)
     for (auto shots : o.shots) {
       const EpisodeSampler sampler(omniglot, classes, {ways, shots, o.queries}, 0x7E57);
       const auto acc = evaluate_episodes(encoder, sampler, o.episodes, device);
       rows.push_back({{"ways", ways}, {"shots", shots}, {"episodes", o.episodes}, {"acc", acc.mean}, {"ci95", acc.ci95}});
+      // Settings grow in cost with ways and shots, so the ETA is only a rough guide.
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      spdlog::info("test {}-way {}-shot: {:.2f}% +- {:.2f} ({} of {} settings, {:.0f}s, ETA {:.0f}s)", ways, shots,
+                   100 * acc.mean, 100 * acc.ci95, rows.size(), settings, elapsed,
+                   elapsed / double(rows.size()) * double(settings - rows.size()));
     }
   return rows;
 }

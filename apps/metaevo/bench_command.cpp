@@ -130,6 +130,7 @@ void add_bench_command(CLI::App& app, Common& common, Action& action) {
       ->check(CLI::IsMember({"replicated", "all_reduce"}));
   es->callback([&common, &action, a] { action = [&common, a] { return run_bench_es(common, *a); }; });
   add_bench_tune(bench, action);
+  add_bench_meta_memory(bench, common, action);
 }
 
 }  // namespace metaevo::cli

@@ -26,6 +26,8 @@ void add_meta_command(CLI::App& app, Common& common, Action& action);
 void add_tune_command(CLI::App& app, Common& common, Action& action);
 /// `bench tune-table`, added to the bench subcommand.
 void add_bench_tune(CLI::App* bench, Action& action);
+/// `bench meta-memory`, added to the bench subcommand.
+void add_bench_meta_memory(CLI::App* bench, Common& common, Action& action);
 
 /// The flags of the commands that run a config into an output directory (es, meta).
 struct RunArgs {

@@ -1,9 +1,11 @@
 #include "metaevo/core/runtime.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 #include <malloc.h>
 #include <sys/resource.h>
 
+#include <fstream>
 #include <thread>
 
 #include "metaevo/core/error.h"
@@ -75,6 +77,13 @@ double peak_rss_mb() {
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
   return double(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+double current_rss_mb() {
+  std::ifstream statm("/proc/self/statm");
+  long pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return double(pages_resident) * double(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
 }
 
 }  // namespace metaevo

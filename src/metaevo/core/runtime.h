@@ -37,5 +37,7 @@ torch::Device parse_device(const std::string& name);
 
 /// Peak resident set size of this process in MiB (from getrusage).
 double peak_rss_mb();
+/// Resident set size of this process now, in MiB (from /proc/self/statm).
+double current_rss_mb();
 
 }  // namespace metaevo

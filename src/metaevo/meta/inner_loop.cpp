@@ -1,0 +1,94 @@
+#include "metaevo/meta/inner_loop.h"
+
+#include "metaevo/core/philox.h"
+#include "metaevo/meta/protonet.h"
+
+namespace metaevo::meta {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor conv4_functional(const torch::Tensor& x, const Params& p) {
+  METAEVO_CHECK(p.size() == 16, "conv4_functional: expected 16 parameter tensors, got {}", p.size());
+  auto h = x;
+  for (size_t b = 0; b < 4; ++b) {
+    h = F::conv2d(h, p[4 * b], F::Conv2dFuncOptions().bias(p[4 * b + 1]).padding(1));
+    h = F::batch_norm(h, torch::Tensor(), torch::Tensor(),
+                      F::BatchNormFuncOptions().weight(p[4 * b + 2]).bias(p[4 * b + 3]).training(true));
+    h = F::max_pool2d(torch::relu(h), F::MaxPool2dFuncOptions(2));
+  }
+  return h.flatten(1);
+}
+
+namespace {
+
+/// Prototypical loss of `images` (class-major, `per_class` each) classified by the prototypes of
+/// `support` images; both embedded by the encoder with parameters p.
+torch::Tensor proto_loss(const Params& p, const torch::Tensor& support, const torch::Tensor& images, const torch::Tensor& labels,
+                         int64_t ways) {
+  auto protos = prototypes(conv4_functional(support, p), ways);
+  auto logits = proto_logits(conv4_functional(images, p), protos);
+  return F::cross_entropy(logits, labels);
+}
+
+}  // namespace
+
+torch::Tensor inner_loop_loss(const Params& theta, const Episode& e, int64_t ways, const InnerLoopOptions& o,
+                              bool differentiable) {
+  const int64_t shots = e.support.size(0) / ways;
+  const auto support_labels = torch::arange(ways).repeat_interleave(shots);
+  Params fast = theta;
+  for (int64_t k = 0; k < o.steps; ++k) {
+    if (!differentiable)
+      for (auto& w : fast) w = w.detach().requires_grad_(true);
+    auto loss = proto_loss(fast, e.support, e.support, support_labels, ways);
+    auto grads = torch::autograd::grad({loss}, fast, {}, /*retain_graph=*/differentiable, /*create_graph=*/differentiable);
+    for (size_t i = 0; i < fast.size(); ++i) fast[i] = fast[i] - o.alpha * grads[i];
+  }
+  if (!differentiable) {
+    torch::NoGradGuard no_grad;
+    return proto_loss(fast, e.support, e.query, e.query_labels, ways);
+  }
+  return proto_loss(fast, e.support, e.query, e.query_labels, ways);
+}
+
+Params meta_gradient_autodiff(const Params& theta, const Episode& e, int64_t ways, const InnerLoopOptions& o) {
+  Params leaves;
+  for (const auto& w : theta) leaves.push_back(w.detach().requires_grad_(true));
+  auto loss = inner_loop_loss(leaves, e, ways, o, /*differentiable=*/true);
+  return torch::autograd::grad({loss}, leaves);
+}
+
+Params meta_gradient_es(const Params& theta, const Episode& e, int64_t ways, const InnerLoopOptions& o, int64_t pairs,
+                        double sigma, uint64_t seed) {
+  Params base, grad;
+  int64_t dim = 0;
+  for (const auto& w : theta) {
+    base.push_back(w.detach());
+    grad.push_back(torch::zeros_like(w));
+    dim += w.numel();
+  }
+  auto with_noise = [&](const torch::Tensor& noise, double scale) {
+    Params p;
+    int64_t offset = 0;
+    for (const auto& w : base) {
+      p.push_back(w + scale * noise.narrow(0, offset, w.numel()).view_as(w));
+      offset += w.numel();
+    }
+    return p;
+  };
+  for (int64_t i = 0; i < pairs; ++i) {
+    // Regenerated from its counter, never kept: memory holds one perturbation at a time.
+    const auto noise = philox_normal({mix64(seed), uint32_t(i)}, dim);
+    const double plus = inner_loop_loss(with_noise(noise, sigma), e, ways, o, false).item<double>();
+    const double minus = inner_loop_loss(with_noise(noise, -sigma), e, ways, o, false).item<double>();
+    const double weight = (plus - minus) / (2 * sigma * double(pairs));
+    int64_t offset = 0;
+    for (auto& g : grad) {
+      g.add_(noise.narrow(0, offset, g.numel()).view_as(g), weight);
+      offset += g.numel();
+    }
+  }
+  return grad;
+}
+
+}  // namespace metaevo::meta

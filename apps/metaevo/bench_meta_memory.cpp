@@ -1,11 +1,14 @@
 // `metaevo bench meta-memory`: peak memory and time of the meta-gradient of an inner-loop
 // meta-objective (K steps of fine-tuning on the support set, then the query loss), by autodiff
 // through the K steps and by ES, for several K. Each row runs in a fresh process (this binary
-// again), so every peak is its own; one JSON line per row.
+// again), so every peak is its own; one JSON line per row. The default episode is 5-way 5-shot:
+// with one shot, each support image is its own prototype, the support loss underflows to zero and
+// the inner loop would not move.
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "commands.h"
@@ -21,7 +24,7 @@ namespace {
 struct MemoryArgs {
   std::vector<int64_t> ks{1, 5, 10, 20, 50, 100};
   std::vector<std::string> methods{"es", "autodiff"};
-  int64_t ways = 5, shots = 1, queries = 15, channels = 64, pairs = 8;
+  int64_t ways = 5, shots = 5, queries = 15, channels = 64, pairs = 8;
   double sigma = 0.01, alpha = 0.01;
   uint64_t seed = 1;
   std::string data_dir;
@@ -66,13 +69,15 @@ int run_row(const Common& common, const MemoryArgs& a) {
 }
 
 int run_table(const Common& common, const MemoryArgs& a) {
+  // popen runs a shell, whose /proc/self/exe is the shell: resolve this binary first.
+  const auto self = std::filesystem::read_symlink("/proc/self/exe").string();
   for (const auto& method : a.methods) {
     METAEVO_CHECK(method == "es" || method == "autodiff", "--methods: unknown '{}' (es, autodiff)", method);
     for (const auto k : a.ks) {
       const auto command = fmt::format(
-          "/proc/self/exe bench meta-memory --child --ks {} --methods {} --ways {} --shots {} --queries {} "
+          "'{}' bench meta-memory --child --ks {} --methods {} --ways {} --shots {} --queries {} "
           "--channels {} --pairs {} --sigma {} --alpha {} --seed {}{}",
-          k, method, a.ways, a.shots, a.queries, a.channels, a.pairs, a.sigma, a.alpha, a.seed,
+          self, k, method, a.ways, a.shots, a.queries, a.channels, a.pairs, a.sigma, a.alpha, a.seed,
           a.data_dir.empty() ? "" : " --data-dir '" + a.data_dir + "'");
       FILE* child = ::popen(command.c_str(), "r");
       METAEVO_CHECK(child, "bench meta-memory: cannot start '{}'", command);

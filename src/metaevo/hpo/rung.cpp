@@ -22,12 +22,6 @@ size_t Rung::better_than(double value) const {
                 entries_.begin());
 }
 
-double Rung::value_of(int64_t trial) const {
-  for (const auto& e : entries_)
-    if (e.trial == trial) return e.value;
-  return std::numeric_limits<double>::quiet_NaN();
-}
-
 std::optional<Rung::Entry> Rung::promotable(double eta) const {
   const size_t k = size_t(std::floor(double(entries_.size()) / eta + 1e-9));
   for (size_t i = 0; i < k; ++i)

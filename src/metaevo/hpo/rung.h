@@ -27,8 +27,6 @@ class Rung {
   void add(int64_t trial, double value);
   /// How many recorded values are strictly better than `value`.
   size_t better_than(double value) const;
-  /// The value of `trial` (which must be a member).
-  double value_of(int64_t trial) const;
 
   /// ASHA's promotion candidate: the best entry among the top floor(size / eta) not promoted yet.
   std::optional<Entry> promotable(double eta) const;

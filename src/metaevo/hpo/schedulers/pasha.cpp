@@ -54,11 +54,13 @@ double RankingNoise::epsilon(int lo, int hi, double fallback) const {
   for (auto it = gaps_.upper_bound(lo); it != gaps_.end() && it->first <= hi; ++it)
     window.insert(window.end(), it->second.begin(), it->second.end());
   if (window.empty()) return fallback;
-  std::sort(window.begin(), window.end());
+  // Called after every result: select the two order statistics instead of sorting the window.
   const double pos = 0.9 * double(window.size() - 1);
-  const size_t i = size_t(pos);
-  const double frac = pos - double(i);
-  return i + 1 < window.size() ? window[i] + frac * (window[i + 1] - window[i]) : window[i];
+  const auto i = size_t(pos);
+  std::nth_element(window.begin(), window.begin() + i, window.end());
+  if (i + 1 == window.size()) return window[i];
+  const double next = *std::min_element(window.begin() + i + 1, window.end());
+  return window[i] + (pos - double(i)) * (next - window[i]);
 }
 
 size_t RankingNoise::gaps() const {

@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   // 2 threads. libgomp reads the policy only at load time, hence one re-exec with it set.
   if (!std::getenv("OMP_WAIT_POLICY") && ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0)
     ::execv("/proc/self/exe", argv);  // returns only on failure: then run with the default policy
-  CLI::App app{"metaevo: evolution strategies and evolutionary multitask learning on LibTorch"};
+  CLI::App app{"metaevo: evolution strategies, evolutionary multitask learning, multi-fidelity HPO and multilevel optimization on LibTorch"};
   app.require_subcommand(1);
   Common common;
   app.add_option("--threads", common.threads, "compute threads (0 = all cores)")->check(CLI::NonNegativeNumber);
@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   add_report_command(app, common, action);
   add_meta_command(app, common, action);
   add_tune_command(app, common, action);
+  add_mlo_command(app, common, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

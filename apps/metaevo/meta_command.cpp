@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "validation_log.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/runtime.h"
 #include "metaevo/core/serialize.h"
@@ -21,27 +22,6 @@ namespace metaevo::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Keeps the validation records a resumed run's checkpoint covers, then appends new ones.
-class ValidationLog {
- public:
-  ValidationLog(std::string path, int64_t resumed_episode) : path_(std::move(path)) {
-    std::string kept;
-    if (resumed_episode > 0 && fs::exists(path_)) {
-      std::istringstream lines(read_file(path_));
-      for (std::string line; std::getline(lines, line);)
-        if (!line.empty() && nlohmann::json::parse(line).value("episode", int64_t(0)) <= resumed_episode)
-          kept += line + "\n";
-    }
-    write_file_atomic(path_, kept);
-  }
-  void operator()(const nlohmann::json& record) {
-    std::ofstream(path_, std::ios::app) << record.dump() << "\n";
-  }
-
- private:
-  std::string path_;
-};
 
 torch::nn::Sequential train_backprop(const Config& config, const meta::FewShotOptions& data, const std::string& output,
                                      bool resume, uint64_t seed) {
@@ -58,7 +38,7 @@ torch::nn::Sequential train_backprop(const Config& config, const meta::FewShotOp
                                                              YAML::Dump(problem.node()),
                                                              YAML::Dump(config.section("backprop").node()))));
   if (resume && !trainer.resume()) spdlog::warn("--resume: no checkpoint in {}, starting afresh", output);
-  trainer.on_validation(ValidationLog((fs::path(output) / "metrics.jsonl").string(), trainer.episode()));
+  trainer.on_validation(ValidationLog((fs::path(output) / "metrics.jsonl").string(), "episode", trainer.episode()));
   const auto last = trainer.run();
   write_file_atomic((fs::path(output) / "result.json").string(), last.dump(2) + "\n");
   return trainer.encoder();

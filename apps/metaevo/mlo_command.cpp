@@ -1,0 +1,90 @@
+// `metaevo mlo --config FILE [--set key=value ...] [--output DIR] [--resume]`: a multilevel
+// optimization program (program.type, see src/metaevo/mlo/programs) run by the engine; validation
+// records in metrics.jsonl, the last one with time and memory in result.json, charts in
+// report.html, and an atomic checkpoint that --resume continues.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "commands.h"
+#include "metaevo/core/atomic_file.h"
+#include "metaevo/core/runtime.h"
+#include "metaevo/core/serialize.h"
+#include "metaevo/mlo/program.h"
+#include "metaevo/report/html.h"
+#include "validation_log.h"
+
+namespace metaevo::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+int run_mlo(const Common& common, const RunArgs& args) {
+  auto config = load_run_config(args);
+  start_runtime(common, &config);
+  const std::string output = run_output(args, config, "runs/mlo");
+  const auto seed = config.get<uint64_t>("seed", 0);
+  const auto program = mlo::make_program(config, seed);
+  const auto options = read_options<mlo::EngineOptions>(config.section("engine"));
+  config.check_all_used();
+
+  fs::create_directories(output);
+  const std::string checkpoint = (fs::path(output) / "checkpoint.pt").string();
+  if (!args.resume && fs::exists(checkpoint))
+    fail("{}: a checkpoint exists; pass --resume to continue it or choose another output directory", checkpoint);
+  write_file_atomic((fs::path(output) / "config.yaml").string(), config.dump());
+
+  mlo::Engine engine(program->problems, program->dependencies, options, seed);
+  engine.set_validation([&] { return program->validate(); });
+  // Everything but the engine's schedule defines what a checkpoint holds.
+  engine.set_checkpoint(checkpoint, fingerprint(fmt::format("seed={}\nprogram:\n{}\nproblems:\n{}", seed,
+                                                            YAML::Dump(config.node()["program"]),
+                                                            YAML::Dump(config.node()["problems"]))));
+  if (args.resume && !engine.resume()) spdlog::warn("--resume: no checkpoint in {}, starting afresh", output);
+  ValidationLog log((fs::path(output) / "metrics.jsonl").string(), "iteration", engine.iteration());
+  engine.on_validation([&](const nlohmann::json& record) {
+    std::string line;
+    for (const auto& [k, v] : record.items())
+      if (v.is_number_float()) line += fmt::format(" {} {:.4f}", k, v.get<double>());
+    spdlog::info("validation at iteration {}:{}", engine.iteration(), line);
+    log(record);
+  });
+
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t first = engine.iteration();
+  std::map<std::string, int64_t> steps_before;
+  for (const auto& p : engine.problems()) steps_before[p->name()] = p->count();
+  auto result = engine.run();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  nlohmann::json steps, upper_step_seconds;
+  for (const auto& p : engine.problems()) {
+    steps[p->name()] = p->count();
+    const int64_t taken = p->count() - steps_before[p->name()];
+    // Wall time of the run per step of each problem: for the top problem, the cost of one
+    // hypergradient update including the lower steps it waited for.
+    if (taken > 0) upper_step_seconds[p->name()] = seconds / double(taken);
+  }
+  result["program"] = config.section("program").get<std::string>("type");
+  result["seconds"] = seconds;
+  result["iterations_this_run"] = engine.iteration() - first;
+  result["steps"] = steps;
+  result["seconds_per_step"] = upper_step_seconds;
+  result["peak_rss_mb"] = peak_rss_mb();
+  write_file_atomic((fs::path(output) / "result.json").string(), result.dump(2) + "\n");
+  report::write_run_report(output);
+  std::cout << result.dump() << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+void add_mlo_command(CLI::App& app, Common& common, Action& action) {
+  auto args = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand("mlo", "multilevel optimization: a program of problems with hypergradients");
+  add_run_options(cmd, *args, "runs/mlo");
+  cmd->callback([&common, &action, args] { action = [&common, args] { return run_mlo(common, *args); }; });
+}
+
+}  // namespace metaevo::cli

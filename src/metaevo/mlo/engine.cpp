@@ -1,0 +1,316 @@
+#include "metaevo/mlo/engine.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+
+#include "metaevo/core/atomic_file.h"
+#include "metaevo/core/serialize.h"
+
+namespace metaevo::mlo {
+
+namespace {
+constexpr const char* kCheckpointFormat = "metaevo-mlo-engine-v1";
+}
+
+void EngineOptions::validate() const {
+  require(train_iters >= 0, "train_iters", "must be >= 0, got {}", train_iters);
+  require(valid_step >= 0, "valid_step", "must be >= 0 (0 = only at the end), got {}", valid_step);
+  require(log_step >= 0, "log_step", "must be >= 0 (0 = none), got {}", log_step);
+  require(checkpoint_every >= 0, "checkpoint_every", "must be >= 0 (0 = none), got {}", checkpoint_every);
+  require(early_stopping_mode == "min" || early_stopping_mode == "max", "early_stopping_mode",
+          "must be min or max, got '{}'", early_stopping_mode);
+  require(early_stopping_tolerance >= 1, "early_stopping_tolerance", "must be >= 1, got {}", early_stopping_tolerance);
+}
+
+Engine::Engine(std::vector<std::shared_ptr<Problem>> problems, Dependencies dependencies, EngineOptions options,
+               uint64_t seed)
+    : problems_(std::move(problems)), deps_(std::move(dependencies)), o_(std::move(options)), seed_(seed) {
+  o_.validate();
+  for (auto& p : problems_) {
+    METAEVO_CHECK(by_name_.emplace(p->name(), p.get()).second, "problems: '{}' appears twice", p->name());
+    p->engine_ = this;
+  }
+  std::set<std::string> uppers;
+  for (const auto* edges : {&deps_.u2l, &deps_.l2u})
+    for (const auto& [from, tos] : *edges) {
+      problem(from);
+      for (const auto& to : tos) {
+        problem(to);
+        METAEVO_CHECK(to != from, "dependencies: '{}' depends on itself", from);
+        if (edges == &deps_.l2u) uppers.insert(to);
+      }
+    }
+  for (auto& p : problems_)
+    if (!uppers.count(p->name())) leaves_.push_back(p.get());
+
+  // Paths from each problem back to itself: one u2l edge down, then l2u edges up (depth-first).
+  std::function<void(Problem*, Problem*, std::vector<Problem*>&)> walk = [&](Problem* at, Problem* target,
+                                                                            std::vector<Problem*>& path) {
+    path.push_back(at);
+    if (at == target && path.size() > 1) {
+      paths_[target->name()].push_back(path);
+    } else if (std::count(path.begin(), path.end(), at) == 1 || at == target) {
+      auto it = deps_.l2u.find(at->name());
+      if (it != deps_.l2u.end())
+        for (const auto& up : it->second) walk(&problem(up), target, path);
+    }
+    path.pop_back();
+  };
+  for (auto& p : problems_) {
+    auto it = deps_.u2l.find(p->name());
+    if (it == deps_.u2l.end()) continue;
+    for (const auto& low : it->second) {
+      std::vector<Problem*> path{p.get()};
+      walk(&problem(low), p.get(), path);
+    }
+  }
+  // ES and iterative differentiation replay or keep a lower problem's own steps, which must then be
+  // plain gradient steps: a problem with lower problems of its own steps on hypergradients.
+  for (const auto& [name, list] : paths_)
+    for (const auto& path : list)
+      for (size_t i = 1; i + 1 < path.size(); ++i) {
+        const auto& m = path[i]->options().method.hypergradient;
+        METAEVO_CHECK(!(path[i]->method().needs_graph() || path[i]->method().needs_snapshot()) ||
+                          paths(path[i]->name()).empty(),
+                      "{}.hypergradient: '{}' needs a lowest-level problem, but '{}' has lower problems", path[i]->name(),
+                      m, path[i]->name());
+      }
+  for (auto& p : problems_) {
+    auto it = deps_.l2u.find(p->name());
+    if (it != deps_.l2u.end())
+      for (const auto& up : it->second) ready_[{p->name(), up}] = false;
+  }
+}
+
+Problem& Engine::problem(const std::string& name) const {
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) {
+    std::string names;
+    for (const auto& [n, _] : by_name_) names += (names.empty() ? "" : ", ") + n;
+    fail("dependencies: unknown problem '{}' (problems: {})", name, names);
+  }
+  return *it->second;
+}
+
+const std::vector<std::vector<Problem*>>& Engine::paths(const std::string& name) const {
+  static const std::vector<std::vector<Problem*>> none;
+  auto it = paths_.find(name);
+  return it == paths_.end() ? none : it->second;
+}
+
+bool Engine::ready(Problem& p) const {
+  for (const auto& [edge, done] : ready_)
+    if (edge.second == p.name() && !done) return false;
+  return true;
+}
+
+void Engine::step(Problem& p) {
+  if (!ready(p)) return;
+  for (auto& [edge, done] : ready_)
+    if (edge.second == p.name()) done = false;
+  descend(p);
+  if (p.count_ % p.steps_per_loop() != 0) return;
+  if (p.count_ > p.o_.warmup_steps) {
+    auto it = deps_.l2u.find(p.name());
+    if (it != deps_.l2u.end())
+      for (const auto& up : it->second) {
+        ready_[{p.name(), up}] = true;
+        step(problem(up));
+      }
+  }
+  // The unroll's graph has been used by the upper problems: the next loop starts from leaves.
+  if (p.differentiable()) {
+    p.params_ = detach_params(p.params_);
+    p.optimizer_.state() = p.optimizer_.state().detached();
+  }
+}
+
+void Engine::descend(Problem& p) {
+  const double gas = double(p.o_.gradient_accumulation);
+  if (p.count_ % p.steps_per_loop() == 0) {
+    if (p.method().needs_snapshot()) p.loop_start_ = p.snapshot();
+    p.on_inner_loop_start();
+  }
+  const int64_t step = p.count_++;
+  // A lower problem whose unroll is in the graph is cut from it while the loss is computed, so
+  // the direct gradient stays direct: the path through the unroll is its method's to add.
+  const auto& my_paths = paths(p.name());
+  std::map<Problem*, Params> unrolled;
+  for (const auto& path : my_paths)
+    if (path[1]->differentiable() && !unrolled.count(path[1])) {
+      unrolled[path[1]] = path[1]->params_;
+      path[1]->params_ = detach_params(path[1]->params_);
+    }
+  const auto loss = p.training_step(step);
+  p.last_loss_ = loss.item<double>();
+
+  // One backward pass for the direct gradient and for the upper loss's gradient on every lower
+  // problem that starts a path.
+  Params wrt = p.params_;
+  std::map<Problem*, size_t> offset;
+  for (const auto& path : my_paths)
+    if (offset.emplace(path[1], wrt.size()).second) wrt.insert(wrt.end(), path[1]->params_.begin(), path[1]->params_.end());
+  const auto grads = vector_grad({loss / gas}, wrt, {}, /*create_graph=*/p.differentiable(), /*retain_graph=*/false);
+  Params grad(grads.begin(), grads.begin() + int64_t(p.params_.size()));
+  for (auto& [lower, params] : unrolled) lower->params_ = params;
+  for (const auto& path : my_paths) {
+    const auto at = grads.begin() + int64_t(offset[path[1]]);
+    Params v(at, at + int64_t(path[1]->params_.size()));
+    for (size_t i = 1; i + 1 < path.size(); ++i) {
+      EdgeContext context;
+      context.upper_step = step;
+      context.seed = seed_;
+      if (path.size() == 3)
+        context.upper_loss = [&p, step, gas] {
+          torch::NoGradGuard no_grad;
+          return p.training_step(step).item<double>() / gas;
+        };
+      v = path[i]->method().vjp(*path[i], *path[i + 1], v, context);
+    }
+    for (size_t j = 0; j < grad.size(); ++j) grad[j] = grad[j] + v[j];
+  }
+  p.apply_gradient(grad);
+}
+
+void Engine::train_step() {
+  for (auto* leaf : leaves_) step(*leaf);
+  ++iteration_;
+}
+
+bool Engine::at_loop_boundaries() const {
+  for (const auto& p : problems_)
+    if (p->count() % p->steps_per_loop() != 0 || !p->accumulated_.empty()) return false;
+  return true;
+}
+
+nlohmann::json Engine::validate() {
+  nlohmann::json record = validate_ ? validate_() : nlohmann::json::object();
+  record["iteration"] = iteration_;
+  for (const auto& p : problems_) record["train_loss/" + p->name()] = p->last_loss();
+  if (o_.early_stopping) {
+    if (!record.contains(o_.early_stopping_metric) || !record[o_.early_stopping_metric].is_number())
+      fail("engine.early_stopping_metric: validation has no number '{}' (it has: {})", o_.early_stopping_metric,
+           record.dump());
+    const double value = record[o_.early_stopping_metric].get<double>();
+    const bool better = history_.empty() || (o_.early_stopping_mode == "min" ? value < best_ : value > best_);
+    if (better) {
+      best_ = value;
+      bad_validations_ = 0;
+    } else if (++bad_validations_ >= o_.early_stopping_tolerance) {
+      stopped_ = true;
+      spdlog::info("early stopping at iteration {}: {} has not improved on {} for {} validations", iteration_,
+                   o_.early_stopping_metric, best_, bad_validations_);
+    }
+  }
+  history_.push_back(record);
+  if (sink_) sink_(record);
+  return record;
+}
+
+nlohmann::json Engine::run() {
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t first = iteration_;
+  int64_t last_checkpoint = iteration_;
+  while (iteration_ < o_.train_iters && !stopped_) {
+    train_step();
+    if (o_.log_step > 0 && iteration_ % o_.log_step == 0) {
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double rate = double(iteration_ - first) / std::max(seconds, 1e-9);
+      std::string losses;
+      for (const auto& p : problems_) losses += fmt::format(" | {} {:.4f} (step {})", p->name(), p->last_loss(), p->count());
+      spdlog::info("iteration {}/{}{} | {:.1f} it/s, ETA {:.0f} s", iteration_, o_.train_iters, losses, rate,
+                   double(o_.train_iters - iteration_) / std::max(rate, 1e-9));
+    }
+    if (o_.valid_step > 0 && iteration_ % o_.valid_step == 0) validate();
+    if (!checkpoint_path_.empty() && o_.checkpoint_every > 0 && iteration_ - last_checkpoint >= o_.checkpoint_every &&
+        at_loop_boundaries()) {
+      save_checkpoint();
+      last_checkpoint = iteration_;
+    }
+  }
+  if (history_.empty() || history_.back()["iteration"].get<int64_t>() != iteration_) validate();
+  if (!checkpoint_path_.empty() && at_loop_boundaries()) save_checkpoint();
+  return history_.back();
+}
+
+void Engine::set_checkpoint(std::string path, std::string settings_fingerprint) {
+  checkpoint_path_ = std::move(path);
+  fingerprint_ = std::move(settings_fingerprint);
+}
+
+void Engine::save_checkpoint() const {
+  torch::serialize::OutputArchive archive;
+  write_checkpoint_header(archive, kCheckpointFormat, fingerprint_);
+  write_scalar(archive, "iteration", double(iteration_));
+  write_scalar(archive, "best", best_);
+  write_scalar(archive, "bad_validations", double(bad_validations_));
+  write_scalar(archive, "stopped", stopped_ ? 1 : 0);
+  write_string(archive, "history", history_.dump());
+  for (const auto& [edge, done] : ready_) write_scalar(archive, "ready/" + edge.first + "/" + edge.second, done ? 1 : 0);
+  for (const auto& p : problems_) {
+    const std::string k = "problem/" + p->name() + "/";
+    const auto& s = p->optimizer_.state();
+    write_scalar(archive, k + "count", double(p->count_));
+    write_scalar(archive, k + "last_loss", p->last_loss_);
+    write_scalar(archive, k + "optimizer_steps", double(s.steps));
+    write_scalar(archive, k + "accumulated", double(p->accumulated_.size()));
+    for (size_t i = 0; i < p->params_.size(); ++i) {
+      archive.write(k + "param/" + std::to_string(i), p->params_[i].detach());
+      if (!s.first.empty()) archive.write(k + "first/" + std::to_string(i), s.first[i].detach());
+      if (!s.second.empty()) archive.write(k + "second/" + std::to_string(i), s.second[i].detach());
+      if (!p->accumulated_.empty()) archive.write(k + "accumulated/" + std::to_string(i), p->accumulated_[i].detach());
+    }
+  }
+  write_file_atomic(checkpoint_path_, archive_bytes(archive));
+}
+
+bool Engine::resume() {
+  if (checkpoint_path_.empty() || !std::filesystem::exists(checkpoint_path_)) return false;
+  read_checkpoint(read_file(checkpoint_path_), checkpoint_path_, kCheckpointFormat, fingerprint_, [&](auto& archive) {
+    iteration_ = int64_t(read_scalar(archive, "iteration"));
+    best_ = read_scalar(archive, "best");
+    bad_validations_ = int64_t(read_scalar(archive, "bad_validations"));
+    stopped_ = read_scalar(archive, "stopped") != 0;
+    history_ = nlohmann::json::parse(read_string(archive, "history"));
+    for (auto& [edge, done] : ready_) done = read_scalar(archive, "ready/" + edge.first + "/" + edge.second) != 0;
+    for (const auto& p : problems_) {
+      const std::string k = "problem/" + p->name() + "/";
+      p->count_ = int64_t(read_scalar(archive, k + "count"));
+      p->last_loss_ = read_scalar(archive, k + "last_loss");
+      auto& s = p->optimizer_.state();
+      s.steps = int64_t(read_scalar(archive, k + "optimizer_steps"));
+      const bool accumulated = read_scalar(archive, k + "accumulated") > 0;
+      const bool adam = p->optimizer_.options().optimizer == "adam";
+      Params params, first, second, acc;
+      for (size_t i = 0; i < p->params_.size(); ++i) {
+        auto like = [&] { return torch::empty_like(p->params_[i].detach()); };
+        params.push_back(like());
+        read_tensor(archive, k + "param/" + std::to_string(i), params.back());
+        if (s.steps > 0) {
+          first.push_back(like());
+          read_tensor(archive, k + "first/" + std::to_string(i), first.back());
+          if (adam) {
+            second.push_back(like());
+            read_tensor(archive, k + "second/" + std::to_string(i), second.back());
+          }
+        }
+        if (accumulated) {
+          acc.push_back(like());
+          read_tensor(archive, k + "accumulated/" + std::to_string(i), acc.back());
+        }
+      }
+      p->params_ = detach_params(params);
+      s.first = first;
+      s.second = second;
+      p->accumulated_ = acc;
+      p->loop_start_.reset();
+    }
+  });
+  spdlog::info("resumed {} at iteration {}", checkpoint_path_, iteration_);
+  return true;
+}
+
+}  // namespace metaevo::mlo

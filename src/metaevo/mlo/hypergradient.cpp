@@ -1,0 +1,53 @@
+#include "metaevo/mlo/hypergradient.h"
+
+namespace metaevo::mlo {
+
+void HypergradientOptions::validate() const {
+  require(HypergradientRegistry::instance().contains(hypergradient), "hypergradient", "unknown '{}' (choose one of: {})",
+          hypergradient, HypergradientRegistry::instance().names());
+  require(darts_alpha > 0, "darts_alpha", "must be > 0, got {}", darts_alpha);
+  require(neumann_iterations >= 0, "neumann_iterations", "must be >= 0, got {}", neumann_iterations);
+  require(neumann_alpha > 0, "neumann_alpha", "must be > 0, got {}", neumann_alpha);
+  require(cg_iterations >= 1, "cg_iterations", "must be >= 1, got {}", cg_iterations);
+  require(cg_alpha > 0, "cg_alpha", "must be > 0, got {}", cg_alpha);
+  require(es_pairs >= 1, "es_pairs", "must be >= 1, got {}", es_pairs);
+  require(es_sigma > 0, "es_sigma", "must be > 0, got {}", es_sigma);
+}
+
+Params vector_grad(const std::vector<torch::Tensor>& outputs, const Params& inputs, const Params& grad_outputs,
+                   bool create_graph, bool retain_graph) {
+  // Outputs with no history (a gradient that is constant in the parameters) contribute nothing.
+  std::vector<torch::Tensor> live, live_grads;
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (outputs[i].requires_grad()) {
+      live.push_back(outputs[i]);
+      if (!grad_outputs.empty()) live_grads.push_back(grad_outputs[i]);
+    }
+  std::vector<torch::Tensor> wanted, grads(inputs.size());
+  std::vector<size_t> where;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i].requires_grad()) {
+      wanted.push_back(inputs[i]);
+      where.push_back(i);
+    }
+  if (!live.empty() && !wanted.empty()) {
+    const auto found = torch::autograd::grad(live, wanted, live_grads, retain_graph || create_graph, create_graph,
+                                             /*allow_unused=*/true);
+    for (size_t j = 0; j < found.size(); ++j) grads[where[j]] = found[j];
+  }
+  for (size_t i = 0; i < grads.size(); ++i)
+    if (!grads[i].defined()) grads[i] = torch::zeros_like(inputs[i]);
+  return grads;
+}
+
+torch::Tensor dot(const Params& a, const Params& b) {
+  TORCH_CHECK(a.size() == b.size(), "dot: ", a.size(), " vs ", b.size(), " tensors");
+  torch::Tensor sum;
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto term = (a[i] * b[i]).sum();
+    sum = sum.defined() ? sum + term : term;
+  }
+  return sum.defined() ? sum : torch::zeros({});
+}
+
+}  // namespace metaevo::mlo

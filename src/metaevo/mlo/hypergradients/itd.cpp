@@ -1,0 +1,21 @@
+// Iterative differentiation (MAML-style, reverse mode through the unroll): the lower problem's
+// steps stay in the graph, so (dw_T/dlambda)^T v is one backward pass. Exact for the unrolled
+// dynamics; memory grows with the unroll length.
+#include "metaevo/mlo/hypergradient.h"
+#include "metaevo/mlo/problem.h"
+
+namespace metaevo::mlo {
+namespace {
+
+class Itd : public Hypergradient {
+ public:
+  Params vjp(Problem& lower, Problem& upper, const Params& v, const EdgeContext&) override {
+    return vector_grad(lower.params(), upper.params(), v);
+  }
+  bool needs_graph() const override { return true; }
+};
+
+const Registrar<HypergradientRegistry> reg("itd", [](const HypergradientOptions&) { return std::make_unique<Itd>(); });
+
+}  // namespace
+}  // namespace metaevo::mlo

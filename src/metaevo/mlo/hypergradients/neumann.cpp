@@ -1,0 +1,39 @@
+// Neumann series (Lorraine et al. 2020): H^-1 v ~ alpha sum_{j=0..K} (I - alpha H)^j v by
+// Hessian-vector products, then -(d^2 L / dlambda dw) of that. Converges when alpha is below
+// 2 / (largest eigenvalue of H).
+#include "metaevo/mlo/hypergradient.h"
+#include "metaevo/mlo/implicit.h"
+#include "metaevo/mlo/problem.h"
+
+namespace metaevo::mlo {
+namespace {
+
+class Neumann : public Hypergradient {
+ public:
+  Neumann(int64_t iterations, double alpha) : iterations_(iterations), alpha_(alpha) {}
+  Params vjp(Problem& lower, Problem& upper, const Params& v, const EdgeContext&) override {
+    return implicit_vjp(lower, upper, [&](const Hvp& hvp) {
+      Params term = v, sum = v;
+      for (int64_t j = 0; j < iterations_; ++j) {
+        const auto h = hvp(term);
+        for (size_t i = 0; i < term.size(); ++i) {
+          term[i] = term[i] - alpha_ * h[i];
+          sum[i] = sum[i] + term[i];
+        }
+      }
+      for (auto& s : sum) s = alpha_ * s;
+      return sum;
+    });
+  }
+
+ private:
+  int64_t iterations_;
+  double alpha_;
+};
+
+const Registrar<HypergradientRegistry> reg("neumann", [](const HypergradientOptions& o) {
+  return std::make_unique<Neumann>(o.neumann_iterations, o.neumann_alpha);
+});
+
+}  // namespace
+}  // namespace metaevo::mlo

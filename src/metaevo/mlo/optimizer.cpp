@@ -1,0 +1,88 @@
+#include "metaevo/mlo/optimizer.h"
+
+#include <cmath>
+#include <functional>
+#include <optional>
+
+namespace metaevo::mlo {
+
+void OptimizerOptions::validate() const {
+  require(optimizer == "sgd" || optimizer == "adam", "optimizer", "must be sgd or adam, got '{}'", optimizer);
+  require(lr > 0 && std::isfinite(lr), "lr", "must be > 0, got {}", lr);
+  require(momentum >= 0 && momentum < 1, "momentum", "must be in [0, 1), got {}", momentum);
+  require(!nesterov || momentum > 0, "nesterov", "needs momentum > 0");
+  require(weight_decay >= 0, "weight_decay", "must be >= 0, got {}", weight_decay);
+  require(beta1 >= 0 && beta1 < 1, "beta1", "must be in [0, 1), got {}", beta1);
+  require(beta2 >= 0 && beta2 < 1, "beta2", "must be in [0, 1), got {}", beta2);
+  require(eps > 0, "eps", "must be > 0, got {}", eps);
+}
+
+namespace {
+Params map(const Params& xs, const std::function<torch::Tensor(const torch::Tensor&)>& f) {
+  Params out;
+  out.reserve(xs.size());
+  for (const auto& x : xs) out.push_back(x.defined() ? f(x) : x);
+  return out;
+}
+}  // namespace
+
+OptimizerState OptimizerState::clone() const {
+  return {map(first, [](const torch::Tensor& t) { return t.clone(); }),
+          map(second, [](const torch::Tensor& t) { return t.clone(); }), steps};
+}
+
+OptimizerState OptimizerState::detached() const {
+  return {map(first, [](const torch::Tensor& t) { return t.detach(); }),
+          map(second, [](const torch::Tensor& t) { return t.detach(); }), steps};
+}
+
+Params detach_params(const Params& params) {
+  return map(params, [](const torch::Tensor& t) { return t.detach().requires_grad_(); });
+}
+
+Params clone_params(const Params& params) {
+  return map(params, [](const torch::Tensor& t) { return t.detach().clone().requires_grad_(t.requires_grad()); });
+}
+
+Params Optimizer::step(const Params& params, const Params& grads, bool differentiable) {
+  TORCH_CHECK(params.size() == grads.size(), "optimizer: ", params.size(), " parameters but ", grads.size(), " gradients");
+  std::optional<torch::NoGradGuard> no_grad;
+  if (!differentiable) no_grad.emplace();
+  auto& s = state_;
+  if (s.first.empty()) {
+    for (const auto& p : params) s.first.push_back(torch::zeros_like(p.detach()));
+    if (o_.optimizer == "adam")
+      for (const auto& p : params) s.second.push_back(torch::zeros_like(p.detach()));
+  }
+  ++s.steps;
+  Params out;
+  out.reserve(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    const auto p = differentiable ? params[i] : params[i].detach();
+    auto g = differentiable ? grads[i] : grads[i].detach();
+    if (o_.weight_decay > 0) g = g + o_.weight_decay * p;
+    torch::Tensor update;
+    if (o_.optimizer == "sgd") {
+      if (o_.momentum > 0) {
+        // The first step seeds the buffer with the gradient, as torch.optim.SGD does.
+        s.first[i] = s.steps == 1 ? g : o_.momentum * s.first[i] + g;
+        update = o_.nesterov ? g + o_.momentum * s.first[i] : s.first[i];
+      } else {
+        update = g;
+      }
+    } else {
+      s.first[i] = o_.beta1 * s.first[i] + (1 - o_.beta1) * g;
+      s.second[i] = o_.beta2 * s.second[i] + (1 - o_.beta2) * g * g;
+      const double c1 = 1 - std::pow(o_.beta1, double(s.steps)), c2 = 1 - std::pow(o_.beta2, double(s.steps));
+      // sqrt of a zero second moment has an infinite derivative: keep eps inside it when the step
+      // must be differentiated.
+      const auto denom = differentiable ? (s.second[i] / c2 + o_.eps * o_.eps).sqrt() : (s.second[i] / c2).sqrt() + o_.eps;
+      update = (s.first[i] / c1) / denom;
+    }
+    auto next = p - o_.lr * update;
+    out.push_back(differentiable ? next : next.requires_grad_());
+  }
+  return out;
+}
+
+}  // namespace metaevo::mlo

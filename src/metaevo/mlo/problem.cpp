@@ -1,0 +1,70 @@
+#include "metaevo/mlo/problem.h"
+
+#include "metaevo/mlo/engine.h"
+
+namespace metaevo::mlo {
+
+void ProblemOptions::validate() const {
+  require(unroll_steps >= 1, "unroll_steps", "must be >= 1, got {}", unroll_steps);
+  require(gradient_accumulation >= 1, "gradient_accumulation", "must be >= 1, got {}", gradient_accumulation);
+  require(gradient_clipping >= 0, "gradient_clipping", "must be >= 0 (0 = off), got {}", gradient_clipping);
+  require(warmup_steps >= 0, "warmup_steps", "must be >= 0, got {}", warmup_steps);
+  optimizer.validate();
+  method.validate();
+}
+
+Problem::Problem(std::string name, Params params, ProblemOptions options)
+    : name_(std::move(name)), o_(std::move(options)), params_(detach_params(clone_params(params))), optimizer_(o_.optimizer) {
+  o_.validate();
+  method_ = HypergradientRegistry::instance().create(o_.method.hypergradient, name_ + ".hypergradient", o_.method);
+}
+
+void Problem::set_params(Params params) {
+  TORCH_CHECK(params.size() == params_.size(), name_, ": ", params.size(), " tensors for ", params_.size(), " parameters");
+  params_ = std::move(params);
+}
+
+Problem& Problem::peer(const std::string& name) const {
+  TORCH_CHECK(engine_, name_, ": not part of an engine yet");
+  return engine_->problem(name);
+}
+
+bool Problem::differentiable() const { return method_->needs_graph(); }
+
+Problem::Snapshot Problem::snapshot() const { return {clone_params(params_), optimizer_.state().clone(), count_}; }
+
+void Problem::restore(const Snapshot& s) {
+  params_ = clone_params(s.params);
+  optimizer_.state() = s.state.clone();
+  count_ = s.count;
+  accumulated_.clear();
+}
+
+void Problem::replay(const Snapshot& from, int64_t until) {
+  restore(from);
+  on_inner_loop_start();
+  while (count_ < until) {
+    const auto loss = training_step(count_++) / double(o_.gradient_accumulation);
+    apply_gradient(vector_grad({loss}, params_, {}, false, false));
+  }
+}
+
+void Problem::apply_gradient(const Params& grad) {
+  if (accumulated_.empty()) {
+    accumulated_ = grad;
+  } else {
+    for (size_t i = 0; i < grad.size(); ++i) accumulated_[i] = accumulated_[i] + grad[i];
+  }
+  if (count_ % o_.gradient_accumulation != 0) return;
+  if (o_.gradient_clipping > 0) {
+    torch::Tensor norm2 = torch::zeros({}, params_.front().options().dtype(torch::kFloat64));
+    for (const auto& g : accumulated_) norm2 = norm2 + g.detach().to(torch::kFloat64).pow(2).sum();
+    const double norm = std::sqrt(norm2.item<double>());
+    if (norm > o_.gradient_clipping)
+      for (auto& g : accumulated_) g = g * (o_.gradient_clipping / norm);
+  }
+  params_ = optimizer_.step(params_, accumulated_, differentiable());
+  accumulated_.clear();
+}
+
+}  // namespace metaevo::mlo

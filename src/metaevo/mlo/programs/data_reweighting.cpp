@@ -1,0 +1,134 @@
+// Data reweighting (Meta-Weight-Net, Shu et al. 2019; Betty's learning_to_reweight) against label
+// noise: a fraction `noise` of the training labels is replaced by a different class drawn
+// uniformly (symmetric noise); `meta_size` training images keep their clean labels and are held
+// out as the meta set. The lower problem "classifier" (an MLP) minimises mean(v(l_i) * l_i) over
+// noisy batches, where the upper problem "reweight" (a 1-hidden-layer MLP with a sigmoid output)
+// maps each sample's loss to its weight, and learns from the classifier's loss on clean meta
+// batches. With `reweight: false` the program is plain training on the noisy labels (the
+// baseline): the same classifier, data and steps, every weight 1.
+#include "metaevo/core/philox.h"
+#include "metaevo/mlo/batches.h"
+#include "metaevo/mlo/program.h"
+#include "metaevo/mlo/programs/common.h"
+
+namespace metaevo::mlo {
+namespace {
+
+struct Shared {
+  ClassificationData data;
+  torch::Tensor clean_labels;  // of the training split, before noise
+  Batches train, meta;
+  bool reweight = true;
+};
+
+torch::Tensor sample_weights(const Params& net, const torch::Tensor& losses) {
+  return torch::sigmoid(mlp_forward(losses.unsqueeze(1), net)).squeeze(1);
+}
+
+class Classifier : public Problem {
+ public:
+  Classifier(std::shared_ptr<Shared> s, Params p, ProblemOptions o)
+      : Problem("classifier", std::move(p), std::move(o)), s_(std::move(s)) {}
+  torch::Tensor training_step(int64_t step) override {
+    const auto batch = s_->data.train.rows(s_->train.indices(step));
+    const auto losses = torch::nn::functional::cross_entropy(
+        mlp_forward(batch.x, params()), batch.y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+    if (!s_->reweight) return losses.mean();
+    // The weight net sees the loss as a number, not as a function of the classifier.
+    return (sample_weights(peer("reweight").params(), losses.detach()) * losses).mean();
+  }
+
+ private:
+  std::shared_ptr<Shared> s_;
+};
+
+class Reweight : public Problem {
+ public:
+  Reweight(std::shared_ptr<Shared> s, Params p, ProblemOptions o)
+      : Problem("reweight", std::move(p), std::move(o)), s_(std::move(s)) {}
+  torch::Tensor training_step(int64_t step) override {
+    const auto batch = s_->data.valid.rows(s_->meta.indices(step));
+    return torch::nn::functional::cross_entropy(mlp_forward(batch.x, peer("classifier").params()), batch.y);
+  }
+
+ private:
+  std::shared_ptr<Shared> s_;
+};
+
+class DataReweighting : public Program {
+ public:
+  DataReweighting(const Config& program, const Config& problems, uint64_t seed) {
+    const auto noise = program.get<double>("noise", 0.4);
+    METAEVO_CHECK(noise >= 0 && noise < 1, "{}: {}: must be in [0, 1), got {}", program.origin(), program.path("noise"), noise);
+    const auto hidden = program.get<int64_t>("hidden", 256);
+    const auto weight_hidden = program.get<int64_t>("weight_hidden", 100);
+    const auto batch = program.get<int64_t>("batch_size", 100);
+    const auto meta_batch = program.get<int64_t>("meta_batch_size", 100);
+    METAEVO_CHECK(hidden >= 1 && weight_hidden >= 1, "{}: {}: layer sizes must be >= 1", program.origin(), program.path("hidden"));
+    METAEVO_CHECK(batch >= 1 && meta_batch >= 1, "{}: {}: batch sizes must be >= 1", program.origin(), program.path("batch_size"));
+    const bool reweight = program.get<bool>("reweight", true);
+    // The meta set is the validation split of load_classification, kept clean.
+    auto data = load_classification(program, seed);
+    auto clean = data.train.y.clone();
+    const int64_t n = data.train.size(), c = data.classes;
+    const auto flip = philox_uniform({seed, 5, 0, 0}, n).lt(noise);
+    const auto other = (philox_uniform({seed, 5, 1, 0}, n) * double(c - 1)).to(torch::kInt64).clamp_max(c - 2);
+    // A different class, uniformly: skip over the true one.
+    const auto wrong = other + other.ge(clean).to(torch::kInt64);
+    data.train.y = torch::where(flip, wrong, clean);
+    const int64_t n_meta = data.valid.size(), d = data.train.x.size(1);
+    s_ = std::make_shared<Shared>(
+        Shared{std::move(data), clean, Batches(n, batch, mix64(seed, 11)), Batches(n_meta, meta_batch, mix64(seed, 12)), reweight});
+
+    ProblemOptions classifier_defaults, reweight_defaults;
+    classifier_defaults.optimizer.lr = 0.1;
+    classifier_defaults.optimizer.momentum = 0.9;
+    classifier_defaults.optimizer.weight_decay = 5e-4;
+    reweight_defaults.optimizer.optimizer = "adam";
+    reweight_defaults.optimizer.lr = 1e-3;
+    auto classifier =
+        std::make_shared<Classifier>(s_, init_mlp({d, hidden, c}, seed), problem_options(problems, "classifier", classifier_defaults));
+    this->problems = {classifier};
+    if (!reweight) return;
+    this->problems.push_back(std::make_shared<Reweight>(s_, init_mlp({1, weight_hidden, 1}, mix64(seed, 13)),
+                                                        problem_options(problems, "reweight", reweight_defaults)));
+    dependencies.u2l = {{"reweight", {"classifier"}}};
+    dependencies.l2u = {{"classifier", {"reweight"}}};
+  }
+
+  nlohmann::json validate() override {
+    torch::NoGradGuard no_grad;
+    const auto& params = problems[0]->params();
+    const auto& test = s_->data.test;
+    nlohmann::json out = {{"test_acc", accuracy(mlp_forward(test.x, params), test.y)},
+                          {"meta_acc", accuracy(mlp_forward(s_->data.valid.x, params), s_->data.valid.y)}};
+    // How the classifier fits the training set's clean and flipped labels (memorising the
+    // flipped ones is what hurts), and, with reweighting, the weights each group gets.
+    const int64_t n = std::min<int64_t>(10000, s_->data.train.size());
+    const auto x = s_->data.train.x.narrow(0, 0, n);
+    const auto noisy = s_->data.train.y.narrow(0, 0, n), clean = s_->clean_labels.narrow(0, 0, n);
+    const auto logits = mlp_forward(x, params);
+    const auto flipped = noisy.ne(clean);
+    const auto fits_noisy = logits.argmax(1).eq(noisy).to(torch::kFloat64);
+    out["fit_clean"] = fits_noisy.index({~flipped}).mean().item<double>();
+    if (flipped.any().item<bool>()) out["fit_flipped"] = fits_noisy.index({flipped}).mean().item<double>();
+    if (s_->reweight) {
+      const auto losses = torch::nn::functional::cross_entropy(
+          logits, noisy, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+      const auto w = sample_weights(problems[1]->params(), losses);
+      out["weight_clean"] = w.index({~flipped}).mean().item<double>();
+      if (flipped.any().item<bool>()) out["weight_flipped"] = w.index({flipped}).mean().item<double>();
+    }
+    return out;
+  }
+
+ private:
+  std::shared_ptr<Shared> s_;
+};
+
+const Registrar<ProgramRegistry> reg("data_reweighting", [](const Config& program, const Config& problems, uint64_t seed) {
+  return std::make_unique<DataReweighting>(program, problems, seed);
+});
+
+}  // namespace
+}  // namespace metaevo::mlo

@@ -1,0 +1,146 @@
+// Per-parameter weight-decay tuning of a (multinomial) logistic regression (Betty's
+// logistic_regression_hpo, after hypertorch): the lower problem "model" fits W, b on the training
+// split with penalty 1/2 sum exp(lambda) * W^2 / n, one lambda per weight; the upper problem
+// "decay" moves lambda to lower the validation loss.
+//
+// `weight_decay_3level` adds a third level against overfitting the validation split with 7,850
+// hyperparameters: "decay" also pays 1/2 exp(mu) mean((lambda - lambda_0)^2) on the first half of
+// the validation split, and the top problem "prior" tunes mu on the second half. Its gradient runs
+// the path prior -> model -> decay -> prior: the model's best response to lambda, then decay's best
+// response to mu.
+#include "metaevo/core/philox.h"
+#include "metaevo/mlo/batches.h"
+#include "metaevo/mlo/program.h"
+#include "metaevo/mlo/programs/common.h"
+
+namespace metaevo::mlo {
+namespace {
+
+struct Shared {
+  ClassificationData data;
+  Split valid_a, valid_b;  // the validation split, or its two halves with three levels
+  Batches train, valid_a_batches, valid_b_batches;
+  double lambda0 = 0;
+  bool three_levels = false;
+};
+
+class Model : public Problem {
+ public:
+  Model(std::shared_ptr<Shared> s, Params p, ProblemOptions o) : Problem("model", std::move(p), std::move(o)), s_(std::move(s)) {}
+  torch::Tensor training_step(int64_t step) override {
+    const auto batch = s_->data.train.rows(s_->train.indices(step));
+    const auto& lambda = peer("decay").params()[0];
+    const auto& w = params()[0];
+    return torch::nn::functional::cross_entropy(mlp_forward(batch.x, params()), batch.y) +
+           0.5 * (lambda.exp() * w * w).sum() / double(s_->data.train.size());
+  }
+
+ private:
+  std::shared_ptr<Shared> s_;
+};
+
+class Decay : public Problem {
+ public:
+  Decay(std::shared_ptr<Shared> s, Params p, ProblemOptions o) : Problem("decay", std::move(p), std::move(o)), s_(std::move(s)) {}
+  torch::Tensor training_step(int64_t step) override {
+    const auto batch = s_->valid_a.rows(s_->valid_a_batches.indices(step));
+    auto loss = torch::nn::functional::cross_entropy(mlp_forward(batch.x, peer("model").params()), batch.y);
+    if (!s_->three_levels) return loss;
+    const auto& lambda = params()[0];
+    return loss + 0.5 * peer("prior").params()[0].exp().squeeze() * (lambda - s_->lambda0).pow(2).mean();
+  }
+
+ private:
+  std::shared_ptr<Shared> s_;
+};
+
+class Prior : public Problem {
+ public:
+  Prior(std::shared_ptr<Shared> s, Params p, ProblemOptions o) : Problem("prior", std::move(p), std::move(o)), s_(std::move(s)) {}
+  torch::Tensor training_step(int64_t step) override {
+    const auto batch = s_->valid_b.rows(s_->valid_b_batches.indices(step));
+    return torch::nn::functional::cross_entropy(mlp_forward(batch.x, peer("model").params()), batch.y);
+  }
+
+ private:
+  std::shared_ptr<Shared> s_;
+};
+
+class WeightDecay : public Program {
+ public:
+  WeightDecay(const Config& program, const Config& problems, uint64_t seed, bool three_levels) {
+    const auto batch = program.get<int64_t>("batch_size", 0);
+    const auto init = program.get<double>("init_decay", 1e-2);
+    METAEVO_CHECK(init > 0, "{}: {}: must be > 0", program.origin(), program.path("init_decay"));
+    auto data = load_classification(program, seed);
+    const auto n_train = data.train.size(), n_valid = data.valid.size();
+    METAEVO_CHECK(!three_levels || n_valid >= 2, "{}: {}: three levels split it in two: need >= 2", program.origin(),
+                  program.path("valid_size"));
+    Split valid_a = data.valid, valid_b = data.valid;
+    if (three_levels) {
+      valid_a = data.valid.rows(torch::arange(n_valid / 2));
+      valid_b = data.valid.rows(torch::arange(n_valid / 2, n_valid));
+    }
+    s_ = std::make_shared<Shared>(Shared{std::move(data), valid_a, valid_b, Batches(n_train, batch, mix64(seed, 1)),
+                                         Batches(valid_a.size(), batch, mix64(seed, 2)),
+                                         Batches(valid_b.size(), batch, mix64(seed, 3)),
+                                         std::log(init * double(n_train)), three_levels});
+    const int64_t d = s_->data.train.x.size(1), c = s_->data.classes;
+    ProblemOptions model_defaults, decay_defaults;
+    model_defaults.unroll_steps = 100;
+    model_defaults.optimizer.lr = 0.1;
+    model_defaults.method.hypergradient = "cg";
+    model_defaults.method.cg_iterations = 3;
+    decay_defaults.optimizer.optimizer = "adam";
+    decay_defaults.optimizer.lr = 0.03;
+    if (three_levels) decay_defaults.unroll_steps = 5;
+    auto model = std::make_shared<Model>(s_, init_mlp({d, c}, seed), problem_options(problems, "model", model_defaults));
+    // Weight decay lives on a log scale: the search is over orders of magnitude.
+    auto decay = std::make_shared<Decay>(s_, Params{torch::full({c, d}, s_->lambda0)},
+                                         problem_options(problems, "decay", decay_defaults));
+    this->problems = {model, decay};
+    dependencies.u2l = {{"decay", {"model"}}};
+    dependencies.l2u = {{"model", {"decay"}}};
+    if (!three_levels) return;
+    const auto prior_init = program.get<double>("init_prior", 1.0);
+    METAEVO_CHECK(prior_init > 0, "{}: {}: must be > 0", program.origin(), program.path("init_prior"));
+    ProblemOptions prior_defaults;
+    prior_defaults.optimizer.optimizer = "adam";
+    prior_defaults.optimizer.lr = 0.05;
+    this->problems.push_back(std::make_shared<Prior>(s_, Params{torch::full({1}, std::log(prior_init))},
+                                                     problem_options(problems, "prior", prior_defaults)));
+    dependencies.u2l["prior"] = {"model"};
+    dependencies.l2u["decay"] = {"prior"};
+  }
+
+  nlohmann::json validate() override {
+    torch::NoGradGuard no_grad;
+    const auto& params = problems[0]->params();
+    auto loss_acc = [&](const Split& s) {
+      const auto logits = mlp_forward(s.x, params);
+      return std::make_pair(torch::nn::functional::cross_entropy(logits, s.y).item<double>(), accuracy(logits, s.y));
+    };
+    const auto [train_loss, train_acc] = loss_acc(s_->data.train);
+    const auto [valid_loss, valid_acc] = loss_acc(s_->data.valid);
+    const auto [test_loss, test_acc] = loss_acc(s_->data.test);
+    const auto decay = problems[1]->params()[0].exp() / double(s_->data.train.size());
+    nlohmann::json out = {{"train_loss", train_loss}, {"valid_loss", valid_loss}, {"valid_acc", valid_acc},
+                          {"test_loss", test_loss},   {"test_acc", test_acc},     {"train_acc", train_acc},
+                          {"decay_median", decay.median().item<double>()}};
+    if (s_->three_levels) out["prior_mu"] = problems[2]->params()[0].item<double>();
+    return out;
+  }
+
+ private:
+  std::shared_ptr<Shared> s_;
+};
+
+const Registrar<ProgramRegistry> reg2("weight_decay", [](const Config& program, const Config& problems, uint64_t seed) {
+  return std::make_unique<WeightDecay>(program, problems, seed, false);
+});
+const Registrar<ProgramRegistry> reg3("weight_decay_3level", [](const Config& program, const Config& problems, uint64_t seed) {
+  return std::make_unique<WeightDecay>(program, problems, seed, true);
+});
+
+}  // namespace
+}  // namespace metaevo::mlo

@@ -27,7 +27,9 @@ Config load_run_config(const RunArgs& args) {
 }
 
 std::string run_output(const RunArgs& args, const Config& config, const std::string& fallback) {
-  return args.output.empty() ? config.get<std::string>("output", fallback) : args.output;
+  // Read even when --output wins, so a config's `output` is never reported as an unknown key.
+  const auto configured = config.get<std::string>("output", fallback);
+  return args.output.empty() ? configured : args.output;
 }
 
 void run_es_config(const Config& config, const std::string& output, bool resume) {

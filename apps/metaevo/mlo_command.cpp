@@ -52,6 +52,8 @@ int run_mlo(const Common& common, const RunArgs& args) {
     log(record);
   });
 
+  const bool windowed = reset_peak_rss();
+  const double rss_at_start = current_rss_mb();
   const auto start = std::chrono::steady_clock::now();
   const int64_t first = engine.iteration();
   std::map<std::string, int64_t> steps_before;
@@ -71,7 +73,10 @@ int run_mlo(const Common& common, const RunArgs& args) {
   result["iterations_this_run"] = engine.iteration() - first;
   result["steps"] = steps;
   result["seconds_per_step"] = upper_step_seconds;
+  // Peak while training (when the peak could be reset), and what training added to the memory
+  // held once data and problems were set up.
   result["peak_rss_mb"] = peak_rss_mb();
+  if (windowed) result["peak_rss_above_start_mb"] = peak_rss_mb() - rss_at_start;
   write_file_atomic((fs::path(output) / "result.json").string(), result.dump(2) + "\n");
   report::write_run_report(output);
   std::cout << result.dump() << std::endl;

@@ -74,9 +74,23 @@ torch::Device parse_device(const std::string& name) {
 }
 
 double peak_rss_mb() {
+  // VmHWM is the high-water mark of this address space, which reset_peak_rss can lower;
+  // getrusage's maximum also counts the process image before main()'s re-exec.
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // kB
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
   return double(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+bool reset_peak_rss() {
+  // Freed memory is kept in the process (configure_allocator) and would be reused unseen.
+  ::malloc_trim(0);
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+  clear.flush();
+  return bool(clear);
 }
 
 double current_rss_mb() {

@@ -35,8 +35,11 @@ std::string describe_runtime();
 /// "cpu" or "cuda[:N]"; an Error for anything else or when CUDA is unavailable.
 torch::Device parse_device(const std::string& name);
 
-/// Peak resident set size of this process in MiB (from getrusage).
+/// Peak resident set size of this process in MiB (since start, or since reset_peak_rss).
 double peak_rss_mb();
+/// Returns freed heap memory to the system and restarts the peak at the current resident size,
+/// so a later peak_rss_mb measures one phase (Linux >= 4.0); false where that is unsupported.
+bool reset_peak_rss();
 /// Resident set size of this process now, in MiB (from /proc/self/statm).
 double current_rss_mb();
 

@@ -1,8 +1,8 @@
 // Data reweighting (Meta-Weight-Net, Shu et al. 2019; Betty's learning_to_reweight) against label
 // noise: a fraction `noise` of the training labels is replaced by a different class drawn
 // uniformly (symmetric noise); `meta_size` training images keep their clean labels and are held
-// out as the meta set. The lower problem "classifier" (an MLP) minimises mean(v(l_i) * l_i) over
-// noisy batches, where the upper problem "reweight" (a 1-hidden-layer MLP with a sigmoid output)
+// out as the meta set. The lower problem "classifier" (an MLP) minimises sum(v_i l_i) / sum(v_i),
+// v_i = v(l_i), over noisy batches, where the upper problem "reweight" (a 1-hidden-layer MLP with a sigmoid output)
 // maps each sample's loss to its weight, and learns from the classifier's loss on clean meta
 // batches. With `reweight: false` the program is plain training on the noisy labels (the
 // baseline): the same classifier, data and steps, every weight 1.
@@ -34,8 +34,11 @@ class Classifier : public Problem {
     const auto losses = torch::nn::functional::cross_entropy(
         mlp_forward(batch.x, params()), batch.y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
     if (!s_->reweight) return losses.mean();
-    // The weight net sees the loss as a number, not as a function of the classifier.
-    return (sample_weights(peer("reweight").params(), losses.detach()) * losses).mean();
+    // The weight net sees the loss as a number, not as a function of the classifier. Weights are
+    // normalised over the batch (as in MW-Net's code): otherwise raising every weight acts as a
+    // larger step size, which the meta loss rewards early on whatever the labels.
+    const auto w = sample_weights(peer("reweight").params(), losses.detach());
+    return (w * losses).sum() / w.sum();
   }
 
  private:
@@ -88,10 +91,12 @@ class DataReweighting : public Program {
     reweight_defaults.optimizer.lr = 1e-3;
     auto classifier =
         std::make_shared<Classifier>(s_, init_mlp({d, hidden, c}, seed), problem_options(problems, "classifier", classifier_defaults));
+    // Read either way, so one config serves the reweighted run and its baseline.
+    const auto reweight_options = problem_options(problems, "reweight", reweight_defaults);
     this->problems = {classifier};
     if (!reweight) return;
-    this->problems.push_back(std::make_shared<Reweight>(s_, init_mlp({1, weight_hidden, 1}, mix64(seed, 13)),
-                                                        problem_options(problems, "reweight", reweight_defaults)));
+    this->problems.push_back(
+        std::make_shared<Reweight>(s_, init_mlp({1, weight_hidden, 1}, mix64(seed, 13)), reweight_options));
     dependencies.u2l = {{"reweight", {"classifier"}}};
     dependencies.l2u = {{"classifier", {"reweight"}}};
   }
@@ -110,6 +115,7 @@ class DataReweighting : public Program {
     const auto logits = mlp_forward(x, params);
     const auto flipped = noisy.ne(clean);
     const auto fits_noisy = logits.argmax(1).eq(noisy).to(torch::kFloat64);
+    out["flipped_fraction"] = flipped.to(torch::kFloat64).mean().item<double>();
     out["fit_clean"] = fits_noisy.index({~flipped}).mean().item<double>();
     if (flipped.any().item<bool>()) out["fit_flipped"] = fits_noisy.index({flipped}).mean().item<double>();
     if (s_->reweight) {

@@ -113,6 +113,17 @@ TEST(Hypergradient, EvolutionStrategiesEstimateFromUpperLosses) {
   EXPECT_LT(relative_error(engine_hypergradient(q, o, 40), closed_form(q)), 0.15);
 }
 
+TEST(Hypergradient, EvolutionStrategiesWithRankShapingKeepTheDirection) {
+  // Centered ranks discard the losses' scale, so only the direction is comparable.
+  const auto q = make_quadratic(false);
+  ProblemOptions o;
+  o.method.hypergradient = "es";
+  o.method.es_pairs = 300;
+  o.method.es_shaping = "centered_rank";
+  const auto g = engine_hypergradient(q, o, 40), want = closed_form(q);
+  EXPECT_GT(g.dot(want).item<double>() / (g.norm() * want.norm()).item<double>(), 0.95);
+}
+
 TEST(Hypergradient, DartsIsExactWhenTheHessianIsTheIdentity) {
   // darts replaces H^-1 by I: exact for A = I, and on any A it is exactly -(d2L/dlambda dw) v = B'v.
   const auto identity = make_quadratic(true);

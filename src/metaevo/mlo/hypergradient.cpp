@@ -1,5 +1,7 @@
 #include "metaevo/mlo/hypergradient.h"
 
+#include "metaevo/es/shaping.h"
+
 namespace metaevo::mlo {
 
 void HypergradientOptions::validate() const {
@@ -12,6 +14,8 @@ void HypergradientOptions::validate() const {
   require(cg_alpha > 0, "cg_alpha", "must be > 0, got {}", cg_alpha);
   require(es_pairs >= 1, "es_pairs", "must be >= 1, got {}", es_pairs);
   require(es_sigma > 0, "es_sigma", "must be > 0, got {}", es_sigma);
+  require(es::ShapingRegistry::instance().contains(es_shaping), "es_shaping", "unknown '{}' (choose one of: {})",
+          es_shaping, es::ShapingRegistry::instance().names());
 }
 
 Params vector_grad(const std::vector<torch::Tensor>& outputs, const Params& inputs, const Params& grad_outputs,

@@ -24,6 +24,7 @@ struct HypergradientOptions {
   double cg_alpha = 1.0;
   int64_t es_pairs = 16;
   double es_sigma = 0.01;
+  std::string es_shaping = "raw";
   template <class V>
   void visit(V& v) {
     v("hypergradient", hypergradient,
@@ -35,6 +36,9 @@ struct HypergradientOptions {
     v("cg_alpha", cg_alpha, "cg: scale of the solution");
     v("es_pairs", es_pairs, "es: antithetic pairs of upper-parameter perturbations");
     v("es_sigma", es_sigma, "es: perturbation scale");
+    v("es_shaping", es_shaping,
+      "es: fitness shaping of the 2 x pairs losses, as in the ES engine (raw keeps the estimate a gradient; "
+      "centered_rank makes it invariant to the losses' scale)");
   }
   void validate() const;
 };

@@ -1,9 +1,24 @@
 #include "metaevo/mlo/programs/common.h"
 
 #include "metaevo/core/philox.h"
+#include "metaevo/core/runtime.h"
 #include "metaevo/data/dataset.h"
 
 namespace metaevo::mlo {
+
+torch::Device program_device(const Config& program) {
+  try {
+    return parse_device(program.get<std::string>("device", "cpu"));
+  } catch (const Error& e) {
+    fail("{}: {}: {}", program.origin(), program.path("device"), e.what());
+  }
+}
+
+Params to_device(const Params& params, torch::Device device) {
+  Params out;
+  for (const auto& p : params) out.push_back(p.to(device));
+  return out;
+}
 
 Params init_mlp(const std::vector<int64_t>& sizes, uint64_t seed) {
   torch::manual_seed(seed);

@@ -11,7 +11,12 @@
 
 namespace metaevo::mlo {
 
-/// Weights and biases of an MLP with layer sizes `sizes` (torch.nn.Linear's initialisation).
+/// `program.device`: "cpu" (default) or "cuda[:N]".
+torch::Device program_device(const Config& program);
+Params to_device(const Params& params, torch::Device device);
+
+/// Weights and biases of an MLP with layer sizes `sizes` (torch.nn.Linear's initialisation), on
+/// the CPU: the same numbers whatever the device.
 Params init_mlp(const std::vector<int64_t>& sizes, uint64_t seed);
 /// ReLU between layers, none after the last.
 torch::Tensor mlp_forward(const torch::Tensor& x, const Params& params);
@@ -20,13 +25,18 @@ torch::Tensor mlp_forward(const torch::Tensor& x, const Params& params);
 struct Split {
   torch::Tensor x, y;
   int64_t size() const { return x.size(0); }
-  Split rows(const torch::Tensor& index) const { return {x.index_select(0, index), y.index_select(0, index)}; }
+  Split rows(const torch::Tensor& index) const {
+    const auto at = index.to(x.device());
+    return {x.index_select(0, at), y.index_select(0, at)};
+  }
+  Split to(torch::Device device) const { return {x.to(device), y.to(device)}; }
 };
 
 /// A labelled classification problem in three splits.
 struct ClassificationData {
   Split train, valid, test;
   int64_t classes = 0;
+  ClassificationData to(torch::Device device) const { return {train.to(device), valid.to(device), test.to(device), classes}; }
 };
 
 /// `program.dataset`: "synthetic" (a sparse linear teacher over Gaussian features, sized by

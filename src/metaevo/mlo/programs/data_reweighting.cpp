@@ -79,6 +79,9 @@ class DataReweighting : public Program {
     // A different class, uniformly: skip over the true one.
     const auto wrong = other + other.ge(clean).to(torch::kInt64);
     data.train.y = torch::where(flip, wrong, clean);
+    const auto device = program_device(program);
+    data = data.to(device);
+    clean = clean.to(device);
     const int64_t n_meta = data.valid.size(), d = data.train.x.size(1);
     s_ = std::make_shared<Shared>(
         Shared{std::move(data), clean, Batches(n, batch, mix64(seed, 11)), Batches(n_meta, meta_batch, mix64(seed, 12)), reweight});
@@ -90,13 +93,13 @@ class DataReweighting : public Program {
     reweight_defaults.optimizer.optimizer = "adam";
     reweight_defaults.optimizer.lr = 1e-3;
     auto classifier =
-        std::make_shared<Classifier>(s_, init_mlp({d, hidden, c}, seed), problem_options(problems, "classifier", classifier_defaults));
+        std::make_shared<Classifier>(s_, to_device(init_mlp({d, hidden, c}, seed), device), problem_options(problems, "classifier", classifier_defaults));
     // Read either way, so one config serves the reweighted run and its baseline.
     const auto reweight_options = problem_options(problems, "reweight", reweight_defaults);
     this->problems = {classifier};
     if (!reweight) return;
     this->problems.push_back(
-        std::make_shared<Reweight>(s_, init_mlp({1, weight_hidden, 1}, mix64(seed, 13)), reweight_options));
+        std::make_shared<Reweight>(s_, to_device(init_mlp({1, weight_hidden, 1}, mix64(seed, 13)), device), reweight_options));
     dependencies.u2l = {{"reweight", {"classifier"}}};
     dependencies.l2u = {{"classifier", {"reweight"}}};
   }

@@ -26,11 +26,19 @@ struct Shared {
   std::unique_ptr<meta::EpisodeSampler> train, test;
   int64_t ways = 5;
   double proximal = 0;
+  torch::Device device = torch::kCPU;
   int64_t cached_index = -1;
   meta::Episode cached;
+  /// Episodes are drawn on the CPU (the same ones on any device) and then moved.
+  meta::Episode on_device(meta::Episode e) const {
+    e.support = e.support.to(device);
+    e.query = e.query.to(device);
+    e.query_labels = e.query_labels.to(device);
+    return e;
+  }
   const meta::Episode& train_episode(int64_t index) {
     if (index != cached_index) {
-      cached = train->episode(index);
+      cached = on_device(train->episode(index));
       cached_index = index;
     }
     return cached;
@@ -45,9 +53,9 @@ torch::Tensor logits(const Params& p, const torch::Tensor& images) {
 /// The support loss of the adapted weights phi, with iMAML's proximal term towards theta.
 torch::Tensor support_loss(const Shared& s, const Params& phi, const Params& theta, const meta::Episode& e) {
   const int64_t shots = e.support.size(0) / s.ways;
-  auto loss = F::cross_entropy(logits(phi, e.support), torch::arange(s.ways).repeat_interleave(shots));
+  auto loss = F::cross_entropy(logits(phi, e.support), torch::arange(s.ways, phi[0].options().dtype(torch::kInt64)).repeat_interleave(shots));
   if (s.proximal > 0) {
-    torch::Tensor distance = torch::zeros({});
+    torch::Tensor distance = torch::zeros({}, phi[0].options());
     for (size_t i = 0; i < phi.size(); ++i) distance = distance + (phi[i] - theta[i]).pow(2).sum();
     loss = loss + 0.5 * s.proximal * distance;
   }
@@ -96,6 +104,7 @@ class Maml : public Program {
     const auto dir = data::resolve_data_dir("omniglot", program.get<std::string>("data_dir", ""));
     const auto omniglot = data::Omniglot::load(dir);
     s_->ways = episodes.ways;
+    s_->device = program_device(program);
     s_->train = std::make_unique<meta::EpisodeSampler>(
         omniglot, data::read_vinyals_split(data::vinyals_split_path(dir, "train")), episodes, seed);
     s_->test = std::make_unique<meta::EpisodeSampler>(
@@ -106,6 +115,7 @@ class Maml : public Program {
     const int64_t features = meta::conv4_functional(torch::zeros({1, 1, omniglot.image_size(), omniglot.image_size()}), theta).size(1);
     const auto head = init_mlp({features, episodes.ways}, mix64(seed, 22));
     theta.insert(theta.end(), head.begin(), head.end());
+    theta = to_device(theta, s_->device);
 
     ProblemOptions adapt_defaults, meta_defaults;
     adapt_defaults.unroll_steps = 5;
@@ -126,7 +136,7 @@ class Maml : public Program {
     const auto& theta = problems[1]->params();
     double correct = 0;
     for (int64_t i = 0; i < val_episodes_; ++i) {
-      const auto e = s_->test->episode(i);
+      const auto e = s_->on_device(s_->test->episode(i));
       Optimizer optimizer(adapt_.optimizer);
       auto phi = detach_params(theta);
       for (int64_t k = 0; k < adapt_.unroll_steps; ++k)

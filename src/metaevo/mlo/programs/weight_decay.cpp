@@ -72,7 +72,8 @@ class WeightDecay : public Program {
     const auto batch = program.get<int64_t>("batch_size", 0);
     const auto init = program.get<double>("init_decay", 1e-2);
     METAEVO_CHECK(init > 0, "{}: {}: must be > 0", program.origin(), program.path("init_decay"));
-    auto data = load_classification(program, seed);
+    const auto device = program_device(program);
+    auto data = load_classification(program, seed).to(device);
     const auto n_train = data.train.size(), n_valid = data.valid.size();
     METAEVO_CHECK(!three_levels || n_valid >= 2, "{}: {}: three levels split it in two: need >= 2", program.origin(),
                   program.path("valid_size"));
@@ -94,9 +95,9 @@ class WeightDecay : public Program {
     decay_defaults.optimizer.optimizer = "adam";
     decay_defaults.optimizer.lr = 0.03;
     if (three_levels) decay_defaults.unroll_steps = 5;
-    auto model = std::make_shared<Model>(s_, init_mlp({d, c}, seed), problem_options(problems, "model", model_defaults));
+    auto model = std::make_shared<Model>(s_, to_device(init_mlp({d, c}, seed), device), problem_options(problems, "model", model_defaults));
     // Weight decay lives on a log scale: the search is over orders of magnitude.
-    auto decay = std::make_shared<Decay>(s_, Params{torch::full({c, d}, s_->lambda0)},
+    auto decay = std::make_shared<Decay>(s_, Params{torch::full({c, d}, s_->lambda0, device)},
                                          problem_options(problems, "decay", decay_defaults));
     this->problems = {model, decay};
     dependencies.u2l = {{"decay", {"model"}}};
@@ -107,7 +108,7 @@ class WeightDecay : public Program {
     ProblemOptions prior_defaults;
     prior_defaults.optimizer.optimizer = "adam";
     prior_defaults.optimizer.lr = 0.05;
-    this->problems.push_back(std::make_shared<Prior>(s_, Params{torch::full({1}, std::log(prior_init))},
+    this->problems.push_back(std::make_shared<Prior>(s_, Params{torch::full({1}, std::log(prior_init), device)},
                                                      problem_options(problems, "prior", prior_defaults)));
     dependencies.u2l["prior"] = {"model"};
     dependencies.l2u["decay"] = {"prior"};

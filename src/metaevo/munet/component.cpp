@@ -1,0 +1,27 @@
+#include "metaevo/munet/component.h"
+
+namespace metaevo::munet {
+
+Component::Component(int64_t id, std::string name, Params tensors)
+    : id_(id), name_(std::move(name)), tensors_(std::move(tensors)) {}
+
+int64_t Component::numel() const {
+  int64_t n = 0;
+  for (const auto& t : tensors_) n += t.numel();
+  return n;
+}
+
+std::shared_ptr<Component> Component::clone(int64_t id) const {
+  Params copies;
+  for (const auto& t : tensors_) copies.push_back(t.detach().clone());
+  return std::make_shared<Component>(id, name_, std::move(copies));
+}
+
+bool Component::fits(const Component& other) const {
+  if (name_ != other.name_ || tensors_.size() != other.tensors_.size()) return false;
+  for (size_t i = 0; i < tensors_.size(); ++i)
+    if (tensors_[i].sizes() != other.tensors_[i].sizes()) return false;
+  return true;
+}
+
+}  // namespace metaevo::munet

@@ -1,0 +1,72 @@
+#pragma once
+// The evolving multitask system: the root model (every component locked to the root's
+// pseudo-task), and per task its population of paths. It creates children from parents
+// (hyperparameter steps, residual-adapter insertion, layers kept, cloning of frozen components,
+// zero-initialised heads for new tasks), picks parents, and compartmentalises knowledge: while a
+// task is active its own components are unlocked; when it ends, only its best path is kept and
+// all of that path's components are locked to it, so later tasks can share them only frozen or
+// clone them.
+#include <cmath>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "metaevo/munet/path.h"
+#include "metaevo/munet/scorer.h"
+
+namespace metaevo::munet {
+
+struct MutationOptions {
+  /// Mutations that always fire, e.g. "clone:encoder_norm" (the reference force-clones the last
+  /// norm, which belongs with the head).
+  std::vector<std::string> forced{"clone:encoder_norm"};
+  bool adapters = true;  // residual-adapter insertion
+};
+
+class Population {
+ public:
+  /// A root of `vit` with random weights (or pretrained ones loaded later into its components).
+  Population(VitOptions vit, HparamSpace space, MutationOptions mutation, uint64_t seed);
+
+  const VitOptions& vit() const { return vit_; }
+  const HparamSpace& space() const { return space_; }
+  PathPtr root() const { return root_; }
+  const std::vector<PathPtr>& paths(const std::string& task) const;
+  std::vector<std::string> tasks() const;
+  int64_t next_id() { return next_id_++; }
+
+  /// A child of `parent` for `task` with `classes` outputs, drawn with `rng`.
+  PathPtr make_child(const PathPtr& parent, const std::string& task, int64_t classes, Rng& rng);
+  /// Whether the mutation `name` (e.g. "hp:opt_lr", "clone:head", "add:residual_adapter_1") fires
+  /// for a child with `hparams`. Each type has its own probability `_mu_|name` (default the
+  /// path's `_mu_`), which itself takes an incremental step with probability `_mu_` first
+  /// (mu2Net+'s per-mutation auto-tuning). Forced mutations always fire.
+  bool do_mutate(Hparams& hparams, const std::string& name, Rng& rng) const;
+
+  /// The task's paths best-first by `score`, each accepted with probability 0.5^offsprings; if
+  /// none is, uniformly among the task's paths, the other tasks' paths and the root.
+  PathPtr select_parent(const std::string& task, const std::function<double(const Path&)>& score, Rng& rng) const;
+
+  /// Adds a child to its task's population (the caller decides whether it earned its place).
+  void add(const PathPtr& path);
+  /// Unlocks the task's own components for training.
+  void start_task(const std::string& task);
+  /// Keeps only the task's best path and locks its components to the task; returns it.
+  PathPtr end_task(const std::string& task, const std::function<double(const Path&)>& score);
+
+ private:
+  VitOptions vit_;
+  HparamSpace space_;
+  MutationOptions mutation_;
+  uint64_t seed_;
+  PathPtr root_;
+  std::map<std::string, std::vector<PathPtr>> paths_;
+  int64_t next_id_ = 0;
+};
+
+/// The acceptance rule of the decay parent selection, for `offsprings` earlier children.
+inline double acceptance(int64_t offsprings) { return std::pow(0.5, double(offsprings)); }
+
+}  // namespace metaevo::munet

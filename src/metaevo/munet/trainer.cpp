@@ -1,0 +1,121 @@
+#include "metaevo/munet/trainer.h"
+
+#include <cmath>
+
+#include "metaevo/core/error.h"
+#include "metaevo/core/philox.h"
+
+namespace metaevo::munet {
+
+void TrainOptions::validate() const {
+  require(batch_size >= 1, "batch_size", "must be >= 1, got {}", batch_size);
+  require(validations >= 1, "validations", "must be >= 1, got {}", validations);
+  require(batches_between_validations >= 1, "batches_between_validations", "must be >= 1, got {}",
+          batches_between_validations);
+  require(validation_batches >= 0, "validation_batches", "must be >= 0 (0 = all), got {}", validation_batches);
+}
+
+double learning_rate(const Hparams& h, int64_t step, int64_t steps, int64_t interval) {
+  const double lr = h.at("opt_lr").get<double>();
+  const auto schedule = h.at("opt_lr_schedule").get<std::string>();
+  if (schedule == "constant") return 0.5 * lr;
+  const double warmup_ratio = h.at("opt_lr_warmup_ratio").get<double>();
+  const int64_t span = schedule == "restarts" ? interval : steps;
+  const int64_t at = schedule == "restarts" ? step % interval : step;
+  const double warmup = warmup_ratio * double(span);
+  if (double(at) < warmup) return lr / 100 + (lr - lr / 100) * double(at) / warmup;
+  const double progress = (double(at) - warmup) / std::max(1.0, double(span) - warmup);
+  return 0.5 * lr * (1 + std::cos(M_PI * std::min(1.0, progress)));
+}
+
+double evaluate(const Path& path, const TaskSplit& split, const VitOptions& vit, int64_t batch_size, int64_t max_batches) {
+  torch::NoGradGuard no_grad;
+  int64_t correct = 0, seen = 0;
+  for (int64_t start = 0, b = 0; start < split.size() && (max_batches == 0 || b < max_batches); start += batch_size, ++b) {
+    const int64_t n = std::min(batch_size, split.size() - start);
+    correct += path.forward(split.x.narrow(0, start, n), vit).argmax(1).eq(split.y.narrow(0, start, n)).sum().item<int64_t>();
+    seen += n;
+  }
+  return seen ? double(correct) / double(seen) : 0.0;
+}
+
+namespace {
+
+/// Random flips and crops of at least `area_min` of the image (one box per batch), resized back.
+torch::Tensor augment(torch::Tensor x, const Hparams& h, const StreamId& stream) {
+  const auto u = philox_uniform(stream, 4 + x.size(0));
+  const double area_min = h.at("ds_area_range_min").get<double>();
+  if (area_min < 1.0) {
+    const int64_t side = x.size(-1);
+    const double area = area_min + (1 - area_min) * u[0].item<double>();
+    const int64_t crop = std::max<int64_t>(4, int64_t(std::round(std::sqrt(area) * double(side))));
+    const int64_t top = int64_t(u[1].item<double>() * double(side - crop + 1)), left = int64_t(u[2].item<double>() * double(side - crop + 1));
+    x = torch::nn::functional::interpolate(
+        x.narrow(2, std::min(top, side - crop), crop).narrow(3, std::min(left, side - crop), crop),
+        torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{side, side}).mode(torch::kBilinear).align_corners(false));
+  }
+  if (h.at("ds_flip_left_right").get<bool>()) {
+    const auto flip = u.narrow(0, 4, x.size(0)).lt(0.5).view({-1, 1, 1, 1});
+    x = torch::where(flip, x.flip({3}), x);
+  }
+  return x;
+}
+
+}  // namespace
+
+TrainResult train_path(Path& path, const TaskData& task, const TrainOptions& o, const VitOptions& vit,
+                       const std::function<double(const Path&)>& score, double bar, uint64_t seed) {
+  const auto& h = path.hparams;
+  auto params = path.trainable();
+  METAEVO_CHECK(!params.empty(), "train_path: path {} of task '{}' has nothing trainable", path.id, task.name);
+  std::vector<torch::Tensor> momentum;
+  for (auto& p : params) {
+    p.requires_grad_(true);
+    momentum.push_back(torch::zeros_like(p));
+  }
+  const double beta = h.at("opt_momentum").get<double>();
+  const bool nesterov = h.at("opt_nesterov").get<bool>();
+  const int64_t steps = o.validations * o.batches_between_validations, n = task.train.size();
+  TrainResult result;
+  double best = -std::numeric_limits<double>::infinity();
+  std::vector<torch::Tensor> best_params;
+  for (int64_t step = 0; step < steps; ++step) {
+    // Batch `step` is a pure function of (seed, step).
+    const auto index = (philox_uniform({seed, 1, uint32_t(step), 0}, o.batch_size) * double(n)).to(torch::kInt64).clamp_max(n - 1);
+    const auto x = augment(task.train.x.index_select(0, index), h, {seed, 2, uint32_t(step), 0});
+    const auto loss = torch::nn::functional::cross_entropy(path.forward(x, vit), task.train.y.index_select(0, index));
+    auto grads = torch::autograd::grad({loss}, params);
+    {
+      torch::NoGradGuard no_grad;
+      double norm2 = 0;
+      for (const auto& g : grads) norm2 += g.pow(2).sum().item<double>();
+      const double clip = std::min(1.0, 1.0 / std::max(std::sqrt(norm2), 1e-12));
+      const double lr = learning_rate(h, step, steps, o.batches_between_validations);
+      for (size_t i = 0; i < params.size(); ++i) {
+        const auto g = grads[i] * clip;
+        momentum[i].mul_(beta).add_(g);
+        params[i].sub_(lr * (nesterov ? g + beta * momentum[i] : momentum[i]));
+      }
+    }
+    if ((step + 1) % o.batches_between_validations != 0) continue;
+    path.quality = evaluate(path, task.valid, vit, o.batch_size, o.validation_batches);
+    const double s = score(path);
+    if (s > best) {
+      best = s;
+      result.quality = path.quality;
+      best_params.clear();
+      for (const auto& p : params) best_params.push_back(p.detach().clone());
+    }
+  }
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < params.size(); ++i) {
+    params[i].copy_(best_params[i]);
+    params[i].requires_grad_(false);
+  }
+  path.quality = result.quality;
+  result.improved = best > bar;
+  result.steps = steps;
+  return result;
+}
+
+}  // namespace metaevo::munet

@@ -1,0 +1,51 @@
+#pragma once
+// Training one child path (the reference's train_loop): SGD with the path's momentum and Nesterov
+// settings and learning-rate schedule, gradients clipped to global norm 1, cross-entropy; only the
+// path's trainable components receive gradients. The budget is `validations` x
+// `batches_between_validations` batches; after each stretch the validation accuracy is measured
+// and the best-scoring weights are kept, so the path ends with its best validation checkpoint and
+// quality = that best accuracy.
+#include <functional>
+
+#include "metaevo/core/options.h"
+#include "metaevo/munet/path.h"
+#include "metaevo/munet/tasks.h"
+
+namespace metaevo::munet {
+
+struct TrainOptions {
+  int64_t batch_size = 128;
+  int64_t validations = 5;                  // validations per child
+  int64_t batches_between_validations = 100;
+  int64_t validation_batches = 10;          // cap on the validation batches per measurement
+  template <class V>
+  void visit(V& v) {
+    v("batch_size", batch_size, "training and validation batch size");
+    v("validations", validations, "validations per child (the budget is validations x batches between)");
+    v("batches_between_validations", batches_between_validations, "training batches between validations");
+    v("validation_batches", validation_batches, "validation batches per measurement (cap)");
+  }
+  void validate() const;
+};
+
+/// Learning rate at `step` of `steps` for the path's schedule: constant (0.5 lr), cosine (linear
+/// warmup from lr/100 over warmup_ratio x steps, then cosine decay), restarts (one warmup-cosine
+/// cycle per validation interval).
+double learning_rate(const Hparams& h, int64_t step, int64_t steps, int64_t interval);
+
+struct TrainResult {
+  double quality = 0;     // best validation accuracy
+  bool improved = false;  // beat `bar` at some validation
+  int64_t steps = 0;
+};
+
+/// Trains `path` in place on `task`. `score` maps the path (with its current quality) to its score;
+/// the child improves iff some validation scores above `bar` (the parent's score for a parent of
+/// the same task, else -infinity). Batches and augmentation are drawn from `seed`.
+TrainResult train_path(Path& path, const TaskData& task, const TrainOptions& o, const VitOptions& vit,
+                       const std::function<double(const Path&)>& score, double bar, uint64_t seed);
+
+/// Accuracy of the path on a split, in batches of `batch_size` (at most `max_batches`, 0 = all).
+double evaluate(const Path& path, const TaskSplit& split, const VitOptions& vit, int64_t batch_size, int64_t max_batches = 0);
+
+}  // namespace metaevo::munet

@@ -1,20 +1,10 @@
 #include <gtest/gtest.h>
 
 #include "metaevo/munet/population.h"
+#include "../support/munet_tasks.h"
 
 namespace metaevo::munet {
 namespace {
-
-VitOptions tiny() {
-  VitOptions o;
-  o.image_size = 16;
-  o.patch = 8;
-  o.width = 12;
-  o.heads = 3;
-  o.mlp_dim = 24;
-  o.depth = 2;
-  return o;
-}
 
 /// A population whose mutations fire only when forced: _mu_ = 0 (outside the list on purpose).
 Population quiet(std::vector<std::string> forced = {"clone:encoder_norm"}) {
@@ -22,10 +12,10 @@ Population quiet(std::vector<std::string> forced = {"clone:encoder_norm"}) {
   space.defaults["_mu_"] = 0.0;
   MutationOptions m;
   m.forced = std::move(forced);
-  return Population(tiny(), space, m, 1);
+  return Population(testing::small_vit(), space, m, 1);
 }
 
-torch::Tensor images() { return torch::rand({4, 1, 16, 16}, torch::TensorOptions().dtype(torch::kFloat32)); }
+torch::Tensor images() { return torch::rand({4, 1, 32, 32}, torch::TensorOptions().dtype(torch::kFloat32)); }
 
 /// Stands in for training: one SGD step on the trainable tensors of `path`.
 void perturb(const Path& path, const torch::Tensor& x, const VitOptions& o) {

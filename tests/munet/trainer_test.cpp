@@ -2,34 +2,10 @@
 
 #include "metaevo/munet/population.h"
 #include "metaevo/munet/trainer.h"
+#include "../support/munet_tasks.h"
 
 namespace metaevo::munet {
 namespace {
-
-/// Four classes told apart by which quadrant of a 32x32 image is bright, plus noise.
-TaskData quadrants(int64_t n_train) {
-  auto make = [](int64_t n, uint64_t seed) {
-    torch::manual_seed(seed);
-    auto y = torch::randint(0, 4, {n}, torch::kInt64);
-    auto x = torch::randn({n, 1, 32, 32}) * 0.3 - 1;
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t q = y[i].item<int64_t>();
-      x[i].narrow(1, (q / 2) * 16, 16).narrow(2, (q % 2) * 16, 16).add_(1.5);
-    }
-    return TaskSplit{x, y};
-  };
-  return {"quadrants", make(n_train, 1), make(256, 2), make(256, 3), 4};
-}
-
-VitOptions small() {
-  VitOptions o;
-  o.patch = 16;
-  o.width = 16;
-  o.heads = 2;
-  o.mlp_dim = 32;
-  o.depth = 2;
-  return o;
-}
 
 TEST(MunetTrainer, LearningRateSchedules) {
   Hparams h{{"opt_lr", 0.1}, {"opt_lr_schedule", "constant"}, {"opt_lr_warmup_ratio", 0.1}};
@@ -51,13 +27,13 @@ TEST(MunetTrainer, TrainsOnlyTheTrainableComponentsAndKeepsTheBestValidation) {
   // Everything cloned (trainable) but the last block, which stays the root's, shared and frozen.
   MutationOptions m;
   m.forced = {"clone:embedding", "clone:cls", "clone:posembed", "clone:encoderblock_0", "clone:encoder_norm"};
-  Population pop(small(), space, m, 1);
+  Population pop(testing::small_vit(), space, m, 1);
   Rng rng(1);
   auto child = pop.make_child(pop.root(), "quadrants", 4, rng);
   ASSERT_EQ(child->components.at("encoderblock_1").get(), pop.root()->components.at("encoderblock_1").get());
   const auto frozen = pop.root()->components.at("encoderblock_1")->tensors()[2].clone();
   const auto cloned = child->components.at("encoderblock_0")->tensors()[2].clone();
-  const auto task = quadrants(512);
+  const auto task = testing::quadrants(512);
   TrainOptions o;
   o.batch_size = 32;
   o.validations = 4;
@@ -81,14 +57,14 @@ TEST(MunetTrainer, SameSeedSameWeights) {
   space.defaults["_mu_"] = 0.0;
   space.defaults["ds_flip_left_right"] = true;
   space.defaults["ds_area_range_min"] = 0.5;
-  const auto task = quadrants(128);
+  const auto task = testing::quadrants(128);
   TrainOptions o;
   o.batch_size = 16;
   o.validations = 2;
   o.batches_between_validations = 5;
   std::vector<torch::Tensor> heads;
   for (int run = 0; run < 2; ++run) {
-    Population pop(small(), space, {}, 1);
+    Population pop(testing::small_vit(), space, {}, 1);
     Rng rng(1);
     auto child = pop.make_child(pop.root(), "quadrants", 4, rng);
     train_path(*child, task, o, pop.vit(), [](const Path& p) { return p.quality; }, 0, 3);

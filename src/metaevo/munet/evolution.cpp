@@ -1,0 +1,50 @@
+#include "metaevo/munet/evolution.h"
+
+#include <spdlog/spdlog.h>
+
+#include "metaevo/core/philox.h"
+
+namespace metaevo::munet {
+
+nlohmann::json TaskIteration::to_json() const {
+  return {{"task", task},         {"iteration", iteration},         {"children", children},
+          {"kept", kept},         {"quality", quality},             {"test_quality", test_quality},
+          {"score", score},       {"accounted_params", accounted_params}, {"total_params", total_params}};
+}
+
+TaskIteration run_task_iteration(Population& population, const TaskData& task, const Scorer& scorer,
+                                 const EvolutionOptions& evolution, const TrainOptions& train, uint64_t seed,
+                                 int64_t iteration) {
+  evolution.validate();
+  train.validate();
+  const auto score = [&](const Path& p) { return scorer(p); };
+  TaskIteration out;
+  out.task = task.name;
+  out.iteration = iteration;
+  population.start_task(task.name);
+  Rng rng(mix64(seed, uint64_t(iteration)));
+  for (int64_t g = 0; g < evolution.children; ++g) {
+    const auto parent = population.select_parent(task.name, score, rng);
+    const auto child = population.make_child(parent, task.name, task.classes, rng);
+    const double bar = parent->task == task.name ? scorer(*parent) : -std::numeric_limits<double>::infinity();
+    const auto result = train_path(*child, task, train, population.vit(), score, bar, mix64(seed, uint64_t(child->id)));
+    ++out.children;
+    spdlog::info("{} iteration {} child {}/{}: parent {} ({}), validation {:.4f}, score {:.4f} vs {:.4f}: {}", task.name,
+                 iteration, g + 1, evolution.children, parent->id, parent->task, result.quality, scorer(*child), bar,
+                 result.improved ? "kept" : "dropped");
+    if (!result.improved) continue;
+    population.add(child);
+    ++out.kept;
+  }
+  METAEVO_CHECK(!population.paths(task.name).empty(), "task '{}': no path after iteration {}", task.name, iteration);
+  const auto best = population.end_task(task.name, score);
+  best->test_quality = evaluate(*best, task.test, population.vit(), train.batch_size);
+  out.quality = best->quality;
+  out.test_quality = best->test_quality;
+  out.score = scorer(*best);
+  out.accounted_params = accounted_params(*best);
+  out.total_params = total_params(*best);
+  return out;
+}
+
+}  // namespace metaevo::munet

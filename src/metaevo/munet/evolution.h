@@ -1,0 +1,39 @@
+#pragma once
+// One task iteration of the evolutionary multitask system (muNet's outer loop body): unlock the
+// task's components, then for each of `children` generations pick a parent (decay selection), make
+// a mutated child, train it, and keep it if it beat its parent's score (a child of another task's
+// path, or of the root, is always kept); finally keep only the task's best path, lock it to the
+// task, and measure its test accuracy.
+#include <nlohmann/json.hpp>
+
+#include "metaevo/core/options.h"
+#include "metaevo/munet/population.h"
+#include "metaevo/munet/trainer.h"
+
+namespace metaevo::munet {
+
+struct EvolutionOptions {
+  int64_t children = 4;  // children trained per task iteration
+  template <class V>
+  void visit(V& v) {
+    v("children", children, "children trained per task iteration");
+  }
+  void validate() const { require(children >= 1, "children", "must be >= 1, got {}", children); }
+};
+
+struct TaskIteration {
+  std::string task;
+  int64_t iteration = 0, children = 0, kept = 0;
+  double quality = 0, test_quality = 0, score = 0;
+  double accounted_params = 0;
+  int64_t total_params = 0;
+  nlohmann::json to_json() const;
+};
+
+/// Runs task iteration `iteration` of `task`; every random choice derives from (seed, iteration,
+/// child id), so a rerun from the same state makes the same choices.
+TaskIteration run_task_iteration(Population& population, const TaskData& task, const Scorer& scorer,
+                                 const EvolutionOptions& evolution, const TrainOptions& train, uint64_t seed,
+                                 int64_t iteration);
+
+}  // namespace metaevo::munet

@@ -1,0 +1,42 @@
+#include <gtest/gtest.h>
+
+#include "metaevo/munet/evolution.h"
+#include "../support/munet_tasks.h"
+
+namespace metaevo::munet {
+namespace {
+
+TEST(MunetEvolution, TaskIterationsKeepOnePathPerTaskAndNeverForget) {
+  auto space = HparamSpace::reference(2);
+  space.defaults["opt_lr"] = 0.05;
+  Population pop(testing::small_vit(), space, {}, 3);
+  const Scorer scorer({}, *pop.root(), pop.vit());
+  TrainOptions train;
+  train.batch_size = 32;
+  train.validations = 2;
+  train.batches_between_validations = 10;
+  EvolutionOptions evolution;
+  evolution.children = 3;
+  auto a = testing::quadrants(256);
+  auto b = testing::quadrants(256);
+  b.name = "mirrored";
+  for (auto* split : {&b.train, &b.valid, &b.test}) split->x = split->x.flip({3});
+  const auto first = run_task_iteration(pop, a, scorer, evolution, train, 5, 0);
+  EXPECT_EQ(first.children, 3);
+  EXPECT_GE(first.kept, 1);  // the first child of a new task is always kept
+  ASSERT_EQ(pop.paths("quadrants").size(), 1u);
+  const auto kept = pop.paths("quadrants")[0];
+  const auto before = kept->forward(a.test.x, pop.vit());
+  const auto b1 = run_task_iteration(pop, b, scorer, evolution, train, 5, 1);
+  const auto b2 = run_task_iteration(pop, b, scorer, evolution, train, 5, 2);
+  EXPECT_EQ(pop.paths("mirrored").size(), 1u);
+  // The retained path survives into the next iteration, and a child replaces it only by beating it.
+  EXPECT_GE(b2.score, b1.score);
+  EXPECT_TRUE(torch::equal(kept->forward(a.test.x, pop.vit()), before));
+  EXPECT_GE(first.test_quality, 0.0);
+  EXPECT_LE(first.test_quality, 1.0);
+  EXPECT_LE(first.accounted_params, double(first.total_params));
+}
+
+}  // namespace
+}  // namespace metaevo::munet

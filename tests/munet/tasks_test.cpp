@@ -1,0 +1,61 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "metaevo/core/error.h"
+#include "metaevo/munet/tasks.h"
+#include "../support/omniglot.h"
+
+namespace metaevo::munet {
+namespace {
+
+DataDirs dirs() {
+  DataDirs d;
+  d.mnist = METAEVO_SOURCE_DIR "/data/mnist";
+  d.omniglot = testing::omniglot_dir();
+  return d;
+}
+
+TEST(MunetTasks, RotatedAndPermutedMnistAreTransformsOfMnist) {
+  if (!std::filesystem::exists(dirs().mnist)) GTEST_SKIP() << dirs().mnist << " not found (scripts/setup.sh fetches it)";
+  const auto plain = load_task("mnist", dirs());
+  EXPECT_EQ(plain.classes, 10);
+  EXPECT_EQ(plain.valid.size(), 5000);
+  EXPECT_EQ(plain.train.x.sizes(), (std::vector<int64_t>{55000, 1, 32, 32}));
+  EXPECT_GE(plain.train.x.min().item<float>(), -1.0f);
+  EXPECT_LE(plain.train.x.max().item<float>(), 1.0f);
+  const auto rotated = load_task("mnist-rot:90", dirs());
+  EXPECT_EQ(rotated.name, "mnist-rot:90");
+  // The 2-pixel border is symmetric, so padding and rotating commute.
+  EXPECT_TRUE(torch::equal(rotated.test.x, torch::rot90(plain.test.x, 1, {2, 3})));
+  EXPECT_TRUE(torch::equal(rotated.test.y, plain.test.y));
+  const auto permuted = load_task("mnist-perm:3", dirs());
+  const auto a = std::get<0>(permuted.test.x.narrow(0, 0, 10).flatten(1).sort(1));
+  const auto b = std::get<0>(plain.test.x.narrow(0, 0, 10).flatten(1).sort(1));
+  EXPECT_TRUE(torch::equal(a, b));  // the same pixels ...
+  EXPECT_FALSE(torch::equal(permuted.test.x, plain.test.x));  // ... elsewhere
+}
+
+TEST(MunetTasks, OmniglotAlphabetSplitsEachCharactersDrawers) {
+  if (!testing::has_omniglot()) GTEST_SKIP() << testing::omniglot_dir() << " not found (see ../shared/data/README.md)";
+  const auto task = load_task("omniglot:Greek", dirs());
+  EXPECT_EQ(task.classes, 24);
+  EXPECT_EQ(task.train.size(), 24 * 14);
+  EXPECT_EQ(task.valid.size(), 24 * 3);
+  EXPECT_EQ(task.test.size(), 24 * 3);
+  EXPECT_EQ(TaskRegistry::instance().create("omniglot", "test")->available(dirs()).size(), 50u);
+}
+
+TEST(MunetTasks, UnknownTasksAreNamedErrors) {
+  try {
+    load_task("cifar10", dirs());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cifar10"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_task("mnist-rot:abc", dirs()), Error);
+  EXPECT_THROW(load_task("mnist-rot:45", dirs()), Error);
+}
+
+}  // namespace
+}  // namespace metaevo::munet

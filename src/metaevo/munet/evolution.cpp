@@ -12,6 +12,20 @@ nlohmann::json TaskIteration::to_json() const {
           {"score", score},       {"accounted_params", accounted_params}, {"total_params", total_params}};
 }
 
+TaskIteration TaskIteration::from_json(const nlohmann::json& j) {
+  TaskIteration it;
+  it.task = j.at("task");
+  it.iteration = j.at("iteration");
+  it.children = j.at("children");
+  it.kept = j.at("kept");
+  it.quality = j.at("quality");
+  it.test_quality = j.at("test_quality");
+  it.score = j.at("score");
+  it.accounted_params = j.at("accounted_params");
+  it.total_params = j.at("total_params");
+  return it;
+}
+
 TaskIteration run_task_iteration(Population& population, const TaskData& task, const Scorer& scorer,
                                  const EvolutionOptions& evolution, const TrainOptions& train, uint64_t seed,
                                  int64_t iteration) {

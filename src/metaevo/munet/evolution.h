@@ -28,6 +28,7 @@ struct TaskIteration {
   double accounted_params = 0;
   int64_t total_params = 0;
   nlohmann::json to_json() const;
+  static TaskIteration from_json(const nlohmann::json& j);
 };
 
 /// Runs task iteration `iteration` of `task`; every random choice derives from (seed, iteration,

@@ -36,6 +36,13 @@ class Population {
   const std::vector<PathPtr>& paths(const std::string& task) const;
   std::vector<std::string> tasks() const;
   int64_t next_id() { return next_id_++; }
+  int64_t peek_next_id() const { return next_id_; }
+  /// Replaces the system by a saved one (its root, each task's retained paths, the next id).
+  void restore(PathPtr root, std::map<std::string, std::vector<PathPtr>> paths, int64_t next_id) {
+    root_ = std::move(root);
+    paths_ = std::move(paths);
+    next_id_ = next_id;
+  }
 
   /// A child of `parent` for `task` with `classes` outputs, drawn with `rng`.
   PathPtr make_child(const PathPtr& parent, const std::string& task, int64_t classes, Rng& rng);

@@ -1,0 +1,146 @@
+// `metaevo evolve --config F [--add-task NAME ...]`: grows one muNet multitask system, stored in
+// OUTPUT/system.db, by task iterations (rounds over `tasks`, `task_iterations` times). A rerun
+// continues after the last saved iteration; --add-task runs `task_iterations` iterations of each
+// named task after those already done, extending the system without touching the others.
+// `metaevo evolve status --output D` prints each task's test accuracy, parameters and sharing.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "commands.h"
+#include "metaevo/core/atomic_file.h"
+#include "metaevo/core/serialize.h"
+#include "metaevo/munet/system_store.h"
+
+namespace metaevo::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace metaevo::munet;
+
+struct EvolveArgs {
+  RunArgs run;
+  std::vector<std::string> add_tasks;
+  std::string status_output;
+};
+
+/// Per task: accuracy, parameters, and which other tasks hold each shared component.
+nlohmann::json summary(const Population& population) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& task : population.tasks())
+    for (const auto& p : population.paths(task)) {
+      std::set<std::string> shared_with;
+      for (const auto& [name, c] : p->components)
+        for (const auto& lock : c->locks())
+          if (lock != task && lock != kRootTask) shared_with.insert(lock);
+      rows.push_back({{"task", task},
+                      {"path", p->id},
+                      {"validation_accuracy", p->quality},
+                      {"test_accuracy", p->test_quality},
+                      {"accounted_params", accounted_params(*p)},
+                      {"total_params", total_params(*p)},
+                      {"layers", p->layers()},
+                      {"shares_with", shared_with}});
+    }
+  return rows;
+}
+
+void print_summary(const nlohmann::json& rows) {
+  std::cout << fmt::format("{:<40} {:>9} {:>12} {:>12}  {}\n", "task", "test acc", "accounted", "total", "shares with");
+  for (const auto& r : rows)
+    std::cout << fmt::format("{:<40} {:>8.2f}% {:>12.0f} {:>12}  {}\n", r["task"].get<std::string>(),
+                             100 * r["test_accuracy"].get<double>(), r["accounted_params"].get<double>(),
+                             r["total_params"].get<int64_t>(), r["shares_with"].dump());
+}
+
+int run_evolve(const Common& common, const EvolveArgs& args) {
+  auto config = load_run_config(args.run);
+  start_runtime(common, &config);
+  const std::string output = run_output(args.run, config, "runs/evolve");
+  const auto seed = config.get<uint64_t>("seed", 0);
+  const auto vit = read_options<VitOptions>(config.section("vit"));
+  const auto score_options = read_options<ScoreOptions>(config.section("score"));
+  const auto train = read_options<TrainOptions>(config.section("train"));
+  const auto evolution = read_options<EvolutionOptions>(config.section("evolution"));
+  const auto tasks = config.get<std::vector<std::string>>("tasks", {});
+  const auto rounds = config.get<int64_t>("task_iterations", 1);
+  const auto data = config.section("data");
+  const DataDirs dirs{data.get<std::string>("mnist", ""), data.get<std::string>("fashion_mnist", ""),
+                      data.get<std::string>("omniglot", "")};
+  config.check_all_used();
+  METAEVO_CHECK(rounds >= 1, "{}: task_iterations: must be >= 1, got {}", config.origin(), rounds);
+  METAEVO_CHECK(!tasks.empty() || !args.add_tasks.empty(), "{}: tasks: name at least one task (or pass --add-task)",
+                config.origin());
+
+  fs::create_directories(output);
+  SystemStore store((fs::path(output) / "system.db").string());
+  // What the system is: changing any of it would make the stored one a different system.
+  store.check_settings(fingerprint(fmt::format("seed={}\nvit={}\nscore={}", seed, to_json(vit).dump(),
+                                               to_json(score_options).dump())));
+  Population population(vit, HparamSpace::reference(vit.depth), {}, seed);
+  std::vector<TaskIteration> history;
+  if (store.load(population, history)) spdlog::info("continuing {} after {} task iterations", store.path(), history.size());
+  const Scorer scorer(score_options, *population.root(), vit);
+
+  // The schedule: rounds over the config's tasks, then each added task's iterations.
+  std::vector<std::string> schedule;
+  for (int64_t r = 0; r < rounds; ++r) schedule.insert(schedule.end(), tasks.begin(), tasks.end());
+  if (!args.add_tasks.empty()) {
+    schedule.resize(std::max(schedule.size(), history.size()), "");
+    for (int64_t r = 0; r < rounds; ++r) schedule.insert(schedule.end(), args.add_tasks.begin(), args.add_tasks.end());
+  }
+  std::map<std::string, TaskData> loaded;
+  for (size_t i = history.size(); i < schedule.size(); ++i) {
+    const auto& name = schedule[i];
+    if (!loaded.count(name)) loaded[name] = load_task(name, dirs);
+    const auto result = run_task_iteration(population, loaded[name], scorer, evolution, train, seed, int64_t(i));
+    history.push_back(result);
+    store.save(population, history);
+    spdlog::info("iteration {}/{} {}: validation {:.4f}, test {:.4f}, accounted {:.0f} of {} parameters ({} of {} children kept)",
+                 i + 1, schedule.size(), name, result.quality, result.test_quality, result.accounted_params,
+                 result.total_params, result.kept, result.children);
+  }
+  const auto rows = summary(population);
+  nlohmann::json iterations = nlohmann::json::array();
+  for (const auto& it : history) iterations.push_back(it.to_json());
+  write_file_atomic((fs::path(output) / "results.json").string(),
+                    nlohmann::json{{"tasks", rows}, {"iterations", iterations}}.dump(2) + "\n");
+  print_summary(rows);
+  return 0;
+}
+
+int run_status(const Common& common, const EvolveArgs& args) {
+  start_runtime(common);
+  const auto path = (fs::path(args.status_output) / "system.db").string();
+  METAEVO_CHECK(fs::exists(path), "{}: no system here (run metaevo evolve --config F --output {})", path,
+                args.status_output);
+  SystemStore store(path);
+  // The ViT shape does not matter for reading: the stored components carry their own tensors.
+  Population population(VitOptions{}, HparamSpace::reference(VitOptions{}.depth), {}, 0);
+  std::vector<TaskIteration> history;
+  METAEVO_CHECK(store.load(population, history), "{}: the system has no saved iteration yet", path);
+  print_summary(summary(population));
+  return 0;
+}
+
+}  // namespace
+
+void add_evolve_command(CLI::App& app, Common& common, Action& action) {
+  auto args = std::make_shared<EvolveArgs>();
+  auto* cmd = app.add_subcommand("evolve", "grow a muNet multitask system by evolution (stored in OUTPUT/system.db)");
+  add_run_options(cmd, args->run, "runs/evolve");
+  cmd->get_option("--config")->required(false);  // not for `status`
+  cmd->add_option("--add-task", args->add_tasks, "extend the stored system with this task (repeatable)");
+  cmd->callback([&common, &action, args, cmd] {
+    if (!cmd->get_subcommands().empty()) return;
+    if (args->run.config.empty()) throw CLI::RequiredError("--config");
+    action = [&common, args] { return run_evolve(common, *args); };
+  });
+  auto* status = cmd->add_subcommand("status", "per task: test accuracy, parameters, shared components");
+  status->add_option("--output", args->status_output, "the run's output directory")->required();
+  status->callback([&common, &action, args] { action = [&common, args] { return run_status(common, *args); }; });
+}
+
+}  // namespace metaevo::cli

@@ -1,0 +1,121 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "metaevo/core/error.h"
+#include "metaevo/munet/system_store.h"
+#include "../support/munet_tasks.h"
+
+namespace metaevo::munet {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Recipe {
+  TrainOptions train;
+  EvolutionOptions evolution;
+  HparamSpace space = HparamSpace::reference(2);
+  Recipe() {
+    train.batch_size = 32;
+    train.validations = 2;
+    train.batches_between_validations = 5;
+    evolution.children = 2;
+    space.defaults["opt_lr"] = 0.05;
+  }
+  Population population() const { return Population(testing::small_vit(), space, {}, 4); }
+};
+
+TEST(MunetSystemStore, ResumedSystemContinuesExactlyAsTheUninterruptedOne) {
+  const auto dir = fs::temp_directory_path() / "metaevo_munet_store";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Recipe s;
+  auto a = testing::quadrants(128), b = testing::quadrants(128);
+  b.name = "mirrored";
+  for (auto* split : {&b.train, &b.valid, &b.test}) split->x = split->x.flip({3});
+
+  auto whole = s.population();
+  const Scorer scorer({}, *whole.root(), whole.vit());
+  std::vector<TaskIteration> history;
+  history.push_back(run_task_iteration(whole, a, scorer, s.evolution, s.train, 9, 0));
+  history.push_back(run_task_iteration(whole, b, scorer, s.evolution, s.train, 9, 1));
+  {
+    SystemStore store((dir / "system.db").string());
+    store.check_settings("fp");
+    store.save(whole, history);
+  }
+  const auto third = run_task_iteration(whole, a, scorer, s.evolution, s.train, 9, 2);
+
+  auto resumed = s.population();
+  std::vector<TaskIteration> loaded;
+  SystemStore store((dir / "system.db").string());
+  store.check_settings("fp");
+  ASSERT_TRUE(store.load(resumed, loaded));
+  ASSERT_EQ(loaded.size(), 2u);
+  EXPECT_EQ(loaded[1].to_json(), history[1].to_json());
+  {
+    // Sharing survives the round trip: a component in two paths is still one object.
+    const auto& m = *resumed.paths("mirrored")[0];
+    const auto& first = *resumed.paths("quadrants")[0];
+    int shared = 0;
+    for (const auto& [name, c] : m.components)
+      if (c->locks().count("quadrants")) {
+        EXPECT_EQ(c.get(), first.components.at(name).get()) << name;
+        ++shared;
+      }
+    EXPECT_GT(shared, 0);
+  }
+  const Scorer rescored({}, *resumed.root(), resumed.vit());
+  const auto again = run_task_iteration(resumed, a, rescored, s.evolution, s.train, 9, 2);
+  EXPECT_EQ(again.to_json(), third.to_json());
+  const auto& p = *whole.paths("quadrants")[0];
+  const auto& q = *resumed.paths("quadrants")[0];
+  EXPECT_EQ(p.id, q.id);
+  for (const auto& [name, c] : p.components) {
+    ASSERT_TRUE(q.components.count(name)) << name;
+    EXPECT_EQ(c->locks(), q.components.at(name)->locks()) << name;
+    for (size_t i = 0; i < c->tensors().size(); ++i)
+      EXPECT_TRUE(torch::equal(c->tensors()[i], q.components.at(name)->tensors()[i])) << name;
+  }
+  EXPECT_THROW(store.check_settings("other"), Error);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace metaevo::munet
+
+#include "../support/process.h"
+#include "metaevo/core/atomic_file.h"
+
+namespace metaevo::munet {
+namespace {
+
+TEST(EvolveCommand, GrowsResumesExtendsAndReports) {
+  const std::string mnist = METAEVO_SOURCE_DIR "/data/mnist";
+  if (!fs::exists(mnist)) GTEST_SKIP() << mnist << " not found (scripts/setup.sh fetches it)";
+  const auto dir = fs::temp_directory_path() / "metaevo_evolve_cli";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto config = (dir / "c.yaml").string();
+  write_file_atomic(config, "seed: 2\nvit: {width: 16, heads: 2, mlp_dim: 32, depth: 2}\n"
+                            "train: {batch_size: 32, validations: 1, batches_between_validations: 5, validation_batches: 2}\n"
+                            "evolution: {children: 2}\ntasks: [mnist-rot:90]\ndata: {mnist: '" + mnist + "'}\n");
+  const auto out = (dir / "run").string();
+  ASSERT_EQ(testing::run_cli({"evolve", "--config", config, "--output", out}), 0);
+  const auto first = nlohmann::json::parse(read_file((fs::path(out) / "results.json").string()));
+  ASSERT_EQ(first["iterations"].size(), 1u);
+  // A rerun has nothing left to do; --add-task extends the same system.
+  ASSERT_EQ(testing::run_cli({"evolve", "--config", config, "--output", out}), 0);
+  ASSERT_EQ(testing::run_cli({"evolve", "--config", config, "--output", out, "--add-task", "mnist-perm:1"}), 0);
+  const auto second = nlohmann::json::parse(read_file((fs::path(out) / "results.json").string()));
+  ASSERT_EQ(second["iterations"].size(), 2u);
+  EXPECT_EQ(second["iterations"][0], first["iterations"][0]);
+  EXPECT_EQ(second["tasks"].size(), 2u);
+  EXPECT_EQ(testing::run_cli({"evolve", "status", "--output", out}), 0);
+  // Another ViT is another system.
+  EXPECT_NE(testing::run_cli({"evolve", "--config", config, "--output", out, "--set", "vit.width=24"}), 0);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace metaevo::munet

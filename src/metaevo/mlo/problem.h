@@ -65,7 +65,6 @@ class Problem {
   /// True while its unroll is kept in the graph (its method is iterative differentiation).
   bool differentiable() const;
   Hypergradient& method() const { return *method_; }
-  Optimizer& optimizer() { return optimizer_; }
   double last_loss() const { return last_loss_; }
 
   /// Parameters, optimizer state and step count: where an inner loop started, for ES to replay.

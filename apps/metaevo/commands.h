@@ -26,6 +26,7 @@ void add_meta_command(CLI::App& app, Common& common, Action& action);
 void add_tune_command(CLI::App& app, Common& common, Action& action);
 void add_mlo_command(CLI::App& app, Common& common, Action& action);
 void add_evolve_command(CLI::App& app, Common& common, Action& action);
+void add_predict_command(CLI::App& app, Common& common, Action& action);
 /// `bench tune-table`, added to the bench subcommand.
 void add_bench_tune(CLI::App* bench, Action& action);
 /// `bench meta-memory`, added to the bench subcommand.

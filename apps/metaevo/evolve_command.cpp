@@ -1,17 +1,21 @@
 // `metaevo evolve --config F [--add-task NAME ...]`: grows one muNet multitask system, stored in
 // OUTPUT/system.db, by task iterations (rounds over `tasks`, `task_iterations` times). A rerun
 // continues after the last saved iteration; --add-task runs `task_iterations` iterations of each
-// named task after those already done, extending the system without touching the others.
+// named task after those already done, extending the system without touching the others. With
+// `root.task` the root is first pretrained on that source task; with `baseline.kind` each task
+// gets a baseline model instead of evolved paths, trained for the same total budget.
 // `metaevo evolve status --output D` prints each task's test accuracy, parameters and sharing.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <set>
 
 #include "commands.h"
 #include "metaevo/core/atomic_file.h"
-#include "metaevo/core/serialize.h"
+#include "metaevo/es/observers.h"
+#include "metaevo/munet/pretrain.h"
 #include "metaevo/munet/system_store.h"
 
 namespace metaevo::cli {
@@ -55,6 +59,13 @@ void print_summary(const nlohmann::json& rows) {
                              r["total_params"].get<int64_t>(), r["shares_with"].dump());
 }
 
+/// The per-task training budget of a baseline: what the evolution spends on a task
+/// (task_iterations x children x validations x batches between validations), as one run.
+TrainOptions baseline_budget(TrainOptions train, const EvolutionOptions& evolution, int64_t rounds) {
+  train.validations *= evolution.children * rounds;
+  return train;
+}
+
 int run_evolve(const Common& common, const EvolveArgs& args) {
   auto config = load_run_config(args.run);
   start_runtime(common, &config);
@@ -64,6 +75,8 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
   const auto score_options = read_options<ScoreOptions>(config.section("score"));
   const auto train = read_options<TrainOptions>(config.section("train"));
   const auto evolution = read_options<EvolutionOptions>(config.section("evolution"));
+  const auto pretrain = read_options<PretrainOptions>(config.section("root"));
+  const auto baseline = read_options<BaselineOptions>(config.section("baseline"));
   const auto tasks = config.get<std::vector<std::string>>("tasks", {});
   const auto rounds = config.get<int64_t>("task_iterations", 1);
   const auto data = config.section("data");
@@ -77,50 +90,82 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
   fs::create_directories(output);
   SystemStore store((fs::path(output) / "system.db").string());
   // What the system is: changing any of it would make the stored one a different system.
-  store.check_settings(fingerprint(fmt::format("seed={}\nvit={}\nscore={}", seed, to_json(vit).dump(),
-                                               to_json(score_options).dump())));
+  store.check_settings({{"seed", seed},
+                        {"vit", to_json(vit)},
+                        {"score", to_json(score_options)},
+                        {"root", to_json(pretrain)},
+                        {"baseline", to_json(baseline)}});
   Population population(vit, HparamSpace::reference(vit.depth), {}, seed);
   std::vector<TaskIteration> history;
-  if (store.load(population, history)) spdlog::info("continuing {} after {} task iterations", store.path(), history.size());
+  const auto pretrain_file = (fs::path(output) / "pretrain.json").string();
+  if (store.load(population, history)) {
+    spdlog::info("continuing {} after {} task iterations", store.path(), history.size());
+  } else if (!pretrain.from.empty()) {
+    std::vector<TaskIteration> ignored;
+    adopt_root(population, load_system(pretrain.from, ignored), pretrain.from);
+    const auto source_pretrain = fs::path(pretrain.from).parent_path() / "pretrain.json";
+    write_file_atomic(pretrain_file, nlohmann::json{{"from", pretrain.from},
+                                                    {"source", fs::exists(source_pretrain)
+                                                                   ? nlohmann::json::parse(read_file(source_pretrain))
+                                                                   : nlohmann::json()}}
+                                         .dump(2) + "\n");
+    store.save(population, history);
+  } else if (!pretrain.task.empty()) {
+    const auto r = pretrain_root(population, load_task(pretrain.task, dirs), pretrain, train, seed);
+    spdlog::info("root pretrained on {}: validation {:.4f}, test {:.4f} after {} steps", pretrain.task,
+                 r.validation_accuracy, r.test_accuracy, r.steps);
+    write_file_atomic(pretrain_file, nlohmann::json{{"task", pretrain.task},
+                                                    {"validation_accuracy", r.validation_accuracy},
+                                                    {"test_accuracy", r.test_accuracy},
+                                                    {"steps", r.steps}}
+                                         .dump(2) + "\n");
+    store.save(population, history);
+  }
   const Scorer scorer(score_options, *population.root(), vit);
 
-  // The schedule: rounds over the config's tasks, then each added task's iterations.
+  // The schedule: rounds over the config's tasks, then each added task's iterations (a baseline
+  // trains each task once, for the evolution's whole budget).
+  const int64_t repeats = baseline.kind.empty() ? rounds : 1;
   std::vector<std::string> schedule;
-  for (int64_t r = 0; r < rounds; ++r) schedule.insert(schedule.end(), tasks.begin(), tasks.end());
+  for (int64_t r = 0; r < repeats; ++r) schedule.insert(schedule.end(), tasks.begin(), tasks.end());
   if (!args.add_tasks.empty()) {
     schedule.resize(std::max(schedule.size(), history.size()), "");
-    for (int64_t r = 0; r < rounds; ++r) schedule.insert(schedule.end(), args.add_tasks.begin(), args.add_tasks.end());
+    for (int64_t r = 0; r < repeats; ++r) schedule.insert(schedule.end(), args.add_tasks.begin(), args.add_tasks.end());
   }
+  const auto start = std::chrono::steady_clock::now();
+  const size_t first = history.size();
   std::map<std::string, TaskData> loaded;
   for (size_t i = history.size(); i < schedule.size(); ++i) {
     const auto& name = schedule[i];
     if (!loaded.count(name)) loaded[name] = load_task(name, dirs);
-    const auto result = run_task_iteration(population, loaded[name], scorer, evolution, train, seed, int64_t(i));
+    const auto result =
+        baseline.kind.empty()
+            ? run_task_iteration(population, loaded[name], scorer, evolution, train, seed, int64_t(i))
+            : run_baseline_task(population, loaded[name], scorer, baseline, baseline_budget(train, evolution, rounds),
+                                seed, int64_t(i));
     history.push_back(result);
     store.save(population, history);
-    spdlog::info("iteration {}/{} {}: validation {:.4f}, test {:.4f}, accounted {:.0f} of {} parameters ({} of {} children kept)",
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double eta = elapsed / double(i + 1 - first) * double(schedule.size() - i - 1);
+    spdlog::info("iteration {}/{} {}: validation {:.4f}, test {:.4f}, accounted {:.0f} of {} parameters ({} of {} "
+                 "children kept), system {} parameters | ETA {}",
                  i + 1, schedule.size(), name, result.quality, result.test_quality, result.accounted_params,
-                 result.total_params, result.kept, result.children);
+                 result.total_params, result.kept, result.children, result.system_params, es::format_duration(eta));
   }
   const auto rows = summary(population);
   nlohmann::json iterations = nlohmann::json::array();
   for (const auto& it : history) iterations.push_back(it.to_json());
-  write_file_atomic((fs::path(output) / "results.json").string(),
-                    nlohmann::json{{"tasks", rows}, {"iterations", iterations}}.dump(2) + "\n");
+  nlohmann::json results{{"tasks", rows}, {"iterations", iterations}};
+  if (fs::exists(pretrain_file)) results["pretrain"] = nlohmann::json::parse(read_file(pretrain_file));
+  write_file_atomic((fs::path(output) / "results.json").string(), results.dump(2) + "\n");
   print_summary(rows);
   return 0;
 }
 
 int run_status(const Common& common, const EvolveArgs& args) {
   start_runtime(common);
-  const auto path = (fs::path(args.status_output) / "system.db").string();
-  METAEVO_CHECK(fs::exists(path), "{}: no system here (run metaevo evolve --config F --output {})", path,
-                args.status_output);
-  SystemStore store(path);
-  // The ViT shape does not matter for reading: the stored components carry their own tensors.
-  Population population(VitOptions{}, HparamSpace::reference(VitOptions{}.depth), {}, 0);
   std::vector<TaskIteration> history;
-  METAEVO_CHECK(store.load(population, history), "{}: the system has no saved iteration yet", path);
+  const auto population = load_system((fs::path(args.status_output) / "system.db").string(), history);
   print_summary(summary(population));
   return 0;
 }

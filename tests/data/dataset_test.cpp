@@ -1,7 +1,6 @@
 #include "metaevo/data/dataset.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <cstdlib>
 #include <optional>
@@ -14,6 +13,7 @@ namespace {
 
 using test::TempDir;
 using test::write_file;
+using test::write_gzip;
 
 // Sets METAEVO_DATA_DIR (or unsets it) for one test and restores the previous value.
 class DataDirEnv {
@@ -60,21 +60,11 @@ TEST(DataDir, Defaults) {
 }
 
 std::vector<uint8_t> idx(const std::vector<uint32_t>& shape, uint8_t fill) {
-  std::vector<uint8_t> out = {0, 0, 0x08, uint8_t(shape.size())};
   size_t n = 1;
-  for (uint32_t d : shape) {
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(uint8_t(d >> shift));
-    n *= d;
-  }
-  for (size_t i = 0; i < n; ++i) out.push_back(uint8_t((fill + i) % 10));
-  return out;
-}
-
-void write_gzip(const std::string& path, const std::vector<uint8_t>& bytes) {
-  gzFile f = gzopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr) << path;
-  ASSERT_EQ(gzwrite(f, bytes.data(), unsigned(bytes.size())), int(bytes.size()));
-  ASSERT_EQ(gzclose(f), Z_OK);
+  for (uint32_t d : shape) n *= d;
+  std::vector<uint8_t> data(n);
+  for (size_t i = 0; i < n; ++i) data[i] = uint8_t((fill + i) % 10);
+  return test::idx_bytes(shape, data);
 }
 
 TEST(DataMnistLike, LoadsMixedRawAndGzip) {

@@ -1,7 +1,6 @@
 #include "metaevo/data/idx.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include "metaevo/core/error.h"
 #include "test_files.h"
@@ -9,29 +8,15 @@
 namespace metaevo::data {
 namespace {
 
+using test::idx_bytes;
 using test::TempDir;
+using test::write_gzip;
 using test::write_file;
-
-std::vector<uint8_t> idx_bytes(const std::vector<uint32_t>& shape, const std::vector<uint8_t>& data,
-                               uint8_t type = 0x08) {
-  std::vector<uint8_t> out = {0, 0, type, uint8_t(shape.size())};
-  for (uint32_t d : shape)
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(uint8_t(d >> shift));
-  out.insert(out.end(), data.begin(), data.end());
-  return out;
-}
 
 std::vector<uint8_t> counting(size_t n) {
   std::vector<uint8_t> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = uint8_t(i * 37 + 11);
   return v;
-}
-
-void write_gzip(const std::string& path, const std::vector<uint8_t>& bytes) {
-  gzFile f = gzopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr) << path;
-  ASSERT_EQ(gzwrite(f, bytes.data(), unsigned(bytes.size())), int(bytes.size()));
-  ASSERT_EQ(gzclose(f), Z_OK);
 }
 
 // The message must name the file, and say what is wrong.

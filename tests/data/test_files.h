@@ -1,8 +1,9 @@
 #pragma once
-// Helpers shared by the data tests: a private temporary folder and a PNG encoder.
+// Helpers shared by the data tests: a private temporary folder, IDX and gzip writers, a PNG encoder.
 #include <gtest/gtest.h>
 #include <png.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -43,6 +44,23 @@ inline void write_file(const std::string& path, const std::vector<uint8_t>& byte
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
   ASSERT_TRUE(out.good()) << "cannot write " << path;
+}
+
+// An IDX file's bytes: magic (0, 0, type, rank), the dimensions big-endian, then `data`.
+inline std::vector<uint8_t> idx_bytes(const std::vector<uint32_t>& shape, const std::vector<uint8_t>& data,
+                                      uint8_t type = 0x08) {
+  std::vector<uint8_t> out = {0, 0, type, uint8_t(shape.size())};
+  for (uint32_t d : shape)
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(uint8_t(d >> shift));
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
+inline void write_gzip(const std::string& path, const std::vector<uint8_t>& bytes) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr) << path;
+  ASSERT_EQ(gzwrite(f, bytes.data(), unsigned(bytes.size())), int(bytes.size()));
+  ASSERT_EQ(gzclose(f), Z_OK);
 }
 
 // Encodes rows already laid out for (bit_depth, color_type), `row_bytes` bytes each. libpng's

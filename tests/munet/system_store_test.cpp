@@ -2,9 +2,13 @@
 
 #include <filesystem>
 
+#include "metaevo/core/atomic_file.h"
 #include "metaevo/core/error.h"
+#include "metaevo/data/idx.h"
+#include "../data/test_files.h"
 #include "metaevo/munet/system_store.h"
 #include "../support/munet_tasks.h"
+#include "../support/process.h"
 
 namespace metaevo::munet {
 namespace {
@@ -41,7 +45,7 @@ TEST(MunetSystemStore, ResumedSystemContinuesExactlyAsTheUninterruptedOne) {
   history.push_back(run_task_iteration(whole, b, scorer, s.evolution, s.train, 9, 1));
   {
     SystemStore store((dir / "system.db").string());
-    store.check_settings("fp");
+    store.check_settings({{"seed", 9}});
     store.save(whole, history);
   }
   const auto third = run_task_iteration(whole, a, scorer, s.evolution, s.train, 9, 2);
@@ -49,7 +53,7 @@ TEST(MunetSystemStore, ResumedSystemContinuesExactlyAsTheUninterruptedOne) {
   auto resumed = s.population();
   std::vector<TaskIteration> loaded;
   SystemStore store((dir / "system.db").string());
-  store.check_settings("fp");
+  store.check_settings({{"seed", 9}});
   ASSERT_TRUE(store.load(resumed, loaded));
   ASSERT_EQ(loaded.size(), 2u);
   EXPECT_EQ(loaded[1].to_json(), history[1].to_json());
@@ -77,18 +81,10 @@ TEST(MunetSystemStore, ResumedSystemContinuesExactlyAsTheUninterruptedOne) {
     for (size_t i = 0; i < c->tensors().size(); ++i)
       EXPECT_TRUE(torch::equal(c->tensors()[i], q.components.at(name)->tensors()[i])) << name;
   }
-  EXPECT_THROW(store.check_settings("other"), Error);
+  EXPECT_EQ(store.settings(), nlohmann::json({{"seed", 9}}));
+  EXPECT_THROW(store.check_settings({{"seed", 10}}), Error);
   fs::remove_all(dir);
 }
-
-}  // namespace
-}  // namespace metaevo::munet
-
-#include "../support/process.h"
-#include "metaevo/core/atomic_file.h"
-
-namespace metaevo::munet {
-namespace {
 
 TEST(EvolveCommand, GrowsResumesExtendsAndReports) {
   const std::string mnist = METAEVO_SOURCE_DIR "/data/mnist";
@@ -114,6 +110,53 @@ TEST(EvolveCommand, GrowsResumesExtendsAndReports) {
   EXPECT_EQ(testing::run_cli({"evolve", "status", "--output", out}), 0);
   // Another ViT is another system.
   EXPECT_NE(testing::run_cli({"evolve", "--config", config, "--output", out, "--set", "vit.width=24"}), 0);
+
+  // predict runs the stored path: on the rotated test images (written as an IDX file) its
+  // predictions score the test accuracy the evolution measured.
+  const auto images = data::read_idx(mnist + "/t10k-images-idx3-ubyte").rot90(1, {1, 2}).contiguous();
+  const auto labels = data::read_idx(mnist + "/t10k-labels-idx1-ubyte");
+  const auto* pixels = images.data_ptr<uint8_t>();
+  data::test::write_file((dir / "rotated.idx").string(),
+                         data::test::idx_bytes({10000, 28, 28}, {pixels, pixels + images.numel()}));
+  // The first image also as a PNG: the other input format, read to the same pixels.
+  data::test::write_file((dir / "first.png").string(),
+                         data::test::encode_png({pixels, pixels + 28 * 28}, 28, 28, 8, PNG_COLOR_TYPE_GRAY));
+  const auto csv = (dir / "predictions.csv").string();
+  ASSERT_EQ(testing::run_cli({"predict", "--system", out + "/system.db", "--task", "mnist-rot:90", "--input",
+                              (dir / "rotated.idx").string(), "--input", (dir / "first.png").string(), "--output", csv}),
+            0);
+  std::istringstream rows(read_file(csv));
+  std::string row;
+  std::getline(rows, row);
+  EXPECT_EQ(row, "input,index,class,probability");
+  int64_t n = 0, right = 0;
+  std::string first_row;
+  while (std::getline(rows, row) && n < 10000) {
+    const auto fields = row.substr(row.find(',') + 1);
+    EXPECT_EQ(std::stoll(fields.substr(0, fields.find(','))), n);
+    right += std::stoll(fields.substr(fields.find(',') + 1)) == labels[n].item<int64_t>();
+    if (n++ == 0) first_row = fields;
+  }
+  EXPECT_EQ(n, 10000);
+  EXPECT_EQ(row.substr(row.find(',') + 1), first_row);  // the PNG's row: same class and probability
+  double test_accuracy = -1;
+  for (const auto& t : second["tasks"])
+    if (t["task"] == "mnist-rot:90") test_accuracy = t["test_accuracy"];
+  EXPECT_NEAR(double(right) / double(n), test_accuracy, 1e-9);
+  EXPECT_NE(testing::run_cli({"predict", "--system", out + "/system.db", "--task", "mnist", "--input", csv}), 0);
+
+  // A baseline over a pretrained root, through the same command.
+  const auto base = (dir / "base").string();
+  ASSERT_EQ(testing::run_cli({"evolve", "--config", config, "--output", base, "--set", "baseline.kind=adapters", "--set",
+                              "root.task=mnist", "--set", "root.validations=1", "--set",
+                              "root.batches_between_validations=3"}),
+            0);
+  const auto baseline = nlohmann::json::parse(read_file((fs::path(base) / "results.json").string()));
+  EXPECT_EQ(baseline["pretrain"]["steps"], 3);
+  ASSERT_EQ(baseline["iterations"].size(), 1u);
+  EXPECT_EQ(baseline["iterations"][0]["children"], 1);
+  // The adapters' parameters come on top of the root's.
+  EXPECT_GT(baseline["tasks"][0]["total_params"].get<double>(), second["tasks"][0]["total_params"].get<double>());
   fs::remove_all(dir);
 }
 

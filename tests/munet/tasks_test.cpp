@@ -44,6 +44,14 @@ TEST(MunetTasks, OmniglotAlphabetSplitsEachCharactersDrawers) {
   EXPECT_EQ(task.valid.size(), 24 * 3);
   EXPECT_EQ(task.test.size(), 24 * 3);
   EXPECT_EQ(TaskRegistry::instance().create("omniglot", "test")->available(dirs()).size(), 50u);
+
+  // The evaluation set (20 alphabets, 659 characters) split the same way: Greek is a background
+  // alphabet, so a root pretrained on it never saw Greek's images.
+  const auto set = load_task("omniglot-set:evaluation", dirs());
+  EXPECT_EQ(set.classes, 659);
+  EXPECT_EQ(set.train.size(), 659 * 14);
+  EXPECT_EQ(set.test.size(), 659 * 3);
+  EXPECT_THROW(load_task("omniglot-set:everything", dirs()), Error);
 }
 
 TEST(MunetTasks, UnknownTasksAreNamedErrors) {

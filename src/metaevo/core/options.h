@@ -70,6 +70,12 @@ nlohmann::json to_json(Options options) {
   return out;
 }
 
+/// The options written by to_json, read back and validated; an Error names `origin`.
+template <typename Options>
+Options from_json(const nlohmann::json& j, const std::string& origin) {
+  return read_options<Options>(Config::parse(j.dump(), origin));
+}
+
 /// (key, default, doc) rows, for `--help`-style listings and the README.
 template <typename Options>
 std::vector<std::array<std::string, 3>> describe(Options options = {}) {

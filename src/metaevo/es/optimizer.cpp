@@ -100,9 +100,9 @@ template <typename T>
 std::unique_ptr<Optimizer> create(const OptimizerOptions& o, int64_t dim) {
   return std::make_unique<T>(o, dim);
 }
-Registrar<OptimizerRegistry> reg_sgd("sgd", create<Sgd>);
-Registrar<OptimizerRegistry> reg_adam("adam", create<Adam>);
-Registrar<OptimizerRegistry> reg_clipup("clipup", create<ClipUp>);
+Registrar<OptimizerRegistry> sgd_registration("sgd", create<Sgd>);
+Registrar<OptimizerRegistry> adam_registration("adam", create<Adam>);
+Registrar<OptimizerRegistry> clipup_registration("clipup", create<ClipUp>);
 
 }  // namespace
 

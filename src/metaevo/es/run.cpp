@@ -7,11 +7,11 @@
 namespace metaevo::es {
 namespace {
 
-Registrar<ProblemRegistry> reg_function("function", [](const Config& cfg, uint64_t) {
+Registrar<ProblemRegistry> function_registration("function", [](const Config& cfg, uint64_t) {
   return std::make_unique<FunctionProblem>(read_options<FunctionProblemOptions>(cfg));
 });
 
-Registrar<ProblemRegistry> reg_classification("classification", [](const Config& cfg, uint64_t seed) {
+Registrar<ProblemRegistry> classification_registration("classification", [](const Config& cfg, uint64_t seed) {
   auto options = read_options<ClassificationOptions>(cfg);
   auto model = read_options<models::ModelOptions>(cfg.section("model"));
   return std::make_unique<ClassificationProblem>(options, model, seed);

@@ -48,10 +48,10 @@ struct Raw : Shaping {
   torch::Tensor operator()(const torch::Tensor& u) const override { return u.clone(); }
 };
 
-Registrar<ShapingRegistry> reg_centered("centered_rank", [] { return std::make_unique<CenteredRank>(); });
-Registrar<ShapingRegistry> reg_nes("nes", [] { return std::make_unique<NesUtilities>(); });
-Registrar<ShapingRegistry> reg_zscore("zscore", [] { return std::make_unique<ZScore>(); });
-Registrar<ShapingRegistry> reg_raw("raw", [] { return std::make_unique<Raw>(); });
+Registrar<ShapingRegistry> centered_rank_registration("centered_rank", [] { return std::make_unique<CenteredRank>(); });
+Registrar<ShapingRegistry> nes_registration("nes", [] { return std::make_unique<NesUtilities>(); });
+Registrar<ShapingRegistry> zscore_registration("zscore", [] { return std::make_unique<ZScore>(); });
+Registrar<ShapingRegistry> raw_registration("raw", [] { return std::make_unique<Raw>(); });
 
 }  // namespace
 

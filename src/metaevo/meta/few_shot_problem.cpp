@@ -17,7 +17,7 @@
 namespace metaevo::meta {
 namespace {
 
-Registrar<es::ProblemRegistry> reg_few_shot("few_shot", [](const Config& cfg, uint64_t seed) {
+Registrar<es::ProblemRegistry> few_shot_registration("few_shot", [](const Config& cfg, uint64_t seed) {
   return std::make_unique<FewShotProblem>(read_options<FewShotOptions>(cfg), seed);
 });
 

@@ -9,7 +9,8 @@ namespace metaevo::munet {
 nlohmann::json TaskIteration::to_json() const {
   return {{"task", task},         {"iteration", iteration},         {"children", children},
           {"kept", kept},         {"quality", quality},             {"test_quality", test_quality},
-          {"score", score},       {"accounted_params", accounted_params}, {"total_params", total_params}};
+          {"score", score},       {"accounted_params", accounted_params}, {"total_params", total_params},
+          {"system_params", system_params}};
 }
 
 TaskIteration TaskIteration::from_json(const nlohmann::json& j) {
@@ -23,8 +24,27 @@ TaskIteration TaskIteration::from_json(const nlohmann::json& j) {
   it.score = j.at("score");
   it.accounted_params = j.at("accounted_params");
   it.total_params = j.at("total_params");
+  it.system_params = j.at("system_params");
   return it;
 }
+
+namespace {
+
+/// Keeps the task's best path, locks it, and records its metrics (test accuracy measured here).
+void finish_task(Population& population, const TaskData& task, const Scorer& scorer, const TrainOptions& train,
+                 TaskIteration& out) {
+  METAEVO_CHECK(!population.paths(task.name).empty(), "task '{}': no path after iteration {}", task.name, out.iteration);
+  const auto best = population.end_task(task.name, [&](const Path& p) { return scorer(p); });
+  best->test_quality = evaluate(*best, task.test, population.vit(), train.batch_size);
+  out.quality = best->quality;
+  out.test_quality = best->test_quality;
+  out.score = scorer(*best);
+  out.accounted_params = accounted_params(*best);
+  out.total_params = total_params(*best);
+  out.system_params = population.system_params();
+}
+
+}  // namespace
 
 TaskIteration run_task_iteration(Population& population, const TaskData& task, const Scorer& scorer,
                                  const EvolutionOptions& evolution, const TrainOptions& train, uint64_t seed,
@@ -50,14 +70,24 @@ TaskIteration run_task_iteration(Population& population, const TaskData& task, c
     population.add(child);
     ++out.kept;
   }
-  METAEVO_CHECK(!population.paths(task.name).empty(), "task '{}': no path after iteration {}", task.name, iteration);
-  const auto best = population.end_task(task.name, score);
-  best->test_quality = evaluate(*best, task.test, population.vit(), train.batch_size);
-  out.quality = best->quality;
-  out.test_quality = best->test_quality;
-  out.score = scorer(*best);
-  out.accounted_params = accounted_params(*best);
-  out.total_params = total_params(*best);
+  finish_task(population, task, scorer, train, out);
+  return out;
+}
+
+TaskIteration run_baseline_task(Population& population, const TaskData& task, const Scorer& scorer,
+                                const BaselineOptions& baseline, const TrainOptions& train, uint64_t seed,
+                                int64_t iteration) {
+  train.validate();
+  METAEVO_CHECK(population.paths(task.name).empty(), "baseline: task '{}' already has a model", task.name);
+  TaskIteration out;
+  out.task = task.name;
+  out.iteration = iteration;
+  const auto path = baseline_path(population, baseline, task.name, task.classes);
+  train_path(*path, task, train, population.vit(), [&](const Path& p) { return scorer(p); },
+             -std::numeric_limits<double>::infinity(), mix64(seed, uint64_t(path->id)));
+  population.add(path);
+  out.children = out.kept = 1;
+  finish_task(population, task, scorer, train, out);
   return out;
 }
 

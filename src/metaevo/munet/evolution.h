@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "metaevo/core/options.h"
+#include "metaevo/munet/baselines.h"
 #include "metaevo/munet/population.h"
 #include "metaevo/munet/trainer.h"
 
@@ -27,6 +28,7 @@ struct TaskIteration {
   double quality = 0, test_quality = 0, score = 0;
   double accounted_params = 0;
   int64_t total_params = 0;
+  int64_t system_params = 0;  // the whole system's size after the iteration
   nlohmann::json to_json() const;
   static TaskIteration from_json(const nlohmann::json& j);
 };
@@ -36,5 +38,11 @@ struct TaskIteration {
 TaskIteration run_task_iteration(Population& population, const TaskData& task, const Scorer& scorer,
                                  const EvolutionOptions& evolution, const TrainOptions& train, uint64_t seed,
                                  int64_t iteration);
+
+/// The baseline model of a new task (see baselines.h): built from the root, trained once for the
+/// budget in `train`, kept and locked like an evolved task's best path.
+TaskIteration run_baseline_task(Population& population, const TaskData& task, const Scorer& scorer,
+                                const BaselineOptions& baseline, const TrainOptions& train, uint64_t seed,
+                                int64_t iteration);
 
 }  // namespace metaevo::munet

@@ -109,6 +109,19 @@ PathPtr Population::select_parent(const std::string& task, const std::function<d
   return pool[size_t(std::uniform_int_distribution<size_t>(0, pool.size() - 1)(rng))];
 }
 
+int64_t Population::system_params() const {
+  std::set<const Component*> seen;
+  int64_t total = 0;
+  const auto count = [&](const Path& p) {
+    for (const auto& [name, c] : p.components)
+      if (seen.insert(c.get()).second) total += c->numel();
+  };
+  count(*root_);
+  for (const auto& [task, list] : paths_)
+    for (const auto& p : list) count(*p);
+  return total;
+}
+
 void Population::add(const PathPtr& path) { paths_[path->task].push_back(path); }
 
 void Population::start_task(const std::string& task) {

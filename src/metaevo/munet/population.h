@@ -56,6 +56,9 @@ class Population {
   /// none is, uniformly among the task's paths, the other tasks' paths and the root.
   PathPtr select_parent(const std::string& task, const std::function<double(const Path&)>& score, Rng& rng) const;
 
+  /// Parameters of the whole system: every distinct component of the root and of all paths, once.
+  int64_t system_params() const;
+
   /// Adds a child to its task's population (the caller decides whether it earned its place).
   void add(const PathPtr& path);
   /// Unlocks the task's own components for training.

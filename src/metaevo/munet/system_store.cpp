@@ -1,5 +1,7 @@
 #include "metaevo/munet/system_store.h"
 
+#include <filesystem>
+
 #include <set>
 
 #include "metaevo/core/serialize.h"
@@ -36,20 +38,25 @@ SystemStore::SystemStore(const std::string& path) try
   fail("{}: cannot open the system database: {}", path, e.what());
 }
 
-void SystemStore::check_settings(const std::string& fingerprint) {
+void SystemStore::check_settings(const nlohmann::json& settings) {
   SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
-  SQLite::Statement q(db_, "SELECT value FROM settings WHERE key = 'fingerprint'");
+  SQLite::Statement q(db_, "SELECT value FROM settings WHERE key = 'system'");
   if (q.executeStep()) {
-    METAEVO_CHECK(q.getColumn(0).getString() == fingerprint,
-                  "{}: this system was made with other settings (vit, hparams, mutation, seed); use another output "
-                  "directory",
-                  path_);
+    const auto stored = nlohmann::json::parse(q.getColumn(0).getString());
+    METAEVO_CHECK(stored == settings,
+                  "{}: this system was made with other settings ({} stored, {} given); use another output directory",
+                  path_, stored.dump(), settings.dump());
   } else {
-    SQLite::Statement insert(db_, "INSERT INTO settings(key, value) VALUES ('fingerprint', ?)");
-    insert.bind(1, fingerprint);
+    SQLite::Statement insert(db_, "INSERT INTO settings(key, value) VALUES ('system', ?)");
+    insert.bind(1, settings.dump());
     insert.exec();
   }
   txn.commit();
+}
+
+nlohmann::json SystemStore::settings() {
+  SQLite::Statement q(db_, "SELECT value FROM settings WHERE key = 'system'");
+  return q.executeStep() ? nlohmann::json::parse(q.getColumn(0).getString()) : nlohmann::json();
 }
 
 void SystemStore::save(const Population& population, const std::vector<TaskIteration>& history) {
@@ -196,6 +203,17 @@ bool SystemStore::load(Population& population, std::vector<TaskIteration>& histo
     history.push_back(it);
   }
   return true;
+}
+
+Population load_system(const std::string& path, std::vector<TaskIteration>& history) {
+  METAEVO_CHECK(std::filesystem::exists(path), "{}: no system here (make one with metaevo evolve --config F)", path);
+  SystemStore store(path);
+  const auto settings = store.settings();
+  METAEVO_CHECK(settings.contains("vit"), "{}: the system has no recorded settings", path);
+  const auto vit = from_json<VitOptions>(settings["vit"], path + ": settings");
+  Population population(vit, HparamSpace::reference(vit.depth), {}, settings.value("seed", uint64_t(0)));
+  METAEVO_CHECK(store.load(population, history), "{}: the system has no saved state yet", path);
+  return population;
 }
 
 }  // namespace metaevo::munet

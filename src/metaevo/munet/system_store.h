@@ -22,8 +22,11 @@ class SystemStore {
   explicit SystemStore(const std::string& path);
   const std::string& path() const { return path_; }
 
-  /// Records the settings on first use; afterwards they must match (an Error names the file).
-  void check_settings(const std::string& fingerprint);
+  /// Records the settings the system is made with (seed, ViT shape, score, ...) on first use;
+  /// afterwards they must match (an Error names the file).
+  void check_settings(const nlohmann::json& settings);
+  /// The recorded settings; null before the first check_settings.
+  nlohmann::json settings();
   void save(const Population& population, const std::vector<TaskIteration>& history);
   /// True when a saved system exists; then fills `population` and `history`.
   bool load(Population& population, std::vector<TaskIteration>& history);
@@ -32,5 +35,9 @@ class SystemStore {
   std::string path_;
   SQLite::Database db_;
 };
+
+/// The system stored at `path`, built with the ViT shape it was made with, and its history; an
+/// Error naming the file when there is no saved system there.
+Population load_system(const std::string& path, std::vector<TaskIteration>& history);
 
 }  // namespace metaevo::munet

@@ -68,17 +68,19 @@ torch::Tensor permute(const torch::Tensor& x, const std::string& argument) {
   return x.flatten(2).index_select(2, order).view(x.sizes());
 }
 
-class OmniglotAlphabet : public TaskType {
+/// Omniglot characters as classes, each character's drawers split 70% / 15% / 15% in drawer order
+/// into train / validation / test, so that tasks over the same characters (an alphabet, and the
+/// set it belongs to) never test on images another one trained on.
+class OmniglotCharacters : public TaskType {
  public:
-  TaskData load(const std::string& alphabet, const DataDirs& dirs) const override {
+  TaskData load(const std::string& argument, const DataDirs& dirs) const override {
     const auto& omniglot = cached(dirs);
-    const auto characters = omniglot.characters_of(alphabet);  // an Error naming an unknown alphabet
+    const auto characters = select(omniglot, argument);
     std::vector<torch::Tensor> xs[3];
     std::vector<int64_t> ys[3];
     for (size_t c = 0; c < characters.size(); ++c) {
       const auto& images = omniglot.characters()[size_t(characters[c])].images;
       const int64_t n = images.size(0);
-      // Drawers in order: the first 70% train, the next 15% validate, the rest test.
       const int64_t n_train = n * 7 / 10, n_valid = (n - n_train) / 2;
       const int64_t bounds[4] = {0, n_train, n_train + n_valid, n};
       for (int s = 0; s < 3; ++s)
@@ -93,13 +95,10 @@ class OmniglotAlphabet : public TaskType {
     for (int s = 0; s < 3; ++s) *splits[s] = {to_task_images(torch::stack(xs[s])), torch::tensor(ys[s])};
     return t;
   }
-  std::vector<std::string> available(const DataDirs& dirs) const override {
-    std::vector<std::string> out;
-    for (const auto& a : cached(dirs).alphabets()) out.push_back("omniglot:" + a);
-    return out;
-  }
 
- private:
+ protected:
+  /// Positions in omniglot.characters() of the task's classes.
+  virtual std::vector<int64_t> select(const data::Omniglot& omniglot, const std::string& argument) const = 0;
   static const data::Omniglot& cached(const DataDirs& dirs) {
     static std::map<std::string, data::Omniglot> loaded;
     const auto dir = data::resolve_data_dir("omniglot", dirs.omniglot);
@@ -109,11 +108,46 @@ class OmniglotAlphabet : public TaskType {
   }
 };
 
-const Registrar<TaskRegistry> mnist("mnist", [] { return std::make_unique<Idx>("mnist"); });
-const Registrar<TaskRegistry> fashion("fashion-mnist", [] { return std::make_unique<Idx>("fashion-mnist"); });
-const Registrar<TaskRegistry> rotated("mnist-rot", [] { return std::make_unique<Idx>("mnist", rotate); });
-const Registrar<TaskRegistry> permuted("mnist-perm", [] { return std::make_unique<Idx>("mnist", permute); });
-const Registrar<TaskRegistry> omniglot("omniglot", [] { return std::make_unique<OmniglotAlphabet>(); });
+/// "omniglot:<Alphabet>": one alphabet's characters.
+class OmniglotAlphabet : public OmniglotCharacters {
+ public:
+  std::vector<std::string> available(const DataDirs& dirs) const override {
+    std::vector<std::string> out;
+    for (const auto& a : cached(dirs).alphabets()) out.push_back("omniglot:" + a);
+    return out;
+  }
+
+ protected:
+  std::vector<int64_t> select(const data::Omniglot& omniglot, const std::string& alphabet) const override {
+    return omniglot.characters_of(alphabet);  // an Error naming an unknown alphabet
+  }
+};
+
+/// "omniglot-set:background" (964 characters of 30 alphabets) or "omniglot-set:evaluation" (659 of
+/// 20): a large source task to pretrain a root on.
+class OmniglotSet : public OmniglotCharacters {
+ public:
+  std::vector<std::string> available(const DataDirs&) const override {
+    return {"omniglot-set:background", "omniglot-set:evaluation"};
+  }
+
+ protected:
+  std::vector<int64_t> select(const data::Omniglot& omniglot, const std::string& set) const override {
+    METAEVO_CHECK(set == "background" || set == "evaluation",
+                  "task 'omniglot-set:{}': the set is 'background' or 'evaluation'", set);
+    std::vector<int64_t> out;
+    for (size_t i = 0; i < omniglot.characters().size(); ++i)
+      if (omniglot.characters()[i].background == (set == "background")) out.push_back(int64_t(i));
+    return out;
+  }
+};
+
+const Registrar<TaskRegistry> mnist_registration("mnist", [] { return std::make_unique<Idx>("mnist"); });
+const Registrar<TaskRegistry> fashion_registration("fashion-mnist", [] { return std::make_unique<Idx>("fashion-mnist"); });
+const Registrar<TaskRegistry> rotated_registration("mnist-rot", [] { return std::make_unique<Idx>("mnist", rotate); });
+const Registrar<TaskRegistry> permuted_registration("mnist-perm", [] { return std::make_unique<Idx>("mnist", permute); });
+const Registrar<TaskRegistry> omniglot_registration("omniglot", [] { return std::make_unique<OmniglotAlphabet>(); });
+const Registrar<TaskRegistry> omniglot_set_registration("omniglot-set", [] { return std::make_unique<OmniglotSet>(); });
 
 }  // namespace
 }  // namespace metaevo::munet

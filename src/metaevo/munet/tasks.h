@@ -1,7 +1,8 @@
 #pragma once
 // The tasks a multitask system can learn, by name: "mnist", "fashion-mnist",
 // "omniglot:<Alphabet>" (classify one alphabet's characters; each character's 20 drawers split
-// 14 / 3 / 3 into train / validation / test), "mnist-rot:<degrees>" and "mnist-perm:<seed>"
+// 14 / 3 / 3 into train / validation / test), "omniglot-set:background|evaluation" (all characters
+// of one official set, same split: a source task for pretraining), "mnist-rot:<degrees>" and "mnist-perm:<seed>"
 // (rotated and pixel-permuted MNIST). Images are padded to 32 x 32 and scaled to [-1, 1]. Adding a
 // task type is one registration: a name prefix and a loader.
 #include <torch/torch.h>

@@ -403,9 +403,9 @@ std::unique_ptr<Strategy> build(const Config& cfg, const StrategyContext& c, boo
   return std::make_unique<CMAES>(read_options<CMAESOptions>(cfg), c, separable, cfg.origin() + ": " + cfg.path("name"));
 }
 
-Registrar<StrategyRegistry> reg_full("cmaes",
+Registrar<StrategyRegistry> cmaes_registration("cmaes",
                                      [](const Config& cfg, const StrategyContext& c) { return build(cfg, c, false); });
-Registrar<StrategyRegistry> reg_sep("sep_cmaes",
+Registrar<StrategyRegistry> sep_cmaes_registration("sep_cmaes",
                                     [](const Config& cfg, const StrategyContext& c) { return build(cfg, c, true); });
 
 }  // namespace

@@ -55,7 +55,7 @@ class OpenAIES : public GaussianSearch {
   OpenAIESOptions o_;
 };
 
-Registrar<StrategyRegistry> reg("openai_es", [](const Config& cfg, const StrategyContext& c) {
+Registrar<StrategyRegistry> openai_es_registration("openai_es", [](const Config& cfg, const StrategyContext& c) {
   auto o = read_options<OpenAIESOptions>(cfg);
   auto opt = read_options<OptimizerOptions>(cfg.section("optimizer"));
   return std::make_unique<OpenAIES>(o, opt, c);

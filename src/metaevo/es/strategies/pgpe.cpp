@@ -68,7 +68,7 @@ class PGPE : public GaussianSearch {
   PGPEOptions o_;
 };
 
-Registrar<StrategyRegistry> reg("pgpe", [](const Config& cfg, const StrategyContext& c) {
+Registrar<StrategyRegistry> pgpe_registration("pgpe", [](const Config& cfg, const StrategyContext& c) {
   OptimizerOptions defaults;
   defaults.name = "clipup";
   defaults.lr = 0.15;

@@ -67,7 +67,7 @@ class SNES : public GaussianSearch {
   double lr_mu_, lr_sigma_;
 };
 
-Registrar<StrategyRegistry> reg("snes", [](const Config& cfg, const StrategyContext& c) {
+Registrar<StrategyRegistry> snes_registration("snes", [](const Config& cfg, const StrategyContext& c) {
   return std::make_unique<SNES>(read_options<SNESOptions>(cfg), c);
 });
 

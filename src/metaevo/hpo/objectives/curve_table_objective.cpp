@@ -85,7 +85,7 @@ class TableObjective : public Objective {
   CurveTable table_;
 };
 
-const Registrar<ObjectiveRegistry> kRegister("curve_table", [](const Config& c) { return std::make_unique<TableObjective>(c); });
+const Registrar<ObjectiveRegistry> curve_table_objective_registration("curve_table", [](const Config& c) { return std::make_unique<TableObjective>(c); });
 
 }  // namespace
 }  // namespace metaevo::hpo

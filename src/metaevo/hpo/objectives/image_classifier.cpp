@@ -249,7 +249,7 @@ class ImageClassifier : public Objective {
   Data data_;
 };
 
-const Registrar<ObjectiveRegistry> kRegister("image_classifier",
+const Registrar<ObjectiveRegistry> image_classifier_registration("image_classifier",
                                              [](const Config& c) { return std::make_unique<ImageClassifier>(c); });
 
 }  // namespace

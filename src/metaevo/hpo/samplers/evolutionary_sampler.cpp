@@ -30,7 +30,7 @@ class EvolutionarySampler : public Sampler {
   SamplerOptions options_;
 };
 
-const Registrar<SamplerRegistry> kRegister("evolutionary",
+const Registrar<SamplerRegistry> evolutionary_sampler_registration("evolutionary",
                                            [](const SamplerOptions& o) { return std::make_unique<EvolutionarySampler>(o); });
 
 }  // namespace

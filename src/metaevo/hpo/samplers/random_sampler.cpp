@@ -10,7 +10,7 @@ class RandomSampler : public Sampler {
   }
 };
 
-const Registrar<SamplerRegistry> kRegister("random", [](const SamplerOptions&) { return std::make_unique<RandomSampler>(); });
+const Registrar<SamplerRegistry> random_sampler_registration("random", [](const SamplerOptions&) { return std::make_unique<RandomSampler>(); });
 
 }  // namespace
 }  // namespace metaevo::hpo

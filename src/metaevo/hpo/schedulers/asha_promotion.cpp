@@ -28,7 +28,7 @@ Decision AshaPromotion::on_result(int64_t trial, int resource, double value) {
 }
 
 namespace {
-const Registrar<SchedulerRegistry> kRegister("asha_promotion",
+const Registrar<SchedulerRegistry> asha_promotion_registration("asha_promotion",
                                              [](const SchedulerOptions& o) { return std::make_unique<AshaPromotion>(o); });
 }
 

@@ -30,7 +30,7 @@ class AshaStopping : public RungScheduler {
   }
 };
 
-const Registrar<SchedulerRegistry> kRegister("asha_stopping",
+const Registrar<SchedulerRegistry> asha_stopping_registration("asha_stopping",
                                              [](const SchedulerOptions& o) { return std::make_unique<AshaStopping>(o); });
 
 }  // namespace

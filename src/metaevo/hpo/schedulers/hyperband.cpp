@@ -78,7 +78,7 @@ class Hyperband : public RungScheduler {
   Rung stage_{0};
 };
 
-const Registrar<SchedulerRegistry> kRegister("hyperband", [](const SchedulerOptions& o) { return std::make_unique<Hyperband>(o); });
+const Registrar<SchedulerRegistry> hyperband_registration("hyperband", [](const SchedulerOptions& o) { return std::make_unique<Hyperband>(o); });
 
 }  // namespace
 }  // namespace metaevo::hpo

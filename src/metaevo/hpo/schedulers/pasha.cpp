@@ -89,7 +89,7 @@ Decision Pasha::on_result(int64_t trial, int resource, double value) {
 }
 
 namespace {
-const Registrar<SchedulerRegistry> kRegister("pasha", [](const SchedulerOptions& o) { return std::make_unique<Pasha>(o); });
+const Registrar<SchedulerRegistry> pasha_registration("pasha", [](const SchedulerOptions& o) { return std::make_unique<Pasha>(o); });
 }
 
 }  // namespace metaevo::hpo

@@ -39,7 +39,7 @@ class ConjugateGradient : public Hypergradient {
   double alpha_;
 };
 
-const Registrar<HypergradientRegistry> reg("cg", [](const HypergradientOptions& o) {
+const Registrar<HypergradientRegistry> cg_registration("cg", [](const HypergradientOptions& o) {
   return std::make_unique<ConjugateGradient>(o.cg_iterations, o.cg_alpha);
 });
 

@@ -33,7 +33,7 @@ class Darts : public Hypergradient {
   double alpha_;
 };
 
-const Registrar<HypergradientRegistry> reg("darts", [](const HypergradientOptions& o) {
+const Registrar<HypergradientRegistry> darts_registration("darts", [](const HypergradientOptions& o) {
   return std::make_unique<Darts>(o.darts_alpha);
 });
 

@@ -74,7 +74,7 @@ class EvolutionStrategies : public Hypergradient {
   std::unique_ptr<es::Shaping> shaping_;
 };
 
-const Registrar<HypergradientRegistry> reg("es", [](const HypergradientOptions& o) {
+const Registrar<HypergradientRegistry> es_registration("es", [](const HypergradientOptions& o) {
   return std::make_unique<EvolutionStrategies>(o.es_pairs, o.es_sigma, o.es_shaping);
 });
 

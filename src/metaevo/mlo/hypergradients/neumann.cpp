@@ -31,7 +31,7 @@ class Neumann : public Hypergradient {
   double alpha_;
 };
 
-const Registrar<HypergradientRegistry> reg("neumann", [](const HypergradientOptions& o) {
+const Registrar<HypergradientRegistry> neumann_registration("neumann", [](const HypergradientOptions& o) {
   return std::make_unique<Neumann>(o.neumann_iterations, o.neumann_alpha);
 });
 

@@ -14,7 +14,7 @@
 namespace metaevo::mlo {
 namespace {
 
-struct Shared {
+struct ReweightingData {
   ClassificationData data;
   torch::Tensor clean_labels;  // of the training split, before noise
   Batches train, meta;
@@ -27,7 +27,7 @@ torch::Tensor sample_weights(const Params& net, const torch::Tensor& losses) {
 
 class Classifier : public Problem {
  public:
-  Classifier(std::shared_ptr<Shared> s, Params p, ProblemOptions o)
+  Classifier(std::shared_ptr<ReweightingData> s, Params p, ProblemOptions o)
       : Problem("classifier", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
     const auto batch = s_->data.train.rows(s_->train.indices(step));
@@ -42,12 +42,12 @@ class Classifier : public Problem {
   }
 
  private:
-  std::shared_ptr<Shared> s_;
+  std::shared_ptr<ReweightingData> s_;
 };
 
 class Reweight : public Problem {
  public:
-  Reweight(std::shared_ptr<Shared> s, Params p, ProblemOptions o)
+  Reweight(std::shared_ptr<ReweightingData> s, Params p, ProblemOptions o)
       : Problem("reweight", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
     const auto batch = s_->data.valid.rows(s_->meta.indices(step));
@@ -55,7 +55,7 @@ class Reweight : public Problem {
   }
 
  private:
-  std::shared_ptr<Shared> s_;
+  std::shared_ptr<ReweightingData> s_;
 };
 
 class DataReweighting : public Program {
@@ -83,8 +83,8 @@ class DataReweighting : public Program {
     data = data.to(device);
     clean = clean.to(device);
     const int64_t n_meta = data.valid.size(), d = data.train.x.size(1);
-    s_ = std::make_shared<Shared>(
-        Shared{std::move(data), clean, Batches(n, batch, mix64(seed, 11)), Batches(n_meta, meta_batch, mix64(seed, 12)), reweight});
+    s_ = std::make_shared<ReweightingData>(
+        ReweightingData{std::move(data), clean, Batches(n, batch, mix64(seed, 11)), Batches(n_meta, meta_batch, mix64(seed, 12)), reweight});
 
     ProblemOptions classifier_defaults, reweight_defaults;
     classifier_defaults.optimizer.lr = 0.1;
@@ -132,10 +132,10 @@ class DataReweighting : public Program {
   }
 
  private:
-  std::shared_ptr<Shared> s_;
+  std::shared_ptr<ReweightingData> s_;
 };
 
-const Registrar<ProgramRegistry> reg("data_reweighting", [](const Config& program, const Config& problems, uint64_t seed) {
+const Registrar<ProgramRegistry> data_reweighting_registration("data_reweighting", [](const Config& program, const Config& problems, uint64_t seed) {
   return std::make_unique<DataReweighting>(program, problems, seed);
 });
 

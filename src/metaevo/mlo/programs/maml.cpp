@@ -22,7 +22,7 @@ namespace {
 
 namespace F = torch::nn::functional;
 
-struct Shared {
+struct MamlData {
   std::unique_ptr<meta::EpisodeSampler> train, test;
   int64_t ways = 5;
   double proximal = 0;
@@ -51,7 +51,7 @@ torch::Tensor logits(const Params& p, const torch::Tensor& images) {
 }
 
 /// The support loss of the adapted weights phi, with iMAML's proximal term towards theta.
-torch::Tensor support_loss(const Shared& s, const Params& phi, const Params& theta, const meta::Episode& e) {
+torch::Tensor support_loss(const MamlData& s, const Params& phi, const Params& theta, const meta::Episode& e) {
   const int64_t shots = e.support.size(0) / s.ways;
   auto loss = F::cross_entropy(logits(phi, e.support), torch::arange(s.ways, phi[0].options().dtype(torch::kInt64)).repeat_interleave(shots));
   if (s.proximal > 0) {
@@ -64,7 +64,7 @@ torch::Tensor support_loss(const Shared& s, const Params& phi, const Params& the
 
 class Adapt : public Problem {
  public:
-  Adapt(std::shared_ptr<Shared> s, Params p, ProblemOptions o) : Problem("adapt", std::move(p), std::move(o)), s_(std::move(s)) {}
+  Adapt(std::shared_ptr<MamlData> s, Params p, ProblemOptions o) : Problem("adapt", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
     return support_loss(*s_, params(), peer("meta").params(), s_->train_episode(step / steps_per_loop()));
   }
@@ -77,24 +77,24 @@ class Adapt : public Problem {
   }
 
  private:
-  std::shared_ptr<Shared> s_;
+  std::shared_ptr<MamlData> s_;
 };
 
 class MetaInit : public Problem {
  public:
-  MetaInit(std::shared_ptr<Shared> s, Params p, ProblemOptions o) : Problem("meta", std::move(p), std::move(o)), s_(std::move(s)) {}
+  MetaInit(std::shared_ptr<MamlData> s, Params p, ProblemOptions o) : Problem("meta", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
     const auto& e = s_->train_episode(step);
     return F::cross_entropy(logits(peer("adapt").params(), e.query), e.query_labels);
   }
 
  private:
-  std::shared_ptr<Shared> s_;
+  std::shared_ptr<MamlData> s_;
 };
 
 class Maml : public Program {
  public:
-  Maml(const Config& program, const Config& problems, uint64_t seed) : s_(std::make_shared<Shared>()) {
+  Maml(const Config& program, const Config& problems, uint64_t seed) : s_(std::make_shared<MamlData>()) {
     const auto episodes = read_options<meta::EpisodeOptions>(program);
     const auto channels = program.get<int64_t>("channels", 64);
     val_episodes_ = program.get<int64_t>("val_episodes", 100);
@@ -148,12 +148,12 @@ class Maml : public Program {
   }
 
  private:
-  std::shared_ptr<Shared> s_;
+  std::shared_ptr<MamlData> s_;
   ProblemOptions adapt_;
   int64_t val_episodes_ = 100;
 };
 
-const Registrar<ProgramRegistry> reg("maml", [](const Config& program, const Config& problems, uint64_t seed) {
+const Registrar<ProgramRegistry> maml_registration("maml", [](const Config& program, const Config& problems, uint64_t seed) {
   return std::make_unique<Maml>(program, problems, seed);
 });
 

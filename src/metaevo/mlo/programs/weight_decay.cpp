@@ -16,7 +16,7 @@
 namespace metaevo::mlo {
 namespace {
 
-struct Shared {
+struct WeightDecayData {
   ClassificationData data;
   Split valid_a, valid_b;  // the validation split, or its two halves with three levels
   Batches train, valid_a_batches, valid_b_batches;
@@ -26,7 +26,7 @@ struct Shared {
 
 class Model : public Problem {
  public:
-  Model(std::shared_ptr<Shared> s, Params p, ProblemOptions o) : Problem("model", std::move(p), std::move(o)), s_(std::move(s)) {}
+  Model(std::shared_ptr<WeightDecayData> s, Params p, ProblemOptions o) : Problem("model", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
     const auto batch = s_->data.train.rows(s_->train.indices(step));
     const auto& lambda = peer("decay").params()[0];
@@ -36,12 +36,12 @@ class Model : public Problem {
   }
 
  private:
-  std::shared_ptr<Shared> s_;
+  std::shared_ptr<WeightDecayData> s_;
 };
 
 class Decay : public Problem {
  public:
-  Decay(std::shared_ptr<Shared> s, Params p, ProblemOptions o) : Problem("decay", std::move(p), std::move(o)), s_(std::move(s)) {}
+  Decay(std::shared_ptr<WeightDecayData> s, Params p, ProblemOptions o) : Problem("decay", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
     const auto batch = s_->valid_a.rows(s_->valid_a_batches.indices(step));
     auto loss = torch::nn::functional::cross_entropy(mlp_forward(batch.x, peer("model").params()), batch.y);
@@ -51,19 +51,19 @@ class Decay : public Problem {
   }
 
  private:
-  std::shared_ptr<Shared> s_;
+  std::shared_ptr<WeightDecayData> s_;
 };
 
 class Prior : public Problem {
  public:
-  Prior(std::shared_ptr<Shared> s, Params p, ProblemOptions o) : Problem("prior", std::move(p), std::move(o)), s_(std::move(s)) {}
+  Prior(std::shared_ptr<WeightDecayData> s, Params p, ProblemOptions o) : Problem("prior", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
     const auto batch = s_->valid_b.rows(s_->valid_b_batches.indices(step));
     return torch::nn::functional::cross_entropy(mlp_forward(batch.x, peer("model").params()), batch.y);
   }
 
  private:
-  std::shared_ptr<Shared> s_;
+  std::shared_ptr<WeightDecayData> s_;
 };
 
 class WeightDecay : public Program {
@@ -82,7 +82,7 @@ class WeightDecay : public Program {
       valid_a = data.valid.rows(torch::arange(n_valid / 2));
       valid_b = data.valid.rows(torch::arange(n_valid / 2, n_valid));
     }
-    s_ = std::make_shared<Shared>(Shared{std::move(data), valid_a, valid_b, Batches(n_train, batch, mix64(seed, 1)),
+    s_ = std::make_shared<WeightDecayData>(WeightDecayData{std::move(data), valid_a, valid_b, Batches(n_train, batch, mix64(seed, 1)),
                                          Batches(valid_a.size(), batch, mix64(seed, 2)),
                                          Batches(valid_b.size(), batch, mix64(seed, 3)),
                                          std::log(init * double(n_train)), three_levels});
@@ -133,13 +133,13 @@ class WeightDecay : public Program {
   }
 
  private:
-  std::shared_ptr<Shared> s_;
+  std::shared_ptr<WeightDecayData> s_;
 };
 
-const Registrar<ProgramRegistry> reg2("weight_decay", [](const Config& program, const Config& problems, uint64_t seed) {
+const Registrar<ProgramRegistry> weight_decay_registration("weight_decay", [](const Config& program, const Config& problems, uint64_t seed) {
   return std::make_unique<WeightDecay>(program, problems, seed, false);
 });
-const Registrar<ProgramRegistry> reg3("weight_decay_3level", [](const Config& program, const Config& problems, uint64_t seed) {
+const Registrar<ProgramRegistry> weight_decay_3level_registration("weight_decay_3level", [](const Config& program, const Config& problems, uint64_t seed) {
   return std::make_unique<WeightDecay>(program, problems, seed, true);
 });
 

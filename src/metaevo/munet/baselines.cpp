@@ -1,0 +1,52 @@
+#include "metaevo/munet/baselines.h"
+
+#include "metaevo/core/philox.h"
+
+namespace metaevo::munet {
+
+void BaselineOptions::validate() const {
+  require(kind.empty() || kind == "finetune" || kind == "freeze_bottom" || kind == "adapters", "kind",
+          "must be '', finetune, freeze_bottom or adapters, got '{}'", kind);
+  require(frozen_layers >= 0, "frozen_layers", "must be >= 0, got {}", frozen_layers);
+  require(adapter_dim >= 1, "adapter_dim", "must be >= 1, got {}", adapter_dim);
+}
+
+PathPtr baseline_path(Population& population, const BaselineOptions& o, const std::string& task, int64_t classes) {
+  o.validate();
+  METAEVO_CHECK(!o.kind.empty(), "baseline_path: no baseline kind given");
+  const auto& vit = population.vit();
+  METAEVO_CHECK(o.kind != "freeze_bottom" || o.frozen_layers <= vit.depth,
+                "baseline.frozen_layers: {} exceeds the root's {} encoder blocks", o.frozen_layers, vit.depth);
+  const auto root = population.root();
+  auto path = std::make_shared<Path>();
+  path->id = population.next_id();
+  path->task = task;
+  path->parent = root;
+  path->generation = 1;
+  path->hparams = population.space().defaults;
+  path->hparams["num_classes"] = classes;
+  path->hparams["adapter_dim"] = o.adapter_dim;
+  const uint64_t seed = mix64(0x62617365, uint64_t(path->id));
+  const auto fresh = [&](const std::string& name) {
+    return std::make_shared<Component>(population.next_id(), name,
+                                       init_component(name, vit, classes, o.adapter_dim, seed));
+  };
+  for (const auto& [name, component] : root->components) {
+    if (name == "head") continue;
+    bool frozen = o.kind == "adapters" && name != "encoder_norm";
+    if (o.kind == "freeze_bottom") {
+      const bool block = name.rfind("encoderblock_", 0) == 0;
+      frozen = !block ? name != "encoder_norm" : std::stoll(name.substr(13)) < o.frozen_layers;
+    }
+    path->components[name] = frozen ? component : component->clone(population.next_id());
+  }
+  path->components["head"] = fresh("head");
+  if (o.kind == "adapters")
+    for (int64_t i = 0; i < vit.depth; ++i) {
+      const auto name = "residual_adapter_" + std::to_string(i);
+      path->components[name] = fresh(name);
+    }
+  return path;
+}
+
+}  // namespace metaevo::munet

@@ -4,7 +4,8 @@
 // named task after those already done, extending the system without touching the others. With
 // `root.task` the root is first pretrained on that source task; with `baseline.kind` each task
 // gets a baseline model instead of evolved paths, trained for the same total budget.
-// `metaevo evolve status --output D` prints each task's test accuracy, parameters and sharing.
+// Writes results.json and report.html. `metaevo evolve status --output D` prints each task's test
+// accuracy, parameters and sharing.
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -17,6 +18,7 @@
 #include "metaevo/es/observers.h"
 #include "metaevo/munet/pretrain.h"
 #include "metaevo/munet/system_store.h"
+#include "metaevo/report/html.h"
 
 namespace metaevo::cli {
 namespace {
@@ -49,6 +51,26 @@ nlohmann::json summary(const Population& population) {
                       {"shares_with", shared_with}});
     }
   return rows;
+}
+
+/// report.html: each task's row, and the test accuracy and system size as iterations go by.
+void write_report(const std::string& output, const nlohmann::json& rows, const std::vector<TaskIteration>& history) {
+  nlohmann::json table = nlohmann::json::object();
+  for (const auto& r : rows)
+    table[r["task"].get<std::string>()] =
+        fmt::format("test {:.2f}%, accounted {:.0f} of {} parameters, shares with {}", 100 * r["test_accuracy"].get<double>(),
+                    r["accounted_params"].get<double>(), r["total_params"].get<int64_t>(), r["shares_with"].dump());
+  report::Series accuracy{"test accuracy", {}, {}}, size{"system parameters", {}, {}};
+  for (const auto& it : history) {
+    accuracy.x.push_back(double(it.iteration + 1));
+    accuracy.y.push_back(it.test_quality);
+    size.x.push_back(double(it.iteration + 1));
+    size.y.push_back(double(it.system_params));
+  }
+  write_file_atomic((fs::path(output) / "report.html").string(),
+                    report::html_page("metaevo evolve: " + output, table,
+                                      {{"test accuracy of the task after each iteration", "task iteration", "accuracy", {accuracy}},
+                                       {"size of the whole system", "task iteration", "parameters", {size}}}));
 }
 
 void print_summary(const nlohmann::json& rows) {
@@ -158,6 +180,7 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
   nlohmann::json results{{"tasks", rows}, {"iterations", iterations}};
   if (fs::exists(pretrain_file)) results["pretrain"] = nlohmann::json::parse(read_file(pretrain_file));
   write_file_atomic((fs::path(output) / "results.json").string(), results.dump(2) + "\n");
+  write_report(output, rows, history);
   print_summary(rows);
   return 0;
 }

@@ -107,6 +107,7 @@ TEST(EvolveCommand, GrowsResumesExtendsAndReports) {
   ASSERT_EQ(second["iterations"].size(), 2u);
   EXPECT_EQ(second["iterations"][0], first["iterations"][0]);
   EXPECT_EQ(second["tasks"].size(), 2u);
+  EXPECT_NE(read_file((fs::path(out) / "report.html").string()).find("mnist-perm:1"), std::string::npos);
   EXPECT_EQ(testing::run_cli({"evolve", "status", "--output", out}), 0);
   // Another ViT is another system.
   EXPECT_NE(testing::run_cli({"evolve", "--config", config, "--output", out, "--set", "vit.width=24"}), 0);

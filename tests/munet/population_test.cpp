@@ -190,7 +190,9 @@ TEST(MunetPopulation, FinishedTasksAreUnchangedByLaterTasks) {
     pop.add(child);
     pop.start_task(task);
     for (const auto& [name, c] : child->components)
-      if (c->locks().count("a")) EXPECT_FALSE(c->trainable()) << name;
+      if (c->locks().count("a")) {
+        EXPECT_FALSE(c->trainable()) << name;
+      }
     perturb(*child, x, pop.vit());
     pop.end_task(task, score);
   }

@@ -4,7 +4,7 @@
 // area-resized to 28 x 28) or an IDX image file as in the MNIST release (raw or gzipped,
 // [N, 28, 28] bytes). Images are read as the task's training images are: bright strokes on a dark
 // background; --invert turns dark-on-bright drawings (such as Omniglot's original PNGs) around.
-#include <fstream>
+#include <sstream>
 #include <iostream>
 
 #include "commands.h"

@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "metaevo/core/atomic_file.h"
+#include "metaevo/core/runtime.h"
 #include "metaevo/es/observers.h"
 #include "metaevo/munet/pretrain.h"
 #include "metaevo/munet/system_store.h"
@@ -93,6 +94,7 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
   start_runtime(common, &config);
   const std::string output = run_output(args.run, config, "runs/evolve");
   const auto seed = config.get<uint64_t>("seed", 0);
+  const auto device = parse_device(config.get<std::string>("device", "cpu"));
   const auto vit = read_options<VitOptions>(config.section("vit"));
   const auto score_options = read_options<ScoreOptions>(config.section("score"));
   const auto train = read_options<TrainOptions>(config.section("train"));
@@ -117,14 +119,14 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
                         {"score", to_json(score_options)},
                         {"root", to_json(pretrain)},
                         {"baseline", to_json(baseline)}});
-  Population population(vit, HparamSpace::reference(vit.depth), {}, seed);
+  Population population(vit, HparamSpace::reference(vit.depth), {}, seed, device);
   std::vector<TaskIteration> history;
   const auto pretrain_file = (fs::path(output) / "pretrain.json").string();
   if (store.load(population, history)) {
     spdlog::info("continuing {} after {} task iterations", store.path(), history.size());
   } else if (!pretrain.from.empty()) {
     std::vector<TaskIteration> ignored;
-    adopt_root(population, load_system(pretrain.from, ignored), pretrain.from);
+    adopt_root(population, load_system(pretrain.from, ignored, device), pretrain.from);
     const auto source_pretrain = fs::path(pretrain.from).parent_path() / "pretrain.json";
     write_file_atomic(pretrain_file, nlohmann::json{{"from", pretrain.from},
                                                     {"source", fs::exists(source_pretrain)
@@ -133,7 +135,7 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
                                          .dump(2) + "\n");
     store.save(population, history);
   } else if (!pretrain.task.empty()) {
-    const auto r = pretrain_root(population, load_task(pretrain.task, dirs), pretrain, train, seed);
+    const auto r = pretrain_root(population, load_task(pretrain.task, dirs).to(device), pretrain, train, seed);
     spdlog::info("root pretrained on {}: validation {:.4f}, test {:.4f} after {} steps", pretrain.task,
                  r.validation_accuracy, r.test_accuracy, r.steps);
     write_file_atomic(pretrain_file, nlohmann::json{{"task", pretrain.task},
@@ -159,7 +161,7 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
   std::map<std::string, TaskData> loaded;
   for (size_t i = history.size(); i < schedule.size(); ++i) {
     const auto& name = schedule[i];
-    if (!loaded.count(name)) loaded[name] = load_task(name, dirs);
+    if (!loaded.count(name)) loaded[name] = load_task(name, dirs).to(device);
     const auto result =
         baseline.kind.empty()
             ? run_task_iteration(population, loaded[name], scorer, evolution, train, seed, int64_t(i))

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "metaevo/core/atomic_file.h"
+#include "metaevo/core/runtime.h"
 #include "metaevo/core/error.h"
 #include "metaevo/data/idx.h"
 #include "metaevo/data/png.h"
@@ -20,7 +21,7 @@ namespace {
 using namespace metaevo::munet;
 
 struct PredictArgs {
-  std::string system, task, output;
+  std::string system, task, output, device = "cpu";
   std::vector<std::string> inputs;
   bool invert = false;
 };
@@ -44,7 +45,8 @@ torch::Tensor read_images(const std::string& path) {
 int run_predict(const Common& common, const PredictArgs& args) {
   start_runtime(common);
   std::vector<TaskIteration> history;
-  const auto population = load_system(args.system, history);
+  const auto device = parse_device(args.device);
+  const auto population = load_system(args.system, history, device);
   const auto& paths = population.paths(args.task);
   METAEVO_CHECK(!paths.empty(), "{}: no task '{}' in this system (see metaevo evolve status)", args.system, args.task);
   const auto& path = *paths.front();
@@ -55,7 +57,8 @@ int run_predict(const Common& common, const PredictArgs& args) {
     auto images = read_images(input);
     if (args.invert) images = 1 - images;
     torch::NoGradGuard no_grad;
-    const auto probabilities = torch::softmax(path.forward(to_task_images(images), population.vit()), 1);
+    const auto probabilities =
+        torch::softmax(path.forward(to_task_images(images).to(device), population.vit()), 1).cpu();
     const auto [p, label] = probabilities.max(1);
     for (int64_t i = 0; i < images.size(0); ++i)
       csv << fmt::format("{},{},{},{:.6f}\n", input, i, label[i].item<int64_t>(), p[i].item<double>());
@@ -78,6 +81,7 @@ void add_predict_command(CLI::App& app, Common& common, Action& action) {
   cmd->add_option("--input", args->inputs, "PNG image or IDX image file (repeatable)")->required();
   cmd->add_option("--output", args->output, "CSV file to write (default: standard output)");
   cmd->add_flag("--invert", args->invert, "the images are dark strokes on a bright background");
+  cmd->add_option("--device", args->device, "cpu | cuda | cuda:N");
   cmd->callback([&common, &action, args] { action = [&common, args] { return run_predict(common, *args); }; });
 }
 

@@ -111,6 +111,7 @@ TEST(EvolveCommand, GrowsResumesExtendsAndReports) {
   EXPECT_EQ(testing::run_cli({"evolve", "status", "--output", out}), 0);
   // Another ViT is another system.
   EXPECT_NE(testing::run_cli({"evolve", "--config", config, "--output", out, "--set", "vit.width=24"}), 0);
+  EXPECT_NE(testing::run_cli({"evolve", "--config", config, "--output", out, "--set", "device=tpu"}), 0);
 
   // predict runs the stored path: on the rotated test images (written as an IDX file) its
   // predictions score the test accuracy the evolution measured.
@@ -145,6 +146,9 @@ TEST(EvolveCommand, GrowsResumesExtendsAndReports) {
     if (t["task"] == "mnist-rot:90") test_accuracy = t["test_accuracy"];
   EXPECT_NEAR(double(right) / double(n), test_accuracy, 1e-9);
   EXPECT_NE(testing::run_cli({"predict", "--system", out + "/system.db", "--task", "mnist", "--input", csv}), 0);
+  EXPECT_NE(testing::run_cli({"predict", "--system", out + "/system.db", "--task", "mnist-rot:90", "--device", "tpu",
+                              "--input", (dir / "first.png").string()}),
+            0);
 
   // A baseline over a pretrained root, through the same command.
   const auto base = (dir / "base").string();

@@ -29,7 +29,7 @@ PathPtr baseline_path(Population& population, const BaselineOptions& o, const st
   const uint64_t seed = mix64(0x62617365, uint64_t(path->id));
   const auto fresh = [&](const std::string& name) {
     return std::make_shared<Component>(population.next_id(), name,
-                                       init_component(name, vit, classes, o.adapter_dim, seed));
+                                       init_component(name, vit, classes, o.adapter_dim, seed, population.device()));
   };
   for (const auto& [name, component] : root->components) {
     if (name == "head") continue;

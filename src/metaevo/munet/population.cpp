@@ -7,8 +7,9 @@
 
 namespace metaevo::munet {
 
-Population::Population(VitOptions vit, HparamSpace space, MutationOptions mutation, uint64_t seed)
-    : vit_(vit), space_(std::move(space)), mutation_(std::move(mutation)), seed_(seed) {
+Population::Population(VitOptions vit, HparamSpace space, MutationOptions mutation, uint64_t seed,
+                       torch::Device device)
+    : vit_(vit), space_(std::move(space)), mutation_(std::move(mutation)), seed_(seed), device_(device) {
   vit_.validate();
   root_ = std::make_shared<Path>();
   root_->id = next_id();
@@ -17,7 +18,7 @@ Population::Population(VitOptions vit, HparamSpace space, MutationOptions mutati
   std::vector<std::string> names{"embedding", "cls", "posembed", "encoder_norm", "head"};
   for (int64_t i = 0; i < vit_.depth; ++i) names.push_back("encoderblock_" + std::to_string(i));
   for (const auto& name : names) {
-    auto c = std::make_shared<Component>(next_id(), name, init_component(name, vit_, 1, 0, seed_));
+    auto c = std::make_shared<Component>(next_id(), name, init_component(name, vit_, 1, 0, seed_, device_));
     c->lock(kRootTask);
     root_->components[name] = c;
   }
@@ -73,7 +74,7 @@ PathPtr Population::make_child(const PathPtr& parent, const std::string& task, i
   }
   const uint64_t init_seed = mix64(seed_, uint64_t(child->id));
   for (const auto& name : names) {
-    const Component wanted(-1, name, init_component(name, vit_, classes, adapter_dim, init_seed));
+    const Component wanted(-1, name, init_component(name, vit_, classes, adapter_dim, init_seed, device_));
     // The nearest ancestor's component of the same name and shape; a head of another task is
     // never inherited (a new task starts from a zero head).
     ComponentPtr found;

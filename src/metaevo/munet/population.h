@@ -27,10 +27,13 @@ struct MutationOptions {
 
 class Population {
  public:
-  /// A root of `vit` with random weights (or pretrained ones loaded later into its components).
-  Population(VitOptions vit, HparamSpace space, MutationOptions mutation, uint64_t seed);
+  /// A root of `vit` with random weights (or pretrained ones loaded later into its components),
+  /// every tensor of the system on `device`.
+  Population(VitOptions vit, HparamSpace space, MutationOptions mutation, uint64_t seed,
+             torch::Device device = torch::kCPU);
 
   const VitOptions& vit() const { return vit_; }
+  torch::Device device() const { return device_; }
   const HparamSpace& space() const { return space_; }
   PathPtr root() const { return root_; }
   const std::vector<PathPtr>& paths(const std::string& task) const;
@@ -71,6 +74,7 @@ class Population {
   HparamSpace space_;
   MutationOptions mutation_;
   uint64_t seed_;
+  torch::Device device_;
   PathPtr root_;
   std::map<std::string, std::vector<PathPtr>> paths_;
   int64_t next_id_ = 0;

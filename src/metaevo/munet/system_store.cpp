@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS iterations (iteration INTEGER PRIMARY KEY, record TEX
 
 std::string tensor_blob(const Params& tensors) {
   torch::serialize::OutputArchive archive;
-  for (size_t i = 0; i < tensors.size(); ++i) archive.write(std::to_string(i), tensors[i].detach());
+  for (size_t i = 0; i < tensors.size(); ++i) archive.write(std::to_string(i), tensors[i].detach().cpu());
   return archive_bytes(archive);
 }
 
@@ -148,7 +148,7 @@ bool SystemStore::load(Population& population, std::vector<TaskIteration>& histo
     for (int64_t i = 0;; ++i) {
       torch::Tensor t;
       if (!archive.try_read(std::to_string(i), t)) break;
-      tensors.push_back(t);
+      tensors.push_back(t.to(population.device()));
     }
     auto c = std::make_shared<Component>(id, qc.getColumn(1).getString(), std::move(tensors));
     const auto locks = nlohmann::json::parse(qc.getColumn(2).getString());
@@ -205,13 +205,13 @@ bool SystemStore::load(Population& population, std::vector<TaskIteration>& histo
   return true;
 }
 
-Population load_system(const std::string& path, std::vector<TaskIteration>& history) {
+Population load_system(const std::string& path, std::vector<TaskIteration>& history, torch::Device device) {
   METAEVO_CHECK(std::filesystem::exists(path), "{}: no system here (make one with metaevo evolve --config F)", path);
   SystemStore store(path);
   const auto settings = store.settings();
   METAEVO_CHECK(settings.contains("vit"), "{}: the system has no recorded settings", path);
   const auto vit = from_json<VitOptions>(settings["vit"], path + ": settings");
-  Population population(vit, HparamSpace::reference(vit.depth), {}, settings.value("seed", uint64_t(0)));
+  Population population(vit, HparamSpace::reference(vit.depth), {}, settings.value("seed", uint64_t(0)), device);
   METAEVO_CHECK(store.load(population, history), "{}: the system has no saved state yet", path);
   return population;
 }

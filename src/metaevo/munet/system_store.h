@@ -36,8 +36,9 @@ class SystemStore {
   SQLite::Database db_;
 };
 
-/// The system stored at `path`, built with the ViT shape it was made with, and its history; an
-/// Error naming the file when there is no saved system there.
-Population load_system(const std::string& path, std::vector<TaskIteration>& history);
+/// The system stored at `path`, built with the ViT shape it was made with, and its history, with
+/// its tensors on `device`; an Error naming the file when there is no saved system there.
+Population load_system(const std::string& path, std::vector<TaskIteration>& history,
+                       torch::Device device = torch::kCPU);
 
 }  // namespace metaevo::munet

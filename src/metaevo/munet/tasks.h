@@ -18,12 +18,15 @@ namespace metaevo::munet {
 struct TaskSplit {
   torch::Tensor x, y;  // float32 [N, 1, 32, 32] in [-1, 1]; int64 [N]
   int64_t size() const { return x.size(0); }
+  TaskSplit to(torch::Device device) const { return {x.to(device), y.to(device)}; }
 };
 
 struct TaskData {
   std::string name;
   TaskSplit train, valid, test;
   int64_t classes = 0;
+  /// The task with every split on `device` (the system's device: batches are drawn there).
+  TaskData to(torch::Device device) const { return {name, train.to(device), valid.to(device), test.to(device), classes}; }
 };
 
 /// Where the data sets are (empty = the standard places, see data::resolve_data_dir).

@@ -55,7 +55,7 @@ torch::Tensor augment(torch::Tensor x, const Hparams& h, const StreamId& stream)
         torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{side, side}).mode(torch::kBilinear).align_corners(false));
   }
   if (h.at("ds_flip_left_right").get<bool>()) {
-    const auto flip = u.narrow(0, 4, x.size(0)).lt(0.5).view({-1, 1, 1, 1});
+    const auto flip = u.narrow(0, 4, x.size(0)).lt(0.5).view({-1, 1, 1, 1}).to(x.device());
     x = torch::where(flip, x.flip({3}), x);
   }
   return x;
@@ -81,7 +81,10 @@ TrainResult train_path(Path& path, const TaskData& task, const TrainOptions& o, 
   std::vector<torch::Tensor> best_params;
   for (int64_t step = 0; step < steps; ++step) {
     // Batch `step` is a pure function of (seed, step).
-    const auto index = (philox_uniform({seed, 1, uint32_t(step), 0}, o.batch_size) * double(n)).to(torch::kInt64).clamp_max(n - 1);
+    const auto index = (philox_uniform({seed, 1, uint32_t(step), 0}, o.batch_size) * double(n))
+                           .to(torch::kInt64)
+                           .clamp_max(n - 1)
+                           .to(task.train.x.device());
     const auto x = augment(task.train.x.index_select(0, index), h, {seed, 2, uint32_t(step), 0});
     const auto loss = torch::nn::functional::cross_entropy(path.forward(x, vit), task.train.y.index_select(0, index));
     auto grads = torch::autograd::grad({loss}, params);

@@ -57,7 +57,9 @@ torch::Tensor adapter(const torch::Tensor& x, const Params& p) {
 
 }  // namespace
 
-Params init_component(const std::string& name, const VitOptions& o, int64_t classes, int64_t adapter_dim, uint64_t seed) {
+namespace {
+
+Params init_on_cpu(const std::string& name, const VitOptions& o, int64_t classes, int64_t adapter_dim, uint64_t seed) {
   Init init{mix64(seed, std::stoull(fingerprint(name), nullptr, 16))};
   const int64_t w = o.width;
   auto ones = [](int64_t n) { return torch::ones({n}); };
@@ -78,6 +80,15 @@ Params init_component(const std::string& name, const VitOptions& o, int64_t clas
     // The output layer starts at zero: inserting an adapter leaves the function unchanged.
     return {ones(w), zeros({w}), init.xavier(adapter_dim, w), zeros({adapter_dim}), zeros({w, adapter_dim}), zeros({w})};
   throw std::invalid_argument("init_component: unknown component '" + name + "'");
+}
+
+}  // namespace
+
+Params init_component(const std::string& name, const VitOptions& o, int64_t classes, int64_t adapter_dim,
+                      uint64_t seed, torch::Device device) {
+  auto tensors = init_on_cpu(name, o, classes, adapter_dim, seed);
+  for (auto& t : tensors) t = t.to(device);
+  return tensors;
 }
 
 torch::Tensor vit_forward(const torch::Tensor& images, const std::map<std::string, ComponentPtr>& parts, int64_t layers,

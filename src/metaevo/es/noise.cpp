@@ -15,8 +15,9 @@ StreamId stream(uint64_t seed, int64_t generation, int64_t k, int64_t seg, Part 
   return {seed, uint32_t(generation), uint32_t(k), uint32_t(4 * seg + part)};
 }
 
-// Noise is materialised in chunks of members holding at most this many floats (16 MiB): below
-// glibc's mmap threshold (configure_allocator), so chunks reuse heap memory instead of page faulting.
+// Noise is materialised in chunks of members holding at most this many floats (16 MiB), so its
+// memory stays bounded whatever the population, and each chunk reuses the heap memory of the one
+// before (configure_allocator keeps freed memory in the process).
 constexpr int64_t kChunkFloats = int64_t(1) << 22;
 
 }  // namespace

@@ -36,8 +36,8 @@ PretrainResult pretrain_root(Population& population, const TaskData& source, con
   model.task = source.name;
   model.hparams["num_classes"] = source.classes;
   model.hparams["opt_lr"] = o.learning_rate;
-  model.components["head"] =
-      std::make_shared<Component>(-1, "head", init_component("head", population.vit(), source.classes, 0, seed, population.device()));
+  model.components["head"] = std::make_shared<Component>(
+      -1, "head", init_component("head", population.vit(), source.classes, 0, seed, population.device()));
   for (auto& [name, c] : root->components) c->unlock(kRootTask);
 
   TrainOptions t = train;

@@ -13,9 +13,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::unique_ptr<Objective> small_objective(const std::string& model) {
+std::unique_ptr<Objective> small_objective(const std::string& model, const std::string& extra = "") {
   return make_objective(Config::parse("objective: {type: image_classifier, dataset: fashion-mnist, model: " + model +
-                                          ", train_size: 1000, validation_size: 500}",
+                                          ", train_size: 1000, validation_size: 500" + extra + "}",
                                       "test")
                             .section("objective"));
 }
@@ -54,6 +54,30 @@ TEST(ImageClassifier, LearnsAndResumesExactly) {
   auto other = config;
   other["width"] = 32;
   EXPECT_THROW(objective->open(other, 5, (dir / "split.pt").string()), Error);
+}
+
+TEST(ImageClassifier, CosineScheduleEndsAtZeroAndResumesExactly) {
+  REQUIRE_FASHION_MNIST();
+  at::set_num_threads(1);
+  EXPECT_THROW(small_objective("mlp", ", lr_schedule: cosine"), Error);  // no schedule_epochs
+  EXPECT_THROW(small_objective("mlp", ", lr_schedule: step, schedule_epochs: 2"), Error);
+  auto objective = small_objective("mlp", ", lr_schedule: cosine, schedule_epochs: 2");
+  const Assignment config = {{"lr", 0.1}, {"width", 32}, {"depth", 1}, {"batch_size", 64}};
+  const auto dir = fs::temp_directory_path() / ("metaevo_cosine_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto whole = objective->open(config, 3, (dir / "whole.pt").string());
+  const double first = whole->train_epoch().value, second = whole->train_epoch().value;
+  EXPECT_GT(second, 0.6);
+  // Past the schedule's end the lr is 0, so a further epoch changes nothing.
+  EXPECT_EQ(whole->train_epoch().value, second);
+
+  auto split = objective->open(config, 3, (dir / "split.pt").string());
+  EXPECT_EQ(split->train_epoch().value, first);
+  split->save();
+  auto resumed = objective->open(config, 3, (dir / "split.pt").string());
+  EXPECT_EQ(resumed->train_epoch().value, second);
+  fs::remove_all(dir);
 }
 
 TEST(ImageClassifier, CnnTrains) {

@@ -4,6 +4,7 @@
 // from (trial seed, epoch), so a trial resumed from its checkpoint follows exactly the path of an
 // uninterrupted one.
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 
 #include "metaevo/core/atomic_file.h"
@@ -26,6 +27,8 @@ struct ImageClassifierOptions {
   std::string model = "mlp";
   int train_size = 0;
   int validation_size = 10000;
+  std::string lr_schedule = "constant";
+  int schedule_epochs = 0;
   std::string device = "cpu";
 
   template <class V>
@@ -36,6 +39,10 @@ struct ImageClassifierOptions {
     v("model", model, "mlp | cnn");
     v("train_size", train_size, "training images used (0 = all but the validation split)");
     v("validation_size", validation_size, "images held out from the end of the training file to score trials");
+    v("lr_schedule", lr_schedule,
+      "constant | cosine: lr annealed to 0 over schedule_epochs, step by step, so that epoch e of a trial is "
+      "epoch e of one full-length run, as in NAS-Bench-201's curves");
+    v("schedule_epochs", schedule_epochs, "the cosine schedule's length in epochs (the study's max_t)");
     v("device", device, "cpu | cuda");
   }
   void validate() const {
@@ -43,6 +50,10 @@ struct ImageClassifierOptions {
     require(model == "mlp" || model == "cnn", "model", "must be mlp or cnn, got '{}'", model);
     require(train_size >= 0, "train_size", "must be >= 0, got {}", train_size);
     require(validation_size >= 100, "validation_size", "must be >= 100, got {}", validation_size);
+    require(lr_schedule == "constant" || lr_schedule == "cosine", "lr_schedule", "must be constant or cosine, got '{}'",
+            lr_schedule);
+    require(lr_schedule == "constant" || schedule_epochs >= 1, "schedule_epochs", "must be >= 1 with the cosine schedule, got {}",
+            schedule_epochs);
   }
 };
 
@@ -114,7 +125,7 @@ double accuracy(torch::nn::Sequential& net, const Split& split) {
 class ImageRun : public TrialRun {
  public:
   ImageRun(const Data& data, const ImageClassifierOptions& o, const Assignment& config, uint64_t seed, std::string checkpoint)
-      : data_(data), hyper_(config), seed_(seed), checkpoint_(std::move(checkpoint)), tag_(fingerprint(config.dump())) {
+      : data_(data), options_(o), hyper_(config), seed_(seed), checkpoint_(std::move(checkpoint)), tag_(fingerprint(config.dump())) {
     torch::manual_seed(mix64(seed_));
     net_ = build(o.model, hyper_, data.train.x.size(-1));
     net_->to(data.train.x.device());
@@ -136,6 +147,7 @@ class ImageRun : public TrialRun {
     net_->train();
     for (int64_t i = 0; i < n; i += hyper_.batch_size) {
       auto idx = order.slice(0, i, i + hyper_.batch_size);
+      set_lr(double(e - 1) + double(i) / double(n));
       opt_->zero_grad();
       auto loss = torch::nn::functional::cross_entropy(net_->forward(train.x.index_select(0, idx)), train.y.index_select(0, idx));
       loss.backward();
@@ -186,7 +198,16 @@ class ImageRun : public TrialRun {
     });
   }
 
+  // The lr after `epochs` (fractional) epochs of training; past the schedule's end it stays 0.
+  void set_lr(double epochs) {
+    if (options_.lr_schedule != "cosine") return;
+    const double progress = std::min(1.0, epochs / double(options_.schedule_epochs));
+    const double lr = 0.5 * hyper_.lr * (1.0 + std::cos(M_PI * progress));
+    for (auto& group : opt_->param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+  }
+
   const Data& data_;
+  ImageClassifierOptions options_;
   Hyper hyper_;
   uint64_t seed_;
   std::string checkpoint_, tag_;

@@ -61,6 +61,7 @@ TEST(ImageClassifier, CosineScheduleEndsAtZeroAndResumesExactly) {
   at::set_num_threads(1);
   EXPECT_THROW(small_objective("mlp", ", lr_schedule: cosine"), Error);  // no schedule_epochs
   EXPECT_THROW(small_objective("mlp", ", lr_schedule: step, schedule_epochs: 2"), Error);
+  EXPECT_THROW(small_objective("mlp", ", schedule_epochs: 81"), Error);  // would be ignored without cosine
   auto objective = small_objective("mlp", ", lr_schedule: cosine, schedule_epochs: 2");
   const Assignment config = {{"lr", 0.1}, {"width", 32}, {"depth", 1}, {"batch_size", 64}};
   const auto dir = fs::temp_directory_path() / ("metaevo_cosine_" + std::to_string(::getpid()));

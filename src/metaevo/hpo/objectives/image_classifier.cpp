@@ -52,8 +52,10 @@ struct ImageClassifierOptions {
     require(validation_size >= 100, "validation_size", "must be >= 100, got {}", validation_size);
     require(lr_schedule == "constant" || lr_schedule == "cosine", "lr_schedule", "must be constant or cosine, got '{}'",
             lr_schedule);
-    require(lr_schedule == "constant" || schedule_epochs >= 1, "schedule_epochs", "must be >= 1 with the cosine schedule, got {}",
-            schedule_epochs);
+    if (lr_schedule == "cosine")
+      require(schedule_epochs >= 1, "schedule_epochs", "must be >= 1 with the cosine schedule, got {}", schedule_epochs);
+    else
+      require(schedule_epochs == 0, "schedule_epochs", "applies only to lr_schedule: cosine, got {}", schedule_epochs);
   }
 };
 

@@ -101,6 +101,9 @@ run:
                         {"gflops_per_s", run.problem->flops_per_eval() * evals / seconds / 1e9},
                         // Sent by all processes together, per generation: fitness values only.
                         {"bytes_per_generation", bytes[0] / double(std::max<int64_t>(1, result.state.generation))},
+                        // Rank 0's share of time in the update, which every rank repeats in
+                        // replicated mode: N ranks speed up by at most 1 / (f + (1 - f) / N).
+                        {"update_fraction", result.update_s / seconds},
                         {"peak_rss_mb", peak_rss_mb()},
                         {"test_acc", result.report.value("test_acc", 0.0)}};
   std::cout << out.dump() << std::endl;

@@ -118,8 +118,9 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
                         {"vit", to_json(vit)},
                         {"score", to_json(score_options)},
                         {"root", to_json(pretrain)},
-                        {"baseline", to_json(baseline)}});
-  Population population(vit, HparamSpace::reference(vit.depth), {}, seed, device);
+                        {"baseline", to_json(baseline)},
+                        {"mutation_probability", evolution.mutation_probability}});
+  Population population(vit, hparam_space(evolution, vit.depth), {}, seed, device);
   std::vector<TaskIteration> history;
   const auto pretrain_file = (fs::path(output) / "pretrain.json").string();
   if (store.load(population, history)) {

@@ -22,6 +22,10 @@ std::vector<Case> cases() {
   return {
       {"openai_es", "name: openai_es\npopulation: 40\nsigma: 0.01\nl2: 0\noptimizer: {name: sgd, lr: 0.001, momentum: 0.5}", 400, 1e-3},
       {"openai_es_adam", "name: openai_es\npopulation: 40\nsigma: 0.01\nl2: 0\noptimizer: {name: adam, lr: 0.01}", 500, 1e-2},
+      {"openai_es_sigma_decay",
+       "name: openai_es\npopulation: 40\nsigma: 0.1\nsigma_decay: 0.99\nmin_sigma: 0.001\nl2: 0\n"
+       "optimizer: {name: adam, lr: 0.02, lr_decay: 0.99, min_lr: 0.0001}",
+       400, 1e-5},
       {"pgpe", "name: pgpe\npopulation: 40\nsigma: 0.5\noptimizer: {name: sgd, lr: 1.0, momentum: 0}", 400, 1e-6},
       {"pgpe_clipup", "name: pgpe\npopulation: 40\nsigma: 0.5\noptimizer: {name: clipup, lr: 0.02, max_speed: 0.04}", 400, 1e-2},
       {"snes", "name: snes\nsigma: 0.5", 600, 1e-10},
@@ -61,7 +65,7 @@ TEST_P(EveryStrategy, SolvesTheSphere) {
   Driver driver(*strategy, problem, o);
   auto result = driver.run();
   const double f = problem.report(result.center)["f"].get<double>();
-  EXPECT_LT(f, c.tolerance) << c.name << " after " << result.state.generation << " generations";
+  EXPECT_LT(f, c.tolerance) << c.name << " after " << result.state.generation << " generations: f = " << f;
 }
 
 TEST_P(EveryStrategy, ResumeIsBitwiseIdentical) {
@@ -108,6 +112,8 @@ TEST(Strategies, BadOptionsNameTheKey) {
   for (const auto& [yaml, key] : std::vector<std::pair<std::string, std::string>>{
            {"name: openai_es\npopulation: 7", "population"},
            {"name: openai_es\nsigma: -1", "sigma"},
+           {"name: openai_es\nsigma_decay: 0.99", "min_sigma"},
+           {"name: openai_es\nsigma_decay: 1.5", "sigma_decay"},
            {"name: pgpe\noptimizer: {name: rmsprop}", "optimizer.name"},
            {"name: snes\nshaping: best", "shaping"},
            {"name: simulated_annealing", "name"}}) {

@@ -38,5 +38,24 @@ TEST(MunetEvolution, TaskIterationsKeepOnePathPerTaskAndNeverForget) {
   EXPECT_LE(first.accounted_params, double(first.total_params));
 }
 
+TEST(MunetEvolution, HparamSpaceFollowsTheEvolutionOptions) {
+  EvolutionOptions evolution;
+  evolution.mutation_probability = 0.3;  // the list's top: every child mutates often
+  for (const bool mutate : {true, false}) {
+    evolution.mutate_num_layers = mutate;
+    Population pop(testing::small_vit(), hparam_space(evolution, 2), {}, 3);
+    EXPECT_EQ(pop.root()->hparams.at("_mu_"), 0.3);
+    Rng rng(11);
+    int changed = 0;
+    for (int i = 0; i < 40; ++i) changed += pop.make_child(pop.root(), "t", 4, rng)->layers() != 2;
+    if (mutate)
+      EXPECT_GT(changed, 0);
+    else
+      EXPECT_EQ(changed, 0);
+  }
+  evolution.mutation_probability = 0;
+  EXPECT_THROW(hparam_space(evolution, 2), Error);
+}
+
 }  // namespace
 }  // namespace metaevo::munet

@@ -130,13 +130,16 @@ RunResult Driver::run() {
     return reason;
   };
   std::string reason;
+  double update_s = 0;
   while ((reason = agreed_stop_reason()).empty()) {
     const auto t0 = Clock::now();
     Population pop = strategy_.ask();
     torch::Tensor fitness = evaluate(pop);
     METAEVO_CHECK(fitness.dim() == 1 && fitness.size(0) == pop.size,
                   "evaluation returned {} values for a population of {}", fitness.numel(), pop.size);
+    const auto t_tell = Clock::now();
     strategy_.tell(pop, fitness);
+    update_s += std::chrono::duration<double>(Clock::now() - t_tell).count();
 
     GenerationStats stats;
     auto valid = fitness.masked_select(~torch::isnan(fitness));
@@ -170,7 +173,7 @@ RunResult Driver::run() {
   }
   if (primary() && !checkpoint_path_.empty()) save_checkpoint();
   RunResult result{state_, reason, strategy_.center(),
-                   primary() ? problem_.report(strategy_.center()) : nlohmann::json::object()};
+                   primary() ? problem_.report(strategy_.center()) : nlohmann::json::object(), update_s};
   for (auto& o : observers_) o->on_finish(state_, reason);
   return result;
 }

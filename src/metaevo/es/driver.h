@@ -72,6 +72,9 @@ struct RunResult {
   std::string stop_reason;
   torch::Tensor center;
   nlohmann::json report;  // problem.report(center) at the end
+  /// Seconds this run spent in the strategy's update (tell): with `update: replicated` every
+  /// process repeats it, so it bounds the speed-up of more processes (Amdahl).
+  double update_s = 0;
 };
 
 class Driver {

@@ -46,6 +46,14 @@ void finish_task(Population& population, const TaskData& task, const Scorer& sco
 
 }  // namespace
 
+HparamSpace hparam_space(const EvolutionOptions& evolution, int64_t depth) {
+  evolution.validate();
+  auto space = HparamSpace::reference(depth);
+  space.defaults["_mu_"] = evolution.mutation_probability;
+  if (!evolution.mutate_num_layers) space.ranges.erase("num_layers");
+  return space;
+}
+
 TaskIteration run_task_iteration(Population& population, const TaskData& task, const Scorer& scorer,
                                  const EvolutionOptions& evolution, const TrainOptions& train, uint64_t seed,
                                  int64_t iteration) {

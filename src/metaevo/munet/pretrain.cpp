@@ -21,6 +21,7 @@ void adopt_root(Population& population, const Population& source, const std::str
                 to_json(source.vit()).dump(), to_json(population.vit()).dump());
   METAEVO_CHECK(population.tasks().empty(), "{}: a root can only be adopted before the first task", origin);
   auto root = std::make_shared<Path>(*source.root());
+  root->hparams = population.root()->hparams;  // the weights are adopted, the defaults stay this system's
   for (auto& [name, c] : root->components) {
     c = std::make_shared<Component>(c->id(), c->name(), c->tensors());
     c->lock(kRootTask);

@@ -32,7 +32,7 @@ struct PretrainResult {
 };
 
 /// Makes a copy of `source`'s root (its tensors, locked to the root again) the root of `population`,
-/// which must have the same ViT shape and no tasks yet.
+/// which must have the same ViT shape and no tasks yet; the root's hyperparameters stay `population`'s.
 void adopt_root(Population& population, const Population& source, const std::string& origin);
 
 /// Trains the root of `population` on `source` (batch size and validation cap from `train`).

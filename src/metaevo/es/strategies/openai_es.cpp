@@ -1,7 +1,13 @@
 // OpenAI-ES (Salimans et al. 2017, "Evolution Strategies as a Scalable Alternative to Reinforcement
-// Learning"): fixed sigma, mirrored sampling, centered-rank shaping, gradient estimate
+// Learning"): mirrored sampling, centered-rank shaping, gradient estimate
 //   g = 1/(n sigma) sum_i w_i s_i z_i - l2 * theta,
-// followed by Adam/SGD/ClipUp.
+// followed by Adam/SGD/ClipUp. Sigma is fixed unless sigma_decay < 1: the gradient is that of the
+// loss smoothed at scale sigma, so a sigma as large as the weights themselves (0.02 for a 784-input
+// layer) blurs the optimum the center can reach; decaying it sharpens the objective late in a run
+// (as evosax's OpenES sigma_decay / sigma_limit).
+#include <algorithm>
+#include <cmath>
+
 #include "metaevo/core/options.h"
 #include "metaevo/es/gaussian_search.h"
 #include "metaevo/es/optimizer.h"
@@ -15,10 +21,14 @@ struct OpenAIESOptions {
   bool mirrored = true;
   std::string shaping = "centered_rank";
   double l2 = 0.005;
+  double sigma_decay = 1.0;
+  double min_sigma = 0.0;
   template <class V>
   void visit(V& v) {
     v("population", population, "members per generation (even when mirrored)");
-    v("sigma", sigma, "fixed perturbation scale");
+    v("sigma", sigma, "perturbation scale (at the start, when it decays)");
+    v("sigma_decay", sigma_decay, "multiplicative sigma decay per generation (1 = fixed sigma)");
+    v("min_sigma", min_sigma, "lower bound of the decayed sigma");
     v("mirrored", mirrored, "antithetic pairs +z/-z");
     v("shaping", shaping, "centered_rank | nes | zscore | raw");
     v("l2", l2, "L2 decay coefficient on the center (as in the OpenAI starter)");
@@ -28,6 +38,10 @@ struct OpenAIESOptions {
     require(!mirrored || population % 2 == 0, "population", "must be even with mirrored sampling, got {}",
             population);
     require(sigma > 0, "sigma", "must be > 0, got {}", sigma);
+    require(sigma_decay > 0 && sigma_decay <= 1, "sigma_decay", "must be in (0, 1], got {}", sigma_decay);
+    require(min_sigma >= 0 && min_sigma <= sigma, "min_sigma", "must be in [0, sigma], got {}", min_sigma);
+    require(sigma_decay == 1 || min_sigma > 0, "min_sigma", "must be > 0 when sigma decays (sigma_decay {})",
+            sigma_decay);
     require_shaping(shaping);
     require(l2 >= 0, "l2", "must be >= 0, got {}", l2);
   }
@@ -45,13 +59,16 @@ class OpenAIES : public GaussianSearch {
 
   void tell(const Population& pop, const torch::Tensor& fitness) override {
     auto w = weights(fitness);
-    auto grad = noise_sum(pop, w) / float(double(pop.size) * o_.sigma);
+    auto grad = noise_sum(pop, w) / float(double(pop.size) * sigma_at(pop.generation));
     if (o_.l2 > 0) grad.sub_(center_, o_.l2);
     center_.add_(optimizer_->step(grad));
-    ++generation_;
+    sigma_ = torch::tensor(float(sigma_at(++generation_)));
   }
 
  private:
+  /// Sigma of generation g, from g alone (not by repeated multiplication) so a resumed run agrees.
+  double sigma_at(int64_t g) const { return std::max(o_.min_sigma, o_.sigma * std::pow(o_.sigma_decay, double(g))); }
+
   OpenAIESOptions o_;
 };
 

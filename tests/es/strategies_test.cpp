@@ -64,6 +64,7 @@ TEST_P(EveryStrategy, SolvesTheSphere) {
   o.report_every = 0;
   Driver driver(*strategy, problem, o);
   auto result = driver.run();
+  EXPECT_GT(result.update_s, 0.0);  // the bench's update_fraction
   const double f = problem.report(result.center)["f"].get<double>();
   EXPECT_LT(f, c.tolerance) << c.name << " after " << result.state.generation << " generations: f = " << f;
 }
@@ -106,6 +107,18 @@ TEST_P(EveryStrategy, ResumeIsBitwiseIdentical) {
 
 INSTANTIATE_TEST_SUITE_P(Es, EveryStrategy, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return info.param.name; });
+
+TEST(Strategies, OpenAIESSigmaDecaysToItsFloor) {
+  FunctionProblem problem(sphere10());
+  auto strategy = build("name: openai_es\npopulation: 8\nsigma: 0.1\nsigma_decay: 0.5\nmin_sigma: 0.01", problem, 1);
+  DriverOptions o;
+  o.report_every = 0;
+  for (const auto& [generations, sigma] : std::vector<std::pair<int64_t, float>>{{0, 0.1f}, {3, 0.0125f}, {10, 0.01f}}) {
+    o.generations = generations;
+    if (generations > 0) Driver(*strategy, problem, o).run();
+    EXPECT_FLOAT_EQ(strategy->ask().sigma.item<float>(), sigma) << "after " << generations << " generations";
+  }
+}
 
 TEST(Strategies, BadOptionsNameTheKey) {
   FunctionProblem problem(sphere10());

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Distributed ES scaling on one host: 1 process x 1 thread against 2 MPI ranks x 1 thread, in both
 # update modes, repeated and interleaved (this VM's speed drifts). Prints the bench JSON lines.
+# The host's own ceiling comes first in each repetition: two independent 1-thread processes at once
+# (lines marked "independent"); their summed evals/s over one alone bounds any 2-rank speed-up.
 #   bash bench/mpi_scaling.sh [REPEATS] [extra `metaevo bench es` flags, e.g. --low-rank 4 --generations 300]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +13,10 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_va
 bench=(bench es --model mlp --hidden 128 --dataset fashion-mnist --population 512 --batch 256 "$@")
 for _ in $(seq "$repeats"); do
   build/bin/metaevo --threads 1 --log-level warn "${bench[@]}"
+  for i in 1 2; do
+    build/bin/metaevo --threads 1 --log-level warn "${bench[@]}" | sed 's/^{/{"independent": '"$i"', /' &
+  done
+  wait
   for update in replicated all_reduce; do
     mpirun -np 2 --oversubscribe build/bin/metaevo --threads 1 --log-level warn "${bench[@]}" --update "$update"
   done

@@ -69,6 +69,21 @@ TEST(PopulationForward, MlpLowRank) {
   expect_matches_members(net, implicit_population(net, 4, true, 2, torch::tensor(0.2f)), x, 0, 4);
 }
 
+TEST(PopulationForward, MlpOnPooledInput) {
+  auto options = mlp();
+  options.input_pool = 2;
+  auto net = make_classifier(options, {1, 6, 6}, 5, 2);
+  EXPECT_NE(net[1]->as<torch::nn::Flatten>(), nullptr);  // AvgPool2d, Flatten, Linear(9, 16), ...
+  EXPECT_EQ(parameter_count(*net), 9 * 16 + 16 + 16 * 12 + 12 + 12 * 5 + 5);
+  auto x = torch::randn({5, 1, 6, 6});
+  expect_matches_members(net, implicit_population(net, 4, true, 2, torch::tensor(0.2f)), x, 0, 4);
+  expect_matches_members(net, implicit_population(net, 4, true, 0, torch::tensor(0.2f)), x, 0, 4);
+  options.input_pool = 0;
+  EXPECT_THROW(make_classifier(options, {1, 6, 6}, 5, 2), OptionError);
+  options.input_pool = 7;
+  EXPECT_THROW(make_classifier(options, {1, 6, 6}, 5, 2), Error);
+}
+
 TEST(PopulationForward, PerCoordinateSigma) {
   auto net = make_classifier(mlp(), {1, 6, 6}, 5, 3);
   const int64_t d = parameter_count(*net);

@@ -11,7 +11,7 @@
 // Conv2d uses the same scheme with stacked / grouped convolutions; low-rank conv perturbations are
 // a conv with B (r output channels) followed by a grouped 1x1 conv with A.
 // Supported layers: Linear, Conv2d, BatchNorm2d (batch statistics per member, see
-// batch_norm2d), ReLU, Tanh, GELU, Flatten, MaxPool2d.
+// batch_norm2d), ReLU, Tanh, GELU, Flatten, MaxPool2d, AvgPool2d.
 #include <torch/torch.h>
 
 #include "metaevo/es/population.h"

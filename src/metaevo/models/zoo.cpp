@@ -8,6 +8,7 @@ void ModelOptions::validate() const {
           activation);
   for (auto h : hidden) require(h > 0, "hidden", "widths must be > 0, got {}", h);
   for (auto c : channels) require(c > 0, "channels", "must be > 0, got {}", c);
+  require(input_pool >= 1, "input_pool", "must be >= 1, got {}", input_pool);
   require(type != "cnn" || !channels.empty(), "channels", "a cnn needs at least one conv block");
 }
 
@@ -21,6 +22,13 @@ torch::nn::Sequential make_classifier(const ModelOptions& o, std::vector<int64_t
     else net->push_back(torch::nn::ReLU());
   };
   int64_t c = input.at(0), h = input.at(1), w = input.at(2);
+  if (o.input_pool > 1) {
+    METAEVO_CHECK(h >= o.input_pool && w >= o.input_pool, "model: input_pool {} is larger than the {}x{} input",
+                  o.input_pool, h, w);
+    net->push_back(torch::nn::AvgPool2d(o.input_pool));
+    h /= o.input_pool;
+    w /= o.input_pool;
+  }
   if (o.type == "cnn") {
     for (auto out : o.channels) {
       net->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(c, out, 5).padding(2)));

@@ -84,6 +84,15 @@ TEST(PopulationForward, MlpOnPooledInput) {
   EXPECT_THROW(make_classifier(options, {1, 6, 6}, 5, 2), Error);
 }
 
+TEST(PopulationForward, LinearLayersWithoutBias) {
+  torch::manual_seed(4);
+  torch::nn::Sequential net(torch::nn::Flatten(), torch::nn::Linear(torch::nn::LinearOptions(36, 8).bias(false)),
+                            torch::nn::ReLU(), torch::nn::Linear(torch::nn::LinearOptions(8, 5).bias(false)));
+  auto x = torch::randn({3, 1, 6, 6});
+  for (int64_t rank : {0, 2})
+    expect_matches_members(net, implicit_population(net, 6, true, rank, torch::tensor(0.3f)), x, 1, 6);
+}
+
 TEST(PopulationForward, PerCoordinateSigma) {
   auto net = make_classifier(mlp(), {1, 6, 6}, 5, 3);
   const int64_t d = parameter_count(*net);

@@ -4,8 +4,9 @@
 //
 // Member i's parameters are center + sigma * s_i * z_{k(i)} (or explicit samples). No member's
 // weights are built for Linear layers: each layer computes the shared base product once and adds
-// the perturbation product per noise index, so the two members of a mirrored pair share both the
-// base product and the perturbation product (they differ by sign) while the input is shared.
+// the perturbation product, so while the input is shared the two members of a mirrored pair share
+// the base product and the product with Z_k (full rank) or B_k (low rank); the rank-r product
+// with A_k is accumulated per member into its activations, which saves a pass over them.
 //   full rank:   y_i = x W^T + s_i sigma (x Z_k^T)                 (bmm)
 //   low rank:    y_i = x W^T + s_i sigma ((x B_k) A_k^T)           (EGGROLL; E never formed)
 // Conv2d uses the same scheme with stacked / grouped convolutions; low-rank conv perturbations are

@@ -1,4 +1,5 @@
-// Micro-benchmarks of the ES hot paths: noise generation and the batched population forward.
+// Micro-benchmarks of the ES hot paths: noise generation, the batched population forward and the
+// update's noise sum.
 //   build/bench/metaevo_micro_bench --benchmark_format=json
 #include <benchmark/benchmark.h>
 
@@ -35,5 +36,29 @@ void BM_PopulationForward(benchmark::State& state) {
   state.SetLabel(state.range(0) ? "low-rank" : "full-rank");
 }
 BENCHMARK(BM_PopulationForward)->Arg(0)->Arg(4)->Unit(benchmark::kMillisecond);
+
+// The update's noise sum at the ES bench's shape: 256 mirrored pairs of an MLP 784-128-10 (the
+// weights of a population of 512), which every rank repeats in the replicated MPI mode.
+void BM_WeightedSum(benchmark::State& state) {
+  models::ModelOptions o;
+  o.hidden = {128};
+  auto net = models::make_classifier(o, {1, 28, 28}, 10, 0);
+  const es::Noise noise(0, models::parameter_layout(*net), state.range(0));
+  const auto w = torch::randn({256});
+  for (auto _ : state) benchmark::DoNotOptimize(noise.weighted_sum(0, w));
+  state.SetItemsProcessed(state.iterations() * 256);
+  state.SetLabel(state.range(0) ? "low-rank" : "full-rank");
+}
+BENCHMARK(BM_WeightedSum)->Arg(0)->Arg(4)->Unit(benchmark::kMillisecond);
+
+// Generating the low-rank factors alone for those 256 pairs (first layer, 128 x 784).
+void BM_LowRankFactors(benchmark::State& state) {
+  es::Layout layout;
+  layout.add("w", {128, 784});
+  const es::Noise noise(0, layout, 4);
+  for (auto _ : state) benchmark::DoNotOptimize(noise.factors(0, 0, 0, 256));
+  state.SetItemsProcessed(state.iterations() * 256);
+}
+BENCHMARK(BM_LowRankFactors)->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -4,13 +4,15 @@
 # The host's own ceiling comes first in each repetition: two independent 1-thread processes at once
 # (lines marked "independent"); their summed evals/s over one alone bounds any 2-rank speed-up.
 #   bash bench/mpi_scaling.sh [REPEATS] [extra `metaevo bench es` flags, e.g. --low-rank 4 --generations 300]
+# MODEL replaces the model flags (default "--model mlp --hidden 128"), e.g. MODEL="--model cnn".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats=${1:-3}
 shift || true
 # Root in containers; shared memory without the single-copy mechanism containers often forbid.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
-bench=(bench es --model mlp --hidden 128 --dataset fashion-mnist --population 512 --batch 256 "$@")
+read -ra model <<< "${MODEL:---model mlp --hidden 128}"
+bench=(bench es "${model[@]}" --dataset fashion-mnist --population 512 --batch 256 "$@")
 for _ in $(seq "$repeats"); do
   build/bin/metaevo --threads 1 --log-level warn "${bench[@]}"
   for i in 1 2; do

@@ -19,11 +19,16 @@ void BM_PhiloxNormal(benchmark::State& state) {
 }
 BENCHMARK(BM_PhiloxNormal)->Arg(1 << 20)->Arg(1 << 24)->Unit(benchmark::kMillisecond);
 
-// MLP 784-128-10 on a 256 minibatch, 64 members per chunk (the ES bench's shape).
-void BM_PopulationForward(benchmark::State& state) {
+// The ES bench's model: an MLP 784-128-10.
+torch::nn::Sequential bench_mlp() {
   models::ModelOptions o;
   o.hidden = {128};
-  auto net = models::make_classifier(o, {1, 28, 28}, 10, 0);
+  return models::make_classifier(o, {1, 28, 28}, 10, 0);
+}
+
+// The MLP on a 256 minibatch, 64 members per chunk (the ES bench's shape).
+void BM_PopulationForward(benchmark::State& state) {
+  auto net = bench_mlp();
   es::Population pop;
   pop.size = 64;
   pop.center = models::flatten_parameters(*net);
@@ -40,10 +45,7 @@ BENCHMARK(BM_PopulationForward)->Arg(0)->Arg(4)->Unit(benchmark::kMillisecond);
 // The update's noise sum at the ES bench's shape: 256 mirrored pairs of an MLP 784-128-10 (the
 // weights of a population of 512), which every rank repeats in the replicated MPI mode.
 void BM_WeightedSum(benchmark::State& state) {
-  models::ModelOptions o;
-  o.hidden = {128};
-  auto net = models::make_classifier(o, {1, 28, 28}, 10, 0);
-  const es::Noise noise(0, models::parameter_layout(*net), state.range(0));
+  const es::Noise noise(0, models::parameter_layout(*bench_mlp()), state.range(0));
   const auto w = torch::randn({256});
   for (auto _ : state) benchmark::DoNotOptimize(noise.weighted_sum(0, w));
   state.SetItemsProcessed(state.iterations() * 256);

@@ -73,5 +73,28 @@ TEST(MunetTrainer, SameSeedSameWeights) {
   EXPECT_TRUE(torch::equal(heads[0], heads[1]));
 }
 
+TEST(MunetTrainer, TiesCountOnlyWithAcceptTies) {
+  auto space = HparamSpace::reference(2);
+  space.defaults["_mu_"] = 0.0;
+  const auto task = testing::quadrants(128);
+  TrainOptions o;
+  o.batch_size = 16;
+  o.validations = 3;
+  o.batches_between_validations = 5;
+  // Every validation scores the same, so each is a tie with the bar and with the best so far.
+  const auto flat = [](const Path&) { return 0.5; };
+  std::vector<torch::Tensor> heads;
+  for (const bool ties : {false, true}) {
+    o.accept_ties = ties;
+    Population pop(testing::small_vit(), space, {}, 1);
+    Rng rng(1);
+    auto child = pop.make_child(pop.root(), "quadrants", 4, rng);
+    EXPECT_EQ(train_path(*child, task, o, pop.vit(), flat, 0.5, 3).improved, ties);
+    heads.push_back(child->components.at("head")->tensors()[0].clone());
+  }
+  // `>` keeps the first validation's weights, `>=` the last one's.
+  EXPECT_FALSE(torch::equal(heads[0], heads[1]));
+}
+
 }  // namespace
 }  // namespace metaevo::munet

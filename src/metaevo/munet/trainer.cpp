@@ -79,6 +79,7 @@ TrainResult train_path(Path& path, const TaskData& task, const TrainOptions& o, 
   TrainResult result;
   double best = -std::numeric_limits<double>::infinity();
   std::vector<torch::Tensor> best_params;
+  const auto beats = [&](double a, double b) { return o.accept_ties ? a >= b : a > b; };
   for (int64_t step = 0; step < steps; ++step) {
     // Batch `step` is a pure function of (seed, step).
     const auto index = (philox_uniform({seed, 1, uint32_t(step), 0}, o.batch_size) * double(n))
@@ -103,7 +104,7 @@ TrainResult train_path(Path& path, const TaskData& task, const TrainOptions& o, 
     if ((step + 1) % o.batches_between_validations != 0) continue;
     path.quality = evaluate(path, task.valid, vit, o.batch_size, o.validation_batches);
     const double s = score(path);
-    if (s > best) {
+    if (beats(s, best)) {
       best = s;
       result.quality = path.quality;
       best_params.clear();
@@ -116,7 +117,7 @@ TrainResult train_path(Path& path, const TaskData& task, const TrainOptions& o, 
     params[i].requires_grad_(false);
   }
   path.quality = result.quality;
-  result.improved = best > bar;
+  result.improved = beats(best, bar);
   result.steps = steps;
   return result;
 }

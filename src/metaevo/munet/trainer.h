@@ -18,12 +18,18 @@ struct TrainOptions {
   int64_t validations = 5;                  // validations per child
   int64_t batches_between_validations = 100;
   int64_t validation_batches = 10;          // cap on the validation batches per measurement
+  /// Ties count as improvements (mu2Net/mu3Net's `>=`): a later validation that ties the best so
+  /// far replaces its checkpoint, and a child that ties its parent's score is kept. muNet and
+  /// mu4Net use `>` (the default). On small validation sets ties are common, and `>=` lets a
+  /// lineage keep the extra training a tying child received.
+  bool accept_ties = false;
   template <class V>
   void visit(V& v) {
     v("batch_size", batch_size, "training and validation batch size");
     v("validations", validations, "validations per child (the budget is validations x batches between)");
     v("batches_between_validations", batches_between_validations, "training batches between validations");
     v("validation_batches", validation_batches, "validation batches per measurement (cap)");
+    v("accept_ties", accept_ties, "a tie counts as an improvement (mu2Net's >=; default muNet's >)");
   }
   void validate() const;
 };
@@ -40,8 +46,8 @@ struct TrainResult {
 };
 
 /// Trains `path` in place on `task`. `score` maps the path (with its current quality) to its score;
-/// the child improves iff some validation scores above `bar` (the parent's score for a parent of
-/// the same task, else -infinity). Batches and augmentation are drawn from `seed`.
+/// the child improves iff some validation scores above `bar` (or ties it, with `accept_ties`; bar
+/// is the parent's score for a parent of the same task, else -infinity). Batches and augmentation are drawn from `seed`.
 TrainResult train_path(Path& path, const TaskData& task, const TrainOptions& o, const VitOptions& vit,
                        const std::function<double(const Path&)>& score, double bar, uint64_t seed);
 

@@ -22,7 +22,10 @@ const char* kMpirun = "/usr/bin/mpirun";
 // shared-memory transport without the single-copy mechanism containers often forbid.
 const std::vector<std::string> kMpiEnv{
     "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", "OMPI_MCA_rmaps_base_oversubscribe=1",
-    "OMPI_MCA_btl_vader_single_copy_mechanism=none", "OMPI_MCA_btl=self,vader"};
+    "OMPI_MCA_btl_vader_single_copy_mechanism=none", "OMPI_MCA_btl=self,vader",
+    // Ranks share the cores with other tests (ctest -j): waiting in a collective yields the CPU
+    // instead of spinning, which under load starved the other rank for minutes.
+    "OMPI_MCA_mpi_yield_when_idle=1"};
 
 #define SKIP_WITHOUT_MPI()                                                                        \
   do {                                                                                            \

@@ -3,7 +3,7 @@
 accuracy, average accounted and total parameters per task, system size, seconds) and the per-task
 markdown table in OUT/table.md. Usage: munet_table.py OUT method=DIR [method=DIR ...] (each DIR
 holds a metaevo evolve results.json, and DIR.seconds the run's wall time)."""
-import json, sys
+import json, os, sys
 out, runs = sys.argv[1], [r.split("=", 1) for r in sys.argv[2:]]
 table, tasks = {}, None
 for method, d in runs:
@@ -18,6 +18,7 @@ for method, d in runs:
                       "avg_total_params": round(sum(t["total_params"] for t in rows.values()) / n),
                       "system_params": r["iterations"][-1]["system_params"],
                       "seconds": json.load(open(d + ".seconds"))["seconds"]}))
+os.makedirs(out, exist_ok=True)
 with open(out + "/table.md", "w") as f:
     f.write("| task | " + " | ".join(f"{m} acc | {m} accounted" for m in table) + " |\n")
     f.write("|---|" + "---|---|" * len(table) + "\n")

@@ -2,6 +2,7 @@
 // Subcommands of the `metaevo` CLI, one file each. Each adds itself to the app and returns the
 // action to run when it was selected.
 #include <CLI/CLI.hpp>
+#include <torch/torch.h>
 
 #include <functional>
 #include <string>
@@ -50,7 +51,8 @@ std::string run_output(const RunArgs& args, const Config& config, const std::str
 void start_runtime(const Common& common, const Config* config = nullptr);
 
 /// What `metaevo es` does once its config is read: the run, its checkpoints and result files in
-/// `output` (rank 0 only under mpirun). With `resume`, continues the checkpoint there.
-void run_es_config(const Config& config, const std::string& output, bool resume);
+/// `output` (rank 0 only under mpirun). With `resume`, continues the checkpoint there. Returns the
+/// final center (on every process).
+torch::Tensor run_es_config(const Config& config, const std::string& output, bool resume);
 
 }  // namespace metaevo::cli

@@ -10,6 +10,7 @@
 #include "metaevo/es/observers.h"
 #include "metaevo/es/run.h"
 #include "metaevo/report/html.h"
+#include "metaevo/run/weights.h"
 
 namespace metaevo::cli {
 
@@ -32,35 +33,41 @@ std::string run_output(const RunArgs& args, const Config& config, const std::str
   return args.output.empty() ? configured : args.output;
 }
 
-void run_es_config(const Config& config, const std::string& output, bool resume) {
-  auto run = es::make_es_run(config);
-  config.check_all_used();
+void save_weights(const es::Problem& problem, const torch::Tensor& x, const std::string& path) {
+  if (auto model = problem.model(x)) return run::save_state_dict(*model, path);
+  torch::nn::Module point;  // not a network: the point itself, under the name "x"
+  point.register_parameter("x", x.detach().clone());
+  run::save_state_dict(point, path);
+}
+
+torch::Tensor run_es_config(const Config& config, const std::string& output, bool resume) {
+  namespace fs = std::filesystem;
   // Under mpirun every process runs this same code on its shard; only rank 0 touches files.
   auto& comm = dist::world();
   const bool primary = comm.rank() == 0;
-
-  namespace fs = std::filesystem;
   const std::string checkpoint = (fs::path(output) / "checkpoint.pt").string();
+  if (primary) run::Checkpointer(checkpoint, "es", "").check_fresh_start(resume);
+  auto run = es::make_es_run(config);
+  config.check_all_used();
+  const run::Checkpointer checkpointer(checkpoint, "es", run.fingerprint);
   if (primary) {
     fs::create_directories(output);
-    if (!resume && fs::exists(checkpoint))
-      fail("{}: a checkpoint exists; pass --resume to continue it or choose another output directory", checkpoint);
     write_file_atomic((fs::path(output) / "config.yaml").string(), config.dump());
   }
 
   es::Driver driver(*run.strategy, *run.problem, run.driver);
   driver.distribute(comm);
-  driver.set_checkpoint(checkpoint, run.fingerprint);
+  driver.set_checkpoint(checkpointer);
   if (resume && !driver.resume()) spdlog::warn("--resume: no checkpoint in {}, starting afresh", output);
   if (primary) {
-    driver.add_observer(std::make_shared<es::ProgressLogger>(run.driver.generations, run.driver.log_every_s));
+    driver.add_observer(std::make_shared<es::ProgressLogger>(run.driver));
     driver.add_observer(std::make_shared<es::MetricsWriter>((fs::path(output) / "metrics.jsonl").string()));
   }
   spdlog::info("strategy {} | {} parameters | seed {} | {} process(es) | output {}", run.strategy->name(),
                run.problem->layout().dim(), run.seed, comm.size(), output);
 
   auto result = driver.run();
-  if (!primary) return;
+  if (!primary) return result.center;
   nlohmann::json summary = {{"strategy", run.strategy->name()},
                             {"stop_reason", result.stop_reason},
                             {"generations", result.state.generation},
@@ -69,9 +76,10 @@ void run_es_config(const Config& config, const std::string& output, bool resume)
                             {"best_fitness", result.state.best_fitness},
                             {"final", result.report}};
   write_file_atomic((fs::path(output) / "result.json").string(), summary.dump(2) + "\n");
-  torch::save(result.center, (fs::path(output) / "center.pt").string());
+  save_weights(*run.problem, result.center, (fs::path(output) / "weights.pt").string());
   spdlog::info("wrote {}", report::write_run_report(output));
   std::cout << summary.dump() << std::endl;
+  return result.center;
 }
 
 void add_es_command(CLI::App& app, Common& common, Action& action) {

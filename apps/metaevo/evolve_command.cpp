@@ -4,7 +4,7 @@
 // named task after those already done, extending the system without touching the others. With
 // `root.task` the root is first pretrained on that source task; with `baseline.kind` each task
 // gets a baseline model instead of evolved paths, trained for the same total budget.
-// Writes results.json and report.html. `metaevo evolve status --output D` prints each task's test
+// Writes metrics.jsonl (one record per task iteration), results.json and report.html. `metaevo evolve status --output D` prints each task's test
 // accuracy, parameters and sharing.
 #include <spdlog/spdlog.h>
 
@@ -16,10 +16,13 @@
 #include "commands.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/runtime.h"
-#include "metaevo/es/observers.h"
 #include "metaevo/munet/pretrain.h"
 #include "metaevo/munet/system_store.h"
 #include "metaevo/report/html.h"
+#include "metaevo/run/fault.h"
+#include "metaevo/run/metrics_log.h"
+#include "metaevo/run/progress.h"
+#include "metaevo/run/settings.h"
 
 namespace metaevo::cli {
 namespace {
@@ -93,7 +96,7 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
   auto config = load_run_config(args.run);
   start_runtime(common, &config);
   const std::string output = run_output(args.run, config, "runs/evolve");
-  const auto seed = config.get<uint64_t>("seed", 0);
+  const auto seed = run::read_seed(config);
   const auto device = parse_device(config.get<std::string>("device", "cpu"));
   const auto vit = read_options<VitOptions>(config.section("vit"));
   const auto score_options = read_options<ScoreOptions>(config.section("score"));
@@ -110,11 +113,16 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
   METAEVO_CHECK(rounds >= 1, "{}: task_iterations: must be >= 1, got {}", config.origin(), rounds);
   METAEVO_CHECK(!tasks.empty() || !args.add_tasks.empty(), "{}: tasks: name at least one task (or pass --add-task)",
                 config.origin());
+  // Every task name is checked before anything is pretrained, loaded or written.
+  for (const auto& task : tasks) with_context(config.origin() + ": tasks", [&] { check_task_name(task); });
+  for (const auto& task : args.add_tasks) with_context("--add-task", [&] { check_task_name(task); });
+  if (!pretrain.task.empty()) with_context(config.origin() + ": root.task", [&] { check_task_name(pretrain.task); });
 
   fs::create_directories(output);
   SystemStore store((fs::path(output) / "system.db").string());
   // What the system is: changing any of it would make the stored one a different system.
-  store.check_settings({{"seed", seed},
+  store.check_settings(run::settings_fingerprint(config, {"vit", "score", "root", "baseline", "evolution.mutation_probability"}),
+                       {{"seed", seed},
                         {"vit", to_json(vit)},
                         {"score", to_json(score_options)},
                         {"root", to_json(pretrain)},
@@ -157,8 +165,10 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
     schedule.resize(std::max(schedule.size(), history.size()), "");
     for (int64_t r = 0; r < repeats; ++r) schedule.insert(schedule.end(), args.add_tasks.begin(), args.add_tasks.end());
   }
-  const auto start = std::chrono::steady_clock::now();
-  const size_t first = history.size();
+  run::MetricsLog log((fs::path(output) / "metrics.jsonl").string(), "task_iterations", int64_t(history.size()));
+  const run::RunClock clock;
+  run::Progress progress("task iteration", int64_t(schedule.size()));
+  progress.start(int64_t(history.size()), 0);
   std::map<std::string, TaskData> loaded;
   for (size_t i = history.size(); i < schedule.size(); ++i) {
     const auto& name = schedule[i];
@@ -169,13 +179,19 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
             : run_baseline_task(population, loaded[name], scorer, baseline, baseline_budget(train, evolution, rounds),
                                 seed, int64_t(i));
     history.push_back(result);
+    // The log first, then the system: a kill between the two re-runs the iteration on resume, and
+    // the log drops the record the store does not cover.
+    auto record = result.to_json();
+    record["task_iterations"] = history.size();
+    log.append(record);
     store.save(population, history);
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double eta = elapsed / double(i + 1 - first) * double(schedule.size() - i - 1);
-    spdlog::info("iteration {}/{} {}: validation {:.4f}, test {:.4f}, accounted {:.0f} of {} parameters ({} of {} "
-                 "children kept), system {} parameters | ETA {}",
-                 i + 1, schedule.size(), name, result.quality, result.test_quality, result.accounted_params,
-                 result.total_params, result.kept, result.children, result.system_params, es::format_duration(eta));
+    run::crash_point("checkpoint");
+    progress.update(int64_t(i + 1), clock.elapsed_s(),
+                    fmt::format("{}: validation {:.4f}, test {:.4f}, accounted {:.0f} of {} parameters ({} of {} children "
+                                "kept), system {} parameters",
+                                name, result.quality, result.test_quality, result.accounted_params, result.total_params,
+                                result.kept, result.children, result.system_params),
+                    /*force=*/true);
   }
   const auto rows = summary(population);
   nlohmann::json iterations = nlohmann::json::array();

@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
     ::execv("/proc/self/exe", argv);  // returns only on failure: then run with the default policy
   CLI::App app{"metaevo: evolution strategies, evolutionary multitask learning, multi-fidelity HPO and multilevel optimization on LibTorch"};
   app.require_subcommand(1);
+  // Global flags are accepted after the subcommand too (`metaevo es ... --threads 1`): subcommands
+  // created from here on pass flags they do not know up to the app.
+  app.fallthrough();
   Common common;
   app.add_option("--threads", common.threads, "compute threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   app.add_option("--log-level", common.log_level, "trace | debug | info | warn | error | off");

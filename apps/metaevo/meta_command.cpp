@@ -9,14 +9,15 @@
 #include <sstream>
 
 #include "commands.h"
-#include "validation_log.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/runtime.h"
-#include "metaevo/core/serialize.h"
 #include "metaevo/dist/communicator.h"
 #include "metaevo/meta/backprop_trainer.h"
 #include "metaevo/meta/protonet.h"
 #include "metaevo/models/parameters.h"
+#include "metaevo/run/metrics_log.h"
+#include "metaevo/run/settings.h"
+#include "metaevo/run/weights.h"
 
 namespace metaevo::cli {
 namespace {
@@ -25,20 +26,20 @@ namespace fs = std::filesystem;
 
 torch::nn::Sequential train_backprop(const Config& config, const meta::FewShotOptions& data, const std::string& output,
                                      bool resume, uint64_t seed) {
-  const auto problem = config.section("problem");
   const auto options = read_options<meta::BackpropOptions>(config.section("backprop"));
   config.check_all_used();
-  const std::string checkpoint = (fs::path(output) / "checkpoint.pt").string();
-  if (!resume && fs::exists(checkpoint))
-    fail("{}: a checkpoint exists; pass --resume to continue it or choose another output directory", checkpoint);
+  const run::Checkpointer checkpointer((fs::path(output) / "checkpoint.pt").string(), "protonet-backprop",
+                                       run::settings_fingerprint(config, {"problem", "backprop"}));
+  checkpointer.check_fresh_start(resume);
   write_file_atomic((fs::path(output) / "config.yaml").string(), config.dump());
 
   meta::BackpropTrainer trainer(data, options, seed);
-  trainer.set_checkpoint(checkpoint, fingerprint(fmt::format("seed={}\nproblem:\n{}\nbackprop:\n{}", seed,
-                                                             YAML::Dump(problem.node()),
-                                                             YAML::Dump(config.section("backprop").node()))));
-  if (resume && !trainer.resume()) spdlog::warn("--resume: no checkpoint in {}, starting afresh", output);
-  trainer.on_validation(ValidationLog((fs::path(output) / "metrics.jsonl").string(), "episode", trainer.episode()));
+  trainer.set_checkpoint(checkpointer);
+  const bool resumed = resume && trainer.resume();
+  if (resume && !resumed) spdlog::warn("--resume: no checkpoint in {}, starting afresh", output);
+  auto log = std::make_shared<run::MetricsLog>((fs::path(output) / "metrics.jsonl").string(), "episode",
+                                               resumed ? std::optional<int64_t>(trainer.episode()) : std::nullopt);
+  trainer.on_validation([log](const nlohmann::json& record) { log->append(record); });
   const auto last = trainer.run();
   write_file_atomic((fs::path(output) / "result.json").string(), last.dump(2) + "\n");
   return trainer.encoder();
@@ -54,24 +55,21 @@ int run_meta(const Common& common, const RunArgs& args) {
   const auto type = problem.get<std::string>("type", "few_shot");
   if (type != "few_shot") fail("{}: problem.type: the meta command needs few_shot, got '{}'", config.origin(), type);
   const auto data = read_options<meta::FewShotOptions>(problem);
-  const auto seed = uint64_t(std::max<int64_t>(0, config.get<int64_t>("seed", 0)));
+  const auto seed = run::read_seed(config);
   fs::create_directories(output);
 
   torch::nn::Sequential encoder;
   if (trainer == "backprop") {
     encoder = train_backprop(config, data, output, args.resume, seed);
   } else if (trainer == "es") {
-    run_es_config(config, output, args.resume);  // reads seed, problem, strategy, run
+    const auto center = run_es_config(config, output, args.resume);  // reads seed, problem, strategy, run
     if (dist::world().rank() != 0) return 0;
     encoder = meta::make_conv4(1, data.channels, seed);
-    torch::Tensor center;
-    torch::load(center, (fs::path(output) / "center.pt").string());
     models::load_flat_parameters(*encoder, center.to(torch::kFloat32));
   } else {
     fail("{}: trainer: must be backprop or es, got '{}'", config.origin(), trainer);
   }
-  if (trainer == "backprop")
-    torch::save(models::flatten_parameters(*encoder), (fs::path(output) / "center.pt").string());
+  if (trainer == "backprop") run::save_state_dict(*encoder, (fs::path(output) / "weights.pt").string());
 
   spdlog::info("testing on {} episodes per setting of the '{}' split", test.episodes, test.split);
   const auto device = parse_device(data.device);

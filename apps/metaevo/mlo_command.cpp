@@ -11,10 +11,10 @@
 #include "commands.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/runtime.h"
-#include "metaevo/core/serialize.h"
 #include "metaevo/mlo/program.h"
 #include "metaevo/report/html.h"
-#include "validation_log.h"
+#include "metaevo/run/metrics_log.h"
+#include "metaevo/run/settings.h"
 
 namespace metaevo::cli {
 namespace {
@@ -25,31 +25,31 @@ int run_mlo(const Common& common, const RunArgs& args) {
   auto config = load_run_config(args);
   start_runtime(common, &config);
   const std::string output = run_output(args, config, "runs/mlo");
-  const auto seed = config.get<uint64_t>("seed", 0);
-  const auto program = mlo::make_program(config, seed);
+  const auto seed = run::read_seed(config);
+  // Everything but the engine's schedule defines what a checkpoint holds.
+  const run::Checkpointer checkpointer((fs::path(output) / "checkpoint.pt").string(), "mlo",
+                                       run::settings_fingerprint(config, {"program", "problems"}));
+  checkpointer.check_fresh_start(args.resume);
   const auto options = read_options<mlo::EngineOptions>(config.section("engine"));
+  const auto program = mlo::make_program(config, seed);
   config.check_all_used();
 
   fs::create_directories(output);
-  const std::string checkpoint = (fs::path(output) / "checkpoint.pt").string();
-  if (!args.resume && fs::exists(checkpoint))
-    fail("{}: a checkpoint exists; pass --resume to continue it or choose another output directory", checkpoint);
   write_file_atomic((fs::path(output) / "config.yaml").string(), config.dump());
 
   mlo::Engine engine(program->problems, program->dependencies, options, seed);
   engine.set_validation([&] { return program->validate(); });
-  // Everything but the engine's schedule defines what a checkpoint holds.
-  engine.set_checkpoint(checkpoint, fingerprint(fmt::format("seed={}\nprogram:\n{}\nproblems:\n{}", seed,
-                                                            YAML::Dump(config.node()["program"]),
-                                                            YAML::Dump(config.node()["problems"]))));
-  if (args.resume && !engine.resume()) spdlog::warn("--resume: no checkpoint in {}, starting afresh", output);
-  ValidationLog log((fs::path(output) / "metrics.jsonl").string(), "iteration", engine.iteration());
+  engine.set_checkpoint(checkpointer);
+  const bool resumed = args.resume && engine.resume();
+  if (args.resume && !resumed) spdlog::warn("--resume: no checkpoint in {}, starting afresh", output);
+  run::MetricsLog log((fs::path(output) / "metrics.jsonl").string(), "iteration",
+                      resumed ? std::optional<int64_t>(engine.iteration()) : std::nullopt);
   engine.on_validation([&](const nlohmann::json& record) {
     std::string line;
     for (const auto& [k, v] : record.items())
       if (v.is_number_float()) line += fmt::format(" {} {:.4f}", k, v.get<double>());
     spdlog::info("validation at iteration {}:{}", engine.iteration(), line);
-    log(record);
+    log.append(record);
   });
 
   const bool windowed = reset_peak_rss();

@@ -13,11 +13,11 @@
 
 #include "commands.h"
 #include "metaevo/core/atomic_file.h"
-#include "metaevo/core/serialize.h"
 #include "metaevo/dist/communicator.h"
 #include "metaevo/hpo/curve_table.h"
 #include "metaevo/hpo/tuner.h"
 #include "metaevo/report/html.h"
+#include "metaevo/run/settings.h"
 
 namespace metaevo::cli {
 namespace {
@@ -33,10 +33,14 @@ struct TuneArgs {
 };
 
 /// The settings a study is defined by: anything else (threads, output) may differ between workers.
+const std::vector<std::string> kStudyKeys = {"objective", "space", "scheduler", "sampler", "tuner"};
+
+/// The same settings as text, kept in the study for a person (and `tune export`) to read.
 std::string study_settings(const Config& config) {
   std::string text;
-  for (const char* key : {"seed", "objective", "space", "scheduler", "sampler", "tuner"})
-    if (config.has(key)) text += std::string(key) + ": " + YAML::Dump(config.node()[key]) + "\n";
+  if (config.has("seed")) text += "seed: " + YAML::Dump(config.node()["seed"]) + "\n";
+  for (const auto& key : kStudyKeys)
+    if (config.has(key)) text += key + ": " + YAML::Dump(config.node()[key]) + "\n";
   return text;
 }
 
@@ -106,7 +110,7 @@ int run_tune(const Common& common, const TuneArgs& args) {
   start_runtime(common, &config);
   const auto configured_output = config.get<std::string>("output", "runs/tune");
   const std::string output = args.output.empty() ? configured_output : args.output;
-  const auto seed = config.get<uint64_t>("seed", 0);
+  const auto seed = run::read_seed(config);
   auto objective = hpo::make_objective(config.section("objective"));
   auto space = config.has("space") ? hpo::SearchSpace::from_config(config.section("space")) : objective->default_space();
   const auto scheduler_options = read_options<hpo::SchedulerOptions>(config.section("scheduler"));
@@ -117,7 +121,7 @@ int run_tune(const Common& common, const TuneArgs& args) {
   fs::create_directories(output);
   hpo::Store store(study_path(output));
   const auto settings = study_settings(config);
-  store.open_study(fingerprint(settings), settings);
+  store.open_study(run::settings_fingerprint(config, kStudyKeys), settings);
   auto& comm = dist::world();
   char host[256] = {0};
   ::gethostname(host, sizeof(host) - 1);

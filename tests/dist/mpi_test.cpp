@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "../support/process.h"
+#include "../support/weights.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/dist/communicator.h"
 
@@ -62,11 +63,8 @@ class Mpi : public ::testing::Test {
     return wait_for(spawn(es_argv(ranks, args), kMpiEnv, (dir_ / "stderr.txt").string()), timeout_s);
   }
   std::string stderr_text() { return metaevo::read_file((dir_ / "stderr.txt").string()); }
-  torch::Tensor center(const std::string& output) {
-    torch::Tensor c;
-    torch::load(c, output + "/center.pt");
-    return c;
-  }
+  // The final point of a function problem (saved under the name "x").
+  torch::Tensor center(const std::string& output) { return load_state_dict(output + "/weights.pt").at("x"); }
 
   fs::path dir_;
 };

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "../support/process.h"
+#include "../support/weights.h"
 #include "metaevo/core/atomic_file.h"
 
 namespace {
@@ -52,10 +53,7 @@ TEST(CliResume, KilledRunResumesToTheSameResult) {
   ASSERT_FALSE(fs::exists(fs::path(killed) / "result.json")) << "the run finished before it was killed";
   const auto metrics = fs::path(killed) / "metrics.jsonl";
   ASSERT_EQ(run_cli({"es", "--config", config, "--output", killed, "--resume"}), 0);
-  torch::Tensor a, b;
-  torch::load(a, whole + "/center.pt");
-  torch::load(b, killed + "/center.pt");
-  EXPECT_TRUE(torch::equal(a, b));
+  EXPECT_TRUE(metaevo::testing::equal_state_dicts(whole + "/weights.pt", killed + "/weights.pt"));
   // The metrics file of the resumed run holds each generation once, like the uninterrupted one.
   const auto resumed_lines = metaevo::read_file(metrics.string());
   const auto whole_lines = metaevo::read_file(whole + "/metrics.jsonl");

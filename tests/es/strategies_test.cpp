@@ -87,12 +87,12 @@ TEST_P(EveryStrategy, ResumeIsBitwiseIdentical) {
   DriverOptions half = o;
   half.generations = 5;
   Driver d1(*first, problem, half);
-  d1.set_checkpoint(path, "fp");
+  d1.set_checkpoint({path, "es", "fp"});
   d1.run();
 
   auto second = build(c.yaml, problem, 3);  // a fresh process would start here
   Driver d2(*second, problem, o);
-  d2.set_checkpoint(path, "fp");
+  d2.set_checkpoint({path, "es", "fp"});
   ASSERT_TRUE(d2.resume());
   EXPECT_EQ(d2.state().generation, 5);
   d2.run();
@@ -100,7 +100,7 @@ TEST_P(EveryStrategy, ResumeIsBitwiseIdentical) {
   EXPECT_EQ(whole->generation(), second->generation());
 
   Driver wrong(*build(c.yaml, problem, 3), problem, o);
-  wrong.set_checkpoint(path, "other settings");
+  wrong.set_checkpoint({path, "es", "other settings"});
   EXPECT_THROW(wrong.resume(), Error);
   fs::remove(path);
 }
@@ -149,7 +149,7 @@ TEST(Strategies, CorruptCheckpointIsAnErrorNamingTheFile) {
   auto s = build("name: snes", problem, 0);
   DriverOptions o;
   Driver d(*s, problem, o);
-  d.set_checkpoint(path, "fp");
+  d.set_checkpoint({path, "es", "fp"});
   try {
     d.resume();
     ADD_FAILURE() << "no error";

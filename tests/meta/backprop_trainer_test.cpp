@@ -55,10 +55,10 @@ TEST(BackpropProtoNet, ResumedRunMatchesUninterrupted) {
   BackpropTrainer whole(o, steps(6), 3);
   whole.run();
   BackpropTrainer first(o, steps(3), 3);
-  first.set_checkpoint(checkpoint, "tiny");
+  first.set_checkpoint({checkpoint, "protonet-backprop", "tiny"});
   first.run();
   BackpropTrainer second(o, steps(6), 3);
-  second.set_checkpoint(checkpoint, "tiny");
+  second.set_checkpoint({checkpoint, "protonet-backprop", "tiny"});
   ASSERT_TRUE(second.resume());
   EXPECT_EQ(second.episode(), 3);
   second.run();
@@ -67,7 +67,7 @@ TEST(BackpropProtoNet, ResumedRunMatchesUninterrupted) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "parameter " << i;
 
   BackpropTrainer other(o, steps(6), 3);
-  other.set_checkpoint(checkpoint, "other settings");
+  other.set_checkpoint({checkpoint, "protonet-backprop", "other settings"});
   EXPECT_THROW(other.resume(), Error);
   fs::remove_all(dir);
 }

@@ -74,11 +74,11 @@ TEST(FewShotEs, ResumedRunMatchesUninterrupted) {
 
   auto first_strategy = strategy(problem, 2);
   es::Driver first(*first_strategy, problem, generations(2));
-  first.set_checkpoint((dir / "checkpoint.pt").string(), "tiny");
+  first.set_checkpoint({(dir / "checkpoint.pt").string(), "es", "tiny"});
   first.run();
   auto second_strategy = strategy(problem, 2);
   es::Driver second(*second_strategy, problem, generations(4));
-  second.set_checkpoint((dir / "checkpoint.pt").string(), "tiny");
+  second.set_checkpoint({(dir / "checkpoint.pt").string(), "es", "tiny"});
   ASSERT_TRUE(second.resume());
   EXPECT_TRUE(torch::equal(second.run().center, expected));
   fs::remove_all(dir);

@@ -33,7 +33,7 @@ TEST(MetaCli, BackpropRunWritesTestAccuracy) {
     EXPECT_GT(r["acc"].get<double>(), 0.2) << "chance is 0.2";
     EXPECT_GT(r["ci95"].get<double>(), 0.0);
   }
-  EXPECT_TRUE(fs::exists(out + "/center.pt"));
+  EXPECT_TRUE(fs::exists(out + "/weights.pt"));
   EXPECT_TRUE(fs::exists(out + "/metrics.jsonl"));
   // A second run into the same directory must be asked to resume; a wrong trainer is refused.
   EXPECT_EQ(metaevo::testing::run_cli({"meta", "--config", config, "--output", out}), 2);

@@ -97,7 +97,7 @@ std::vector<torch::Tensor> run_program(int64_t iters, const std::string& method,
   auto program = make_program(config, 5);
   Engine engine(program->problems, program->dependencies, read_options<EngineOptions>(config.section("engine")), 5);
   engine.set_validation([&] { return program->validate(); });
-  engine.set_checkpoint(checkpoint, "settings");
+  engine.set_checkpoint({checkpoint, "mlo", "settings"});
   engine.resume();
   engine.run();
   if (history) *history = engine.history();
@@ -132,7 +132,7 @@ TEST(Engine, CheckpointOfOtherSettingsIsRefused) {
   const auto config = program_config(8, "cg");
   auto program = make_program(config, 5);
   Engine engine(program->problems, program->dependencies, read_options<EngineOptions>(config.section("engine")), 5);
-  engine.set_checkpoint(path, "other settings");
+  engine.set_checkpoint({path, "mlo", "other settings"});
   EXPECT_THROW(engine.resume(), Error);
   std::filesystem::remove_all(dir);
 }

@@ -45,7 +45,7 @@ TEST(MunetSystemStore, ResumedSystemContinuesExactlyAsTheUninterruptedOne) {
   history.push_back(run_task_iteration(whole, b, scorer, s.evolution, s.train, 9, 1));
   {
     SystemStore store((dir / "system.db").string());
-    store.check_settings({{"seed", 9}});
+    store.check_settings("seed 9", {{"seed", 9}});
     store.save(whole, history);
   }
   const auto third = run_task_iteration(whole, a, scorer, s.evolution, s.train, 9, 2);
@@ -53,7 +53,7 @@ TEST(MunetSystemStore, ResumedSystemContinuesExactlyAsTheUninterruptedOne) {
   auto resumed = s.population();
   std::vector<TaskIteration> loaded;
   SystemStore store((dir / "system.db").string());
-  store.check_settings({{"seed", 9}});
+  store.check_settings("seed 9", {{"seed", 9}});
   ASSERT_TRUE(store.load(resumed, loaded));
   ASSERT_EQ(loaded.size(), 2u);
   EXPECT_EQ(loaded[1].to_json(), history[1].to_json());
@@ -82,7 +82,7 @@ TEST(MunetSystemStore, ResumedSystemContinuesExactlyAsTheUninterruptedOne) {
       EXPECT_TRUE(torch::equal(c->tensors()[i], q.components.at(name)->tensors()[i])) << name;
   }
   EXPECT_EQ(store.settings(), nlohmann::json({{"seed", 9}}));
-  EXPECT_THROW(store.check_settings({{"seed", 10}}), Error);
+  EXPECT_THROW(store.check_settings("seed 10", {{"seed", 10}}), Error);
   fs::remove_all(dir);
 }
 

@@ -21,8 +21,9 @@ Config Config::parse(const std::string& text, const std::string& origin) {
   } catch (const YAML::Exception& e) {
     fail("{}: line {}: {}", origin, e.mark.line + 1, e.msg);
   }
-  if (state->root.IsNull()) state->root = YAML::Node(YAML::NodeType::Map);
-  if (!state->root.IsMap()) fail("{}: the top level must be a mapping of keys", origin);
+  // An empty file is a mistake (a wrong path, an unsaved editor), not a request for every default.
+  if (state->root.IsNull()) fail("{}: the config is empty; it needs at least the settings of the run", origin);
+  if (!state->root.IsMap()) fail("{}: the top level must be a mapping of keys (key: value lines)", origin);
   YAML::Node root = state->root;
   return Config(state, root, "");
 }

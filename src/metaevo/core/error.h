@@ -18,6 +18,17 @@ template <typename... Args>
   throw Error(fmt::format(format, std::forward<Args>(args)...));
 }
 
+/// Runs `f`; an Error it throws is raised again with "`context`: " in front, to name the file,
+/// key or flag that was at fault.
+template <typename F>
+void with_context(const std::string& context, F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    fail("{}: {}", context, e.what());
+  }
+}
+
 #define METAEVO_CHECK(cond, ...)      \
   do {                                \
     if (!(cond)) ::metaevo::fail(__VA_ARGS__); \

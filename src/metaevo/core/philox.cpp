@@ -195,4 +195,10 @@ torch::Tensor philox_normal_rows_weighted_sum(const StreamId& s, const torch::Te
   return out;
 }
 
+uint64_t hash64(const std::string& text) {
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+  return hash;
+}
+
 }  // namespace metaevo

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 namespace metaevo {
 
@@ -40,5 +41,9 @@ torch::Tensor philox_uniform(const StreamId& stream, int64_t n);
 
 /// A 64-bit value mixed from parts (splitmix64 finaliser), for deriving keys from seeds and names.
 uint64_t mix64(uint64_t a, uint64_t b = 0);
+
+/// 64-bit FNV-1a of `text`: stable across builds and platforms (unlike std::hash), for deriving
+/// keys from names and fingerprints from settings.
+uint64_t hash64(const std::string& text);
 
 }  // namespace metaevo

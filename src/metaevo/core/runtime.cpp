@@ -75,6 +75,17 @@ torch::Device parse_device(const std::string& name) {
   fail("device: unknown device '{}' (expected cpu, cuda or cuda:N)", name);
 }
 
+double machine_memory_bytes() {
+  return double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
+}
+
+void check_fits_in_memory(double bytes, const std::string& what, const std::string& estimate) {
+  const double gib = 1024.0 * 1024.0 * 1024.0, machine = machine_memory_bytes();
+  if (bytes > machine)
+    fail("{}: needs about {:.1f} GiB ({}), more than this machine's {:.1f} GiB of memory", what, bytes / gib, estimate,
+         machine / gib);
+}
+
 double peak_rss_mb() {
   // VmHWM is the high-water mark of this address space, which reset_peak_rss can lower;
   // getrusage's maximum also counts the process image before main()'s re-exec.

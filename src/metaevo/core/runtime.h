@@ -35,6 +35,12 @@ std::string describe_runtime();
 /// "cpu" or "cuda[:N]"; an Error for anything else or when CUDA is unavailable.
 torch::Device parse_device(const std::string& name);
 
+/// Physical memory of this machine, in bytes.
+double machine_memory_bytes();
+/// Refuses a plan that would not fit in memory, before anything is allocated: an Error naming
+/// `what` (the setting responsible) with the estimate, when `bytes` exceeds the machine's memory.
+void check_fits_in_memory(double bytes, const std::string& what, const std::string& estimate);
+
 /// Peak resident set size of this process in MiB (since start, or since reset_peak_rss).
 double peak_rss_mb();
 /// Returns freed heap memory to the system and restarts the peak at the current resident size,

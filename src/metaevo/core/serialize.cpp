@@ -53,34 +53,4 @@ void load_archive(torch::serialize::InputArchive& archive, const std::string& by
   }
 }
 
-std::string fingerprint(const std::string& text) {
-  uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", hash);
-}
-
-void write_checkpoint_header(torch::serialize::OutputArchive& archive, const std::string& format,
-                             const std::string& settings_fingerprint) {
-  write_string(archive, "format", format);
-  write_string(archive, "fingerprint", settings_fingerprint);
-}
-
-void read_checkpoint(const std::string& bytes, const std::string& origin, const std::string& format,
-                     const std::string& settings_fingerprint,
-                     const std::function<void(torch::serialize::InputArchive&)>& read) {
-  torch::serialize::InputArchive archive;
-  load_archive(archive, bytes, origin);
-  try {
-    const auto found = read_string(archive, "format");
-    if (found != format) fail("not a {} checkpoint (format '{}')", format, found);
-    if (read_string(archive, "fingerprint") != settings_fingerprint)
-      fail("was written with different settings; use another output directory or restore them");
-    read(archive);
-  } catch (const Error& e) {
-    fail("{}: {}", origin, e.what());
-  } catch (const c10::Error& e) {
-    fail("{}: unreadable checkpoint entry: {}", origin, e.what_without_backtrace());
-  }
-}
-
 }  // namespace metaevo

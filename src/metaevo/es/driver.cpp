@@ -4,15 +4,14 @@
 #include <cmath>
 #include <filesystem>
 
-#include "metaevo/core/atomic_file.h"
 #include "metaevo/core/runtime.h"
 #include "metaevo/core/serialize.h"
 #include "metaevo/es/sharding.h"
+#include "metaevo/run/progress.h"
+#include "metaevo/run/stop_rules.h"
 
 namespace metaevo::es {
 namespace {
-
-constexpr const char* kCheckpointFormat = "metaevo-es-checkpoint-v1";
 
 bool better(double a, double b, Sense sense) {
   if (std::isnan(b)) return !std::isnan(a);
@@ -61,31 +60,25 @@ torch::Tensor Driver::evaluate(const Population& pop) {
   return torch::tensor(comm_->all_gather(local), torch::kFloat64);
 }
 
-void Driver::set_checkpoint(std::string path, std::string fingerprint) {
-  checkpoint_path_ = std::move(path);
-  fingerprint_ = std::move(fingerprint);
-}
-
 void Driver::save_checkpoint() const {
-  torch::serialize::OutputArchive archive;
-  write_checkpoint_header(archive, kCheckpointFormat, fingerprint_);
-  write_string(archive, "strategy_name", strategy_.name());
-  torch::serialize::OutputArchive strategy;
-  strategy_.save(strategy);
-  archive.write("strategy", strategy);
-  archive.write("run", torch::tensor({double(state_.generation), double(state_.evals), state_.elapsed_s,
-                                      state_.best_fitness},
-                                     torch::kFloat64));
-  write_file_atomic(checkpoint_path_, archive_bytes(archive));
+  checkpointer_.save([&](torch::serialize::OutputArchive& archive) {
+    write_string(archive, "strategy_name", strategy_.name());
+    torch::serialize::OutputArchive strategy;
+    strategy_.save(strategy);
+    archive.write("strategy", strategy);
+    archive.write("run", torch::tensor({double(state_.generation), double(state_.evals), state_.elapsed_s,
+                                        state_.best_fitness},
+                                       torch::kFloat64));
+  });
 }
 
 bool Driver::resume() {
   // Rank 0 reads the file and sends it, so the other processes need not see the same disk.
-  const bool found = primary() && !checkpoint_path_.empty() && std::filesystem::exists(checkpoint_path_);
-  std::string message = found ? "1" + read_file(checkpoint_path_) : "0";
+  const auto bytes = primary() ? checkpointer_.read_bytes() : std::nullopt;
+  std::string message = bytes ? "1" + *bytes : "0";
   if (comm_) comm_->broadcast(message);
   if (message[0] != '1') return false;
-  read_checkpoint(message.substr(1), checkpoint_path_, kCheckpointFormat, fingerprint_, [&](auto& archive) {
+  checkpointer_.load_bytes(message.substr(1), [&](torch::serialize::InputArchive& archive) {
     if (read_string(archive, "strategy_name") != strategy_.name())
       fail("holds strategy '{}', not '{}'", read_string(archive, "strategy_name"), strategy_.name());
     torch::serialize::InputArchive strategy;
@@ -102,9 +95,9 @@ bool Driver::resume() {
 }
 
 std::string Driver::stop_reason(double elapsed_s) const {
-  if (o_.generations > 0 && state_.generation >= o_.generations) return "generations";
+  const auto common = run::StopRules(o_.generations, o_.time_budget_s).reason(state_.generation, elapsed_s);
+  if (!common.empty()) return common == "steps" ? "generations" : common;
   if (o_.max_evals > 0 && state_.evals >= o_.max_evals) return "max_evals";
-  if (o_.time_budget_s > 0 && elapsed_s >= o_.time_budget_s) return "time_budget";
   if (!std::isnan(o_.target) && !std::isnan(state_.best_fitness) &&
       !better(o_.target, state_.best_fitness, problem_.sense()))
     return "target";
@@ -114,10 +107,8 @@ std::string Driver::stop_reason(double elapsed_s) const {
 
 RunResult Driver::run() {
   using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
-  const double elapsed_before = state_.elapsed_s;
-  const int64_t first_generation = state_.generation;
-  auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(Clock::now() - start).count(); };
+  const run::RunClock clock(state_.elapsed_s);
+  auto elapsed = [&] { return clock.elapsed_s(); };
   for (auto& o : observers_) o->on_start(state_, resumed_);
   // Problems parallelise over members themselves (each chunk single-threaded); OpenBLAS's own
   // pool would compete with them for the same cores, and its threads spin between calls.
@@ -156,22 +147,15 @@ RunResult Driver::run() {
     state_.evals += pop.size;
     state_.elapsed_s = elapsed();
     stats.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (o_.generations > 0)
-      stats.eta_s = (state_.elapsed_s - elapsed_before) / double(state_.generation - first_generation) *
-                    double(o_.generations - state_.generation);
-    if (o_.time_budget_s > 0) {
-      const double left = std::max(0.0, o_.time_budget_s - state_.elapsed_s);
-      stats.eta_s = stats.eta_s < 0 ? left : std::min(stats.eta_s, left);
-    }
     if (primary() && o_.report_every > 0 && state_.generation % o_.report_every == 0)
       stats.report = problem_.report(strategy_.center());
     stats.state = state_;
     // Observers first: a kill between the two re-runs this generation on resume, and observers
     // drop records from generations the checkpoint does not cover.
     for (auto& o : observers_) o->on_generation(stats, strategy_);
-    if (primary() && !checkpoint_path_.empty() && state_.generation % o_.checkpoint_every == 0) save_checkpoint();
+    if (primary() && state_.generation % o_.checkpoint_every == 0) save_checkpoint();
   }
-  if (primary() && !checkpoint_path_.empty()) save_checkpoint();
+  if (primary()) save_checkpoint();
   RunResult result{state_, reason, strategy_.center(),
                    primary() ? problem_.report(strategy_.center()) : nlohmann::json::object(), update_s};
   for (auto& o : observers_) o->on_finish(state_, reason);

@@ -15,6 +15,7 @@
 #include "metaevo/dist/communicator.h"
 #include "metaevo/es/problem.h"
 #include "metaevo/es/strategy.h"
+#include "metaevo/run/checkpointer.h"
 
 namespace metaevo::es {
 
@@ -55,7 +56,6 @@ struct GenerationStats {
   RunState state;  // after this generation
   double best = 0, mean = 0, worst = 0;  // of this generation's fitness values
   double seconds = 0;                    // this generation's wall time
-  double eta_s = -1;                     // estimated seconds left (-1 unknown)
   nlohmann::json report;                 // problem.report(center), when computed
 };
 
@@ -82,9 +82,8 @@ class Driver {
   Driver(Strategy& strategy, Problem& problem, DriverOptions options);
 
   void add_observer(std::shared_ptr<Observer> observer) { observers_.push_back(std::move(observer)); }
-  /// Where checkpoints go; `fingerprint` identifies the run's settings so that resuming with
-  /// different settings is refused.
-  void set_checkpoint(std::string path, std::string fingerprint);
+  /// Where checkpoints go (kind "es"); its fingerprint ties them to the run's settings.
+  void set_checkpoint(run::Checkpointer checkpointer) { checkpointer_ = std::move(checkpointer); }
   /// Loads the checkpoint if it exists; returns whether it did. Errors name the file.
   bool resume();
   /// Runs as one process of a job. Each process evaluates its shard of every generation (whole
@@ -109,7 +108,7 @@ class Driver {
   DriverOptions o_;
   RunState state_;
   bool resumed_ = false;
-  std::string checkpoint_path_, fingerprint_;
+  run::Checkpointer checkpointer_;
   dist::Communicator* comm_ = nullptr;
   std::vector<std::shared_ptr<Observer>> observers_;
 };

@@ -1,5 +1,6 @@
 #include "metaevo/es/gaussian_search.h"
 
+#include "metaevo/core/runtime.h"
 #include "metaevo/core/serialize.h"
 #include "metaevo/es/sharding.h"
 
@@ -14,6 +15,10 @@ GaussianSearch::GaussianSearch(const StrategyContext& context, int64_t populatio
       noise_(std::make_shared<Noise>(context.seed, context.layout, context.low_rank)),
       shaping_(make_shaping(shaping)) {
   sense_ = context.sense;
+  // Fitness, utilities, folded weights and their float64 copies: O(population) vectors, whatever
+  // the model (perturbations are rebuilt per chunk, never stored).
+  check_fits_in_memory(double(population) * 8 * 6, "strategy.population",
+                       fmt::format("{} members x 6 float64 vectors", population));
   METAEVO_CHECK(center_.dim() == 1 && center_.size(0) == context.layout.dim(),
                 "strategy: start point has {} values but the problem has {}", center_.numel(),
                 context.layout.dim());

@@ -30,6 +30,9 @@ class Problem {
   virtual nlohmann::json report(const torch::Tensor& x) { return nlohmann::json::object(); }
   /// Floating-point operations to evaluate one member once (0 when unknown).
   virtual double flops_per_eval() const { return 0.0; }
+  /// The network with parameters `x`, for saving weights by layer name; null when the problem is
+  /// not a network.
+  virtual std::shared_ptr<torch::nn::Module> model(const torch::Tensor& x) const { return nullptr; }
 };
 
 }  // namespace metaevo::es

@@ -1,8 +1,8 @@
 #include "metaevo/es/run.h"
 
-#include "metaevo/core/serialize.h"
 #include "metaevo/es/problems/classification.h"
 #include "metaevo/es/problems/functions.h"
+#include "metaevo/run/settings.h"
 
 namespace metaevo::es {
 namespace {
@@ -21,9 +21,7 @@ Registrar<ProblemRegistry> classification_registration("classification", [](cons
 
 EsRun make_es_run(const Config& config) {
   EsRun run;
-  const auto seed = config.get<int64_t>("seed", 0);
-  if (seed < 0) fail("{}: seed: must be >= 0, got {}", config.origin(), seed);
-  run.seed = uint64_t(seed);
+  run.seed = run::read_seed(config);
   auto problem_cfg = config.section("problem");
   const auto type = problem_cfg.get<std::string>("type", "function");
   run.problem = ProblemRegistry::instance().create(type, config.origin() + ": problem.type", problem_cfg, run.seed);
@@ -39,10 +37,7 @@ EsRun make_es_run(const Config& config) {
     fail("{}: strategy.low_rank: must be >= 0, got {}", config.origin(), context.low_rank);
   run.strategy = make_strategy(strategy_cfg, context);
   run.driver = read_options<DriverOptions>(config.section("run"));
-
-  const std::string identity = fmt::format("seed={}\nproblem:\n{}\nstrategy:\n{}", seed, YAML::Dump(problem_cfg.node()),
-                                           YAML::Dump(strategy_cfg.node()));
-  run.fingerprint = fingerprint(identity);
+  run.fingerprint = run::settings_fingerprint(config, {"problem", "strategy"});
   return run;
 }
 

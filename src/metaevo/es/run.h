@@ -21,8 +21,8 @@ struct EsRun {
   std::unique_ptr<Problem> problem;
   std::unique_ptr<Strategy> strategy;
   DriverOptions driver;
-  /// Identifies the settings that shape the trajectory (seed, problem, strategy): a checkpoint
-  /// written under another fingerprint is not resumed.
+  /// run::settings_fingerprint of seed, problem and strategy (what shapes the trajectory): a
+  /// checkpoint written under another fingerprint is not resumed.
   std::string fingerprint;
 };
 

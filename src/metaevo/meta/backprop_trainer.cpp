@@ -1,22 +1,14 @@
 #include "metaevo/meta/backprop_trainer.h"
 
-#include <spdlog/spdlog.h>
-
-#include <chrono>
 #include <cmath>
-#include <filesystem>
 
-#include "metaevo/core/atomic_file.h"
 #include "metaevo/core/runtime.h"
 #include "metaevo/core/serialize.h"
 #include "metaevo/meta/protonet.h"
+#include "metaevo/run/progress.h"
+#include "metaevo/run/stop_rules.h"
 
 namespace metaevo::meta {
-namespace {
-
-constexpr const char* kCheckpointFormat = "metaevo-protonet-backprop-v1";
-
-}  // namespace
 
 void BackpropOptions::validate() const {
   require(lr > 0, "lr", "must be > 0, got {}", lr);
@@ -39,25 +31,19 @@ double BackpropTrainer::lr_at(int64_t episode) const {
   return o_.lr_halve_every > 0 ? o_.lr * std::pow(0.5, double(episode / o_.lr_halve_every)) : o_.lr;
 }
 
-void BackpropTrainer::set_checkpoint(std::string path, std::string fingerprint) {
-  checkpoint_path_ = std::move(path);
-  fingerprint_ = std::move(fingerprint);
-}
-
 void BackpropTrainer::save_checkpoint() const {
-  torch::serialize::OutputArchive archive, model, optimizer;
-  write_checkpoint_header(archive, kCheckpointFormat, fingerprint_);
-  encoder_->save(model);
-  archive.write("model", model);
-  adam_->save(optimizer);
-  archive.write("optimizer", optimizer);
-  archive.write("run", torch::tensor({double(episode_), elapsed_s_}, torch::kFloat64));
-  write_file_atomic(checkpoint_path_, archive_bytes(archive));
+  checkpointer_.save([&](torch::serialize::OutputArchive& archive) {
+    torch::serialize::OutputArchive model, optimizer;
+    encoder_->save(model);
+    archive.write("model", model);
+    adam_->save(optimizer);
+    archive.write("optimizer", optimizer);
+    archive.write("run", torch::tensor({double(episode_), elapsed_s_, loss_sum_, double(losses_)}, torch::kFloat64));
+  });
 }
 
 bool BackpropTrainer::resume() {
-  if (checkpoint_path_.empty() || !std::filesystem::exists(checkpoint_path_)) return false;
-  read_checkpoint(read_file(checkpoint_path_), checkpoint_path_, kCheckpointFormat, fingerprint_, [&](auto& archive) {
+  return checkpointer_.load([&](torch::serialize::InputArchive& archive) {
     torch::serialize::InputArchive model, optimizer;
     if (!archive.try_read("model", model) || !archive.try_read("optimizer", optimizer))
       fail("missing entry 'model' or 'optimizer'");
@@ -65,11 +51,12 @@ bool BackpropTrainer::resume() {
     adam_->load(optimizer);
     torch::Tensor run;
     read_tensor(archive, "run", run);
-    METAEVO_CHECK(run.numel() == 2, "entry 'run' has {} values, expected 2", run.numel());
+    METAEVO_CHECK(run.numel() == 4, "entry 'run' has {} values, expected 4", run.numel());
     episode_ = int64_t(run[0].item<double>());
     elapsed_s_ = run[1].item<double>();
+    loss_sum_ = run[2].item<double>();
+    losses_ = int64_t(run[3].item<double>());
   });
-  return true;
 }
 
 EpisodeAccuracy BackpropTrainer::validation_accuracy() {
@@ -77,28 +64,23 @@ EpisodeAccuracy BackpropTrainer::validation_accuracy() {
 }
 
 nlohmann::json BackpropTrainer::run() {
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
-  const double before = elapsed_s_;
-  const int64_t first = episode_;
-  auto elapsed = [&] { return before + std::chrono::duration<double>(Clock::now() - start).count(); };
+  const run::RunClock clock(elapsed_s_);
+  const run::StopRules stop(o_.episodes, o_.time_budget_s);
+  run::Progress progress("episode", o_.episodes, /*every_s=*/0, o_.time_budget_s);
+  progress.start(episode_, elapsed_s_);
   nlohmann::json last;
-  double loss_sum = 0;
-  int64_t losses = 0;
   auto validate = [&] {
     const auto acc = validation_accuracy();
-    elapsed_s_ = elapsed();
-    last = {{"episode", episode_}, {"loss", losses ? loss_sum / double(losses) : NAN},
+    elapsed_s_ = clock.elapsed_s();
+    last = {{"episode", episode_}, {"loss", losses_ ? loss_sum_ / double(losses_) : NAN},
             {"val_acc", acc.mean}, {"val_ci95", acc.ci95}, {"elapsed_s", elapsed_s_}};
-    const double eta =
-        episode_ > first ? (elapsed_s_ - before) / double(episode_ - first) * double(o_.episodes - episode_) : 0.0;
-    spdlog::info("episode {}/{} | loss {:.4f} | val_acc {:.4f} +- {:.4f} | ETA {:.0f}s", episode_, o_.episodes,
-                 last["loss"].get<double>(), acc.mean, acc.ci95, eta);
+    progress.update(episode_, elapsed_s_,
+                    fmt::format("loss {:.4f} | val_acc {:.4f} +- {:.4f}", last["loss"].get<double>(), acc.mean, acc.ci95));
     if (on_validation_) on_validation_(last);
-    loss_sum = 0;
-    losses = 0;
+    loss_sum_ = 0;
+    losses_ = 0;
   };
-  while (episode_ < o_.episodes && !(o_.time_budget_s > 0 && elapsed() >= o_.time_budget_s)) {
+  while (stop.reason(episode_, clock.elapsed_s()).empty()) {
     for (auto& group : adam_->param_groups())
       static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr_at(episode_));
     encoder_->train();
@@ -109,16 +91,16 @@ nlohmann::json BackpropTrainer::run() {
     loss.backward();
     adam_->step();
     ++episode_;
-    loss_sum += loss.item<double>();
-    ++losses;
+    loss_sum_ += loss.item<double>();
+    ++losses_;
     if (episode_ % o_.val_every == 0) validate();
-    if (!checkpoint_path_.empty() && episode_ % o_.checkpoint_every == 0) {
-      elapsed_s_ = elapsed();
+    if (episode_ % o_.checkpoint_every == 0) {
+      elapsed_s_ = clock.elapsed_s();
       save_checkpoint();
     }
   }
   if (last.is_null() || last["episode"] != episode_) validate();
-  if (!checkpoint_path_.empty()) save_checkpoint();
+  save_checkpoint();
   return last;
 }
 

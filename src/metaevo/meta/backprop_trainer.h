@@ -11,6 +11,7 @@
 
 #include "metaevo/core/options.h"
 #include "metaevo/meta/few_shot_problem.h"
+#include "metaevo/run/checkpointer.h"
 
 namespace metaevo::meta {
 
@@ -37,8 +38,8 @@ class BackpropTrainer {
  public:
   BackpropTrainer(const FewShotOptions& data, const BackpropOptions& options, uint64_t seed);
 
-  /// Where checkpoints go; a checkpoint written with another `fingerprint` is refused.
-  void set_checkpoint(std::string path, std::string fingerprint);
+  /// Where checkpoints go (kind "protonet-backprop").
+  void set_checkpoint(run::Checkpointer checkpointer) { checkpointer_ = std::move(checkpointer); }
   /// Loads the checkpoint if it exists; returns whether it did. Errors name the file.
   bool resume();
   /// Called with one JSON record per validation (episode, loss, val_acc, val_ci95, elapsed_s).
@@ -63,7 +64,9 @@ class BackpropTrainer {
   std::unique_ptr<torch::optim::Adam> adam_;
   int64_t episode_ = 0;
   double elapsed_s_ = 0;
-  std::string checkpoint_path_, fingerprint_;
+  double loss_sum_ = 0;  // training loss since the last validation, which reports its mean
+  int64_t losses_ = 0;
+  run::Checkpointer checkpointer_;
   std::function<void(const nlohmann::json&)> on_validation_;
 };
 

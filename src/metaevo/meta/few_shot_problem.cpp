@@ -128,6 +128,15 @@ torch::Tensor FewShotProblem::evaluate(const es::Population& pop, int64_t begin,
   });
 }
 
+std::shared_ptr<torch::nn::Module> FewShotProblem::model(const torch::Tensor& x) const {
+  // Batch norm here always uses each episode's statistics: the running averages that evaluations
+  // happened to leave behind mean nothing, so the saved model carries fresh ones.
+  auto net = models::with_flat_parameters(*encoder_, x);
+  for (auto& m : net->modules())
+    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) bn->reset_running_stats();
+  return net;
+}
+
 nlohmann::json FewShotProblem::report(const torch::Tensor& x) {
   models::load_flat_parameters(*encoder_, x.to(torch::kFloat32).to(device_));
   const auto acc = evaluate_episodes(encoder_, *data_.val, o_.val_episodes, device_);

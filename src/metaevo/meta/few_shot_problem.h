@@ -97,6 +97,7 @@ class FewShotProblem : public es::Problem {
   torch::Tensor evaluate(const es::Population& pop, int64_t begin, int64_t end) override;
   /// Validation accuracy (`val_acc`, `val_ci95`) of a parameter vector.
   nlohmann::json report(const torch::Tensor& x) override;
+  std::shared_ptr<torch::nn::Module> model(const torch::Tensor& x) const override;
   int64_t eval_chunk() const override { return o_.eval_chunk; }
 
  private:

@@ -2,18 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-#include <filesystem>
 #include <set>
 
-#include "metaevo/core/atomic_file.h"
 #include "metaevo/core/serialize.h"
+#include "metaevo/run/progress.h"
 
 namespace metaevo::mlo {
-
 namespace {
-constexpr const char* kCheckpointFormat = "metaevo-mlo-engine-v1";
+
+run::EarlyStopping early_stopping(const EngineOptions& o) {
+  return {o.early_stopping ? o.early_stopping_metric : "", o.early_stopping_mode, o.early_stopping_tolerance};
 }
+
+}  // namespace
 
 void EngineOptions::validate() const {
   require(train_iters >= 0, "train_iters", "must be >= 0, got {}", train_iters);
@@ -27,8 +28,11 @@ void EngineOptions::validate() const {
 
 Engine::Engine(std::vector<std::shared_ptr<Problem>> problems, Dependencies dependencies, EngineOptions options,
                uint64_t seed)
-    : problems_(std::move(problems)), deps_(std::move(dependencies)), o_(std::move(options)), seed_(seed) {
-  o_.validate();
+    : problems_(std::move(problems)),
+      deps_(std::move(dependencies)),
+      o_((options.validate(), std::move(options))),
+      seed_(seed),
+      stop_(o_.train_iters, 0, early_stopping(o_)) {
   for (auto& p : problems_) {
     METAEVO_CHECK(by_name_.emplace(p->name(), p.get()).second, "problems: '{}' appears twice", p->name());
     p->engine_ = this;
@@ -190,20 +194,10 @@ nlohmann::json Engine::validate() {
   nlohmann::json record = validate_ ? validate_() : nlohmann::json::object();
   record["iteration"] = iteration_;
   for (const auto& p : problems_) record["train_loss/" + p->name()] = p->last_loss();
-  if (o_.early_stopping) {
-    if (!record.contains(o_.early_stopping_metric) || !record[o_.early_stopping_metric].is_number())
-      fail("engine.early_stopping_metric: validation has no number '{}' (it has: {})", o_.early_stopping_metric,
-           record.dump());
-    const double value = record[o_.early_stopping_metric].get<double>();
-    const bool better = history_.empty() || (o_.early_stopping_mode == "min" ? value < best_ : value > best_);
-    if (better) {
-      best_ = value;
-      bad_validations_ = 0;
-    } else if (++bad_validations_ >= o_.early_stopping_tolerance) {
-      stopped_ = true;
-      spdlog::info("early stopping at iteration {}: {} has not improved on {} for {} validations", iteration_,
-                   o_.early_stopping_metric, best_, bad_validations_);
-    }
+  try {
+    stop_.observe(record);
+  } catch (const Error& e) {
+    fail("engine.{}", e.what());
   }
   history_.push_back(record);
   if (sink_) sink_(record);
@@ -211,43 +205,37 @@ nlohmann::json Engine::validate() {
 }
 
 nlohmann::json Engine::run() {
-  const auto start = std::chrono::steady_clock::now();
-  const int64_t first = iteration_;
+  // The clock is this process's: an mlo run has no time budget, so elapsed time is not kept.
+  const run::RunClock clock;
+  run::Progress progress("iteration", o_.train_iters);
+  progress.start(iteration_, 0);
   int64_t last_checkpoint = iteration_;
-  while (iteration_ < o_.train_iters && !stopped_) {
+  while (stop_.reason(iteration_, 0).empty()) {
     train_step();
     if (o_.log_step > 0 && iteration_ % o_.log_step == 0) {
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const double rate = double(iteration_ - first) / std::max(seconds, 1e-9);
       std::string losses;
-      for (const auto& p : problems_) losses += fmt::format(" | {} {:.4f} (step {})", p->name(), p->last_loss(), p->count());
-      spdlog::info("iteration {}/{}{} | {:.1f} it/s, ETA {:.0f} s", iteration_, o_.train_iters, losses, rate,
-                   double(o_.train_iters - iteration_) / std::max(rate, 1e-9));
+      for (const auto& p : problems_)
+        losses += fmt::format("{}{} {:.4f} (step {})", losses.empty() ? "" : " | ", p->name(), p->last_loss(), p->count());
+      progress.update(iteration_, clock.elapsed_s(), losses, /*force=*/true);
     }
     if (o_.valid_step > 0 && iteration_ % o_.valid_step == 0) validate();
-    if (!checkpoint_path_.empty() && o_.checkpoint_every > 0 && iteration_ - last_checkpoint >= o_.checkpoint_every &&
-        at_loop_boundaries()) {
+    if (o_.checkpoint_every > 0 && iteration_ - last_checkpoint >= o_.checkpoint_every && at_loop_boundaries()) {
       save_checkpoint();
       last_checkpoint = iteration_;
     }
   }
   if (history_.empty() || history_.back()["iteration"].get<int64_t>() != iteration_) validate();
-  if (!checkpoint_path_.empty() && at_loop_boundaries()) save_checkpoint();
+  if (at_loop_boundaries()) save_checkpoint();
   return history_.back();
 }
 
-void Engine::set_checkpoint(std::string path, std::string settings_fingerprint) {
-  checkpoint_path_ = std::move(path);
-  fingerprint_ = std::move(settings_fingerprint);
+void Engine::save_checkpoint() const {
+  checkpointer_.save([&](torch::serialize::OutputArchive& archive) { write_state(archive); });
 }
 
-void Engine::save_checkpoint() const {
-  torch::serialize::OutputArchive archive;
-  write_checkpoint_header(archive, kCheckpointFormat, fingerprint_);
+void Engine::write_state(torch::serialize::OutputArchive& archive) const {
   write_scalar(archive, "iteration", double(iteration_));
-  write_scalar(archive, "best", best_);
-  write_scalar(archive, "bad_validations", double(bad_validations_));
-  write_scalar(archive, "stopped", stopped_ ? 1 : 0);
+  stop_.save(archive);
   write_string(archive, "history", history_.dump());
   for (const auto& [edge, done] : ready_) write_scalar(archive, "ready/" + edge.first + "/" + edge.second, done ? 1 : 0);
   for (const auto& p : problems_) {
@@ -264,16 +252,12 @@ void Engine::save_checkpoint() const {
       if (!p->accumulated_.empty()) archive.write(k + "accumulated/" + std::to_string(i), p->accumulated_[i].detach());
     }
   }
-  write_file_atomic(checkpoint_path_, archive_bytes(archive));
 }
 
 bool Engine::resume() {
-  if (checkpoint_path_.empty() || !std::filesystem::exists(checkpoint_path_)) return false;
-  read_checkpoint(read_file(checkpoint_path_), checkpoint_path_, kCheckpointFormat, fingerprint_, [&](auto& archive) {
+  const bool found = checkpointer_.load([&](torch::serialize::InputArchive& archive) {
     iteration_ = int64_t(read_scalar(archive, "iteration"));
-    best_ = read_scalar(archive, "best");
-    bad_validations_ = int64_t(read_scalar(archive, "bad_validations"));
-    stopped_ = read_scalar(archive, "stopped") != 0;
+    stop_.load(archive);
     history_ = nlohmann::json::parse(read_string(archive, "history"));
     for (auto& [edge, done] : ready_) done = read_scalar(archive, "ready/" + edge.first + "/" + edge.second) != 0;
     for (const auto& p : problems_) {
@@ -309,8 +293,8 @@ bool Engine::resume() {
       p->loop_start_.reset();
     }
   });
-  spdlog::info("resumed {} at iteration {}", checkpoint_path_, iteration_);
-  return true;
+  if (found) spdlog::info("resumed {} at iteration {}", checkpointer_.path(), iteration_);
+  return found;
 }
 
 }  // namespace metaevo::mlo

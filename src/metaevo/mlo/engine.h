@@ -19,6 +19,8 @@
 
 #include "metaevo/core/options.h"
 #include "metaevo/mlo/problem.h"
+#include "metaevo/run/checkpointer.h"
+#include "metaevo/run/stop_rules.h"
 
 namespace metaevo::mlo {
 
@@ -73,8 +75,8 @@ class Engine {
   void set_validation(std::function<nlohmann::json()> validate) { validate_ = std::move(validate); }
   /// Receives every validation record (e.g. to append it to a file).
   void on_validation(std::function<void(const nlohmann::json&)> sink) { sink_ = std::move(sink); }
-  /// Checkpoints go to `path`; a checkpoint with another fingerprint is refused on resume.
-  void set_checkpoint(std::string path, std::string settings_fingerprint);
+  /// Where checkpoints go (kind "mlo").
+  void set_checkpoint(run::Checkpointer checkpointer) { checkpointer_ = std::move(checkpointer); }
   /// Loads the checkpoint if one exists; false when there is none.
   bool resume();
   void save_checkpoint() const;
@@ -87,6 +89,7 @@ class Engine {
   bool ready(Problem& p) const;
   nlohmann::json validate();
   bool at_loop_boundaries() const;
+  void write_state(torch::serialize::OutputArchive& archive) const;
 
   std::vector<std::shared_ptr<Problem>> problems_;
   std::map<std::string, Problem*> by_name_;
@@ -98,11 +101,9 @@ class Engine {
   std::map<std::pair<std::string, std::string>, bool> ready_;  // (lower, upper) -> lower has finished a loop
   std::function<nlohmann::json()> validate_;
   std::function<void(const nlohmann::json&)> sink_;
-  std::string checkpoint_path_, fingerprint_;
+  run::Checkpointer checkpointer_;
+  run::StopRules stop_;
   int64_t iteration_ = 0;
-  double best_ = 0;
-  int64_t bad_validations_ = 0;
-  bool stopped_ = false;
   nlohmann::json history_ = nlohmann::json::array();
 };
 

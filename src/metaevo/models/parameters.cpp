@@ -28,6 +28,12 @@ void load_flat_parameters(torch::nn::Module& module, const torch::Tensor& flat) 
   }
 }
 
+std::shared_ptr<torch::nn::Module> with_flat_parameters(const torch::nn::Module& module, const torch::Tensor& flat) {
+  auto copy = module.clone();
+  load_flat_parameters(*copy, flat.to(torch::kFloat32));
+  return copy;
+}
+
 int64_t parameter_count(const torch::nn::Module& module) {
   int64_t n = 0;
   for (const auto& p : module.parameters()) n += p.numel();

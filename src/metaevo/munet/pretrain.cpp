@@ -1,10 +1,8 @@
 #include "metaevo/munet/pretrain.h"
 
-#include <spdlog/spdlog.h>
+#include <limits>
 
-#include <chrono>
-
-#include "metaevo/es/observers.h"
+#include "metaevo/run/progress.h"
 
 namespace metaevo::munet {
 
@@ -44,14 +42,13 @@ PretrainResult pretrain_root(Population& population, const TaskData& source, con
   TrainOptions t = train;
   t.validations = o.validations;
   t.batches_between_validations = o.batches_between_validations;
-  const auto start = std::chrono::steady_clock::now();
+  const run::RunClock clock;
+  run::Progress line("pretraining validation", o.validations);
   int64_t done = 0;
   // The score is read at every validation: the place to report progress.
   const auto progress = [&](const Path& p) {
-    ++done;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    spdlog::info("pretraining the root on {}: validation {}/{} accuracy {:.4f} | ETA {}", source.name, done,
-                 o.validations, p.quality, es::format_duration(elapsed / double(done) * double(o.validations - done)));
+    line.update(++done, clock.elapsed_s(), fmt::format("root on {}: accuracy {:.4f}", source.name, p.quality),
+                /*force=*/true);
     return p.quality;
   };
   const auto trained = train_path(model, source, t, population.vit(), progress,

@@ -38,17 +38,17 @@ SystemStore::SystemStore(const std::string& path) try
   fail("{}: cannot open the system database: {}", path, e.what());
 }
 
-void SystemStore::check_settings(const nlohmann::json& settings) {
+void SystemStore::check_settings(const std::string& fingerprint, const nlohmann::json& settings) {
   SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
-  SQLite::Statement q(db_, "SELECT value FROM settings WHERE key = 'system'");
+  SQLite::Statement q(db_, "SELECT value FROM settings WHERE key = 'fingerprint'");
   if (q.executeStep()) {
-    const auto stored = nlohmann::json::parse(q.getColumn(0).getString());
-    METAEVO_CHECK(stored == settings,
+    METAEVO_CHECK(q.getColumn(0).getString() == fingerprint,
                   "{}: this system was made with other settings ({} stored, {} given); use another output directory",
-                  path_, stored.dump(), settings.dump());
+                  path_, this->settings().dump(), settings.dump());
   } else {
-    SQLite::Statement insert(db_, "INSERT INTO settings(key, value) VALUES ('system', ?)");
-    insert.bind(1, settings.dump());
+    SQLite::Statement insert(db_, "INSERT INTO settings(key, value) VALUES ('fingerprint', ?), ('system', ?)");
+    insert.bind(1, fingerprint);
+    insert.bind(2, settings.dump());
     insert.exec();
   }
   txn.commit();

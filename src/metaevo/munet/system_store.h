@@ -22,9 +22,10 @@ class SystemStore {
   explicit SystemStore(const std::string& path);
   const std::string& path() const { return path_; }
 
-  /// Records the settings the system is made with (seed, ViT shape, score, ...) on first use;
-  /// afterwards they must match (an Error names the file).
-  void check_settings(const nlohmann::json& settings);
+  /// Records the settings the system is made with (seed, ViT shape, score, ...) and their
+  /// fingerprint (run/settings.h) on first use; afterwards the fingerprint must match (an Error
+  /// names the file).
+  void check_settings(const std::string& fingerprint, const nlohmann::json& settings);
   /// The recorded settings; null before the first check_settings.
   nlohmann::json settings();
   void save(const Population& population, const std::vector<TaskIteration>& history);

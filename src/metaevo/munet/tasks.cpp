@@ -11,10 +11,26 @@ torch::Tensor to_task_images(const torch::Tensor& images) {
   return torch::constant_pad_nd(images, {pad, 32 - images.size(-1) - pad, pad, 32 - images.size(-2) - pad}, 0.0) * 2 - 1;
 }
 
-TaskData load_task(const std::string& name, const DataDirs& dirs) {
+namespace {
+
+/// The task type of `name` ("type" or "type:argument") and its argument.
+std::pair<std::unique_ptr<TaskType>, std::string> parse_task_name(const std::string& name) {
   const auto colon = name.find(':');
   const std::string type = name.substr(0, colon), argument = colon == std::string::npos ? "" : name.substr(colon + 1);
-  auto task = TaskRegistry::instance().create(type, "task '" + name + "'")->load(argument, dirs);
+  return {TaskRegistry::instance().create(type, "task '" + name + "'"), argument};
+}
+
+}  // namespace
+
+void check_task_name(const std::string& name) {
+  const auto [type, argument] = parse_task_name(name);
+  type->check(argument);
+}
+
+TaskData load_task(const std::string& name, const DataDirs& dirs) {
+  const auto [type, argument] = parse_task_name(name);
+  type->check(argument);
+  auto task = type->load(argument, dirs);
   task.name = name;
   return task;
 }
@@ -26,8 +42,12 @@ class Idx : public TaskType {
  public:
   Idx(std::string dataset, std::function<torch::Tensor(const torch::Tensor&, const std::string&)> transform = {})
       : dataset_(std::move(dataset)), transform_(std::move(transform)) {}
-  TaskData load(const std::string& argument, const DataDirs& dirs) const override {
+  void check(const std::string& argument) const override {
     if (!transform_ && !argument.empty()) fail("task '{}:{}': {} takes no argument", dataset_, argument, dataset_);
+    // The transform refuses a bad argument; on one blank image that costs nothing.
+    if (transform_) transform_(torch::zeros({1, 1, 28, 28}), argument);
+  }
+  TaskData load(const std::string& argument, const DataDirs& dirs) const override {
     const auto& dir = dataset_ == "mnist" ? dirs.mnist : dirs.fashion_mnist;
     const auto all = data::load_mnist_like(data::resolve_data_dir(dataset_, dir), dataset_);
     auto images = [&](const torch::Tensor& x) { return to_task_images(transform_ ? transform_(x, argument) : x); };

@@ -41,12 +41,18 @@ class TaskType {
   virtual TaskData load(const std::string& argument, const DataDirs& dirs) const = 0;
   /// Every task of this type that the data on disk offers (e.g. one per Omniglot alphabet).
   virtual std::vector<std::string> available(const DataDirs& dirs) const = 0;
+  /// Refuses an argument this type cannot take, without reading any data.
+  virtual void check(const std::string& argument) const {}
 };
 
 using TaskRegistry = Registry<TaskType>;
 
 /// The task `name` ("type" or "type:argument"); an Error naming it if unknown or its data is absent.
 TaskData load_task(const std::string& name, const DataDirs& dirs);
+
+/// Checks `name` without loading data: a registered type and an argument it takes; an Error naming
+/// the task (and the valid types) otherwise. Commands call it before any expensive work.
+void check_task_name(const std::string& name);
 
 /// [N, 1, 28, 28] in [0, 1] -> [N, 1, 32, 32] in [-1, 1].
 torch::Tensor to_task_images(const torch::Tensor& images);

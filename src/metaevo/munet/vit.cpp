@@ -60,7 +60,7 @@ torch::Tensor adapter(const torch::Tensor& x, const Params& p) {
 namespace {
 
 Params init_on_cpu(const std::string& name, const VitOptions& o, int64_t classes, int64_t adapter_dim, uint64_t seed) {
-  Init init{mix64(seed, std::stoull(fingerprint(name), nullptr, 16))};
+  Init init{mix64(seed, hash64(name))};
   const int64_t w = o.width;
   auto ones = [](int64_t n) { return torch::ones({n}); };
   auto zeros = [](std::vector<int64_t> s) { return torch::zeros(s); };

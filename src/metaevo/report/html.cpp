@@ -12,6 +12,7 @@
 
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/error.h"
+#include "metaevo/run/metrics_log.h"
 
 namespace metaevo::report {
 namespace {
@@ -82,16 +83,6 @@ std::string html_page(const std::string& title, const nlohmann::json& summary, c
   return html + "</body></html>\n";
 }
 
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::istringstream in(read_file(path));
-  std::vector<nlohmann::json> records;
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.is_object()) records.push_back(std::move(j));
-  }
-  return records;
-}
-
 std::vector<Chart> metric_charts(const std::vector<nlohmann::json>& records, const std::string& x_key) {
   // Fitness statistics share a chart; every other numeric field gets its own.
   const std::vector<std::string> fitness = {"best", "mean", "worst", "best_ever"};
@@ -122,14 +113,14 @@ std::vector<Chart> metric_charts(const std::vector<nlohmann::json>& records, con
 std::string write_run_report(const std::string& dir) {
   namespace fs = std::filesystem;
   const auto metrics = (fs::path(dir) / "metrics.jsonl").string();
-  auto records = read_jsonl(metrics);
-  if (records.empty()) fail("{}: no metrics records", metrics);
+  const auto log = run::read_metrics(metrics);
+  if (log.records.empty()) fail("{}: no metrics records", metrics);
   nlohmann::json summary = nlohmann::json::object();
   const auto result = fs::path(dir) / "result.json";
   if (fs::exists(result)) summary = nlohmann::json::parse(read_file(result.string()), nullptr, false);
   if (summary.is_discarded()) fail("{}: not valid JSON", result.string());
   const auto out = (fs::path(dir) / "report.html").string();
-  write_file_atomic(out, html_page(dir, summary, metric_charts(records, "generation")));
+  write_file_atomic(out, html_page(dir, summary, metric_charts(log.records, log.x_key.empty() ? "generation" : log.x_key)));
   return out;
 }
 

@@ -24,13 +24,11 @@ std::string svg_chart(const Chart& chart, int width = 640, int height = 300);
 /// The page: a title, a key/value table, the charts.
 std::string html_page(const std::string& title, const nlohmann::json& summary, const std::vector<Chart>& charts);
 
-/// Reads a JSONL metrics file (one object per line); torn or empty lines are skipped.
-std::vector<nlohmann::json> read_jsonl(const std::string& path);
-
 /// Charts of every numeric field of the records against `x_key` (fitness fields share one chart).
 std::vector<Chart> metric_charts(const std::vector<nlohmann::json>& records, const std::string& x_key);
 
-/// Writes <dir>/report.html from <dir>/metrics.jsonl (and result.json when present); returns its path.
+/// Writes <dir>/report.html from <dir>/metrics.jsonl, charted against the log's own x axis (and
+/// result.json when present); returns its path.
 std::string write_run_report(const std::string& dir);
 
 }  // namespace metaevo::report

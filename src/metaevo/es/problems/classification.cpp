@@ -56,6 +56,10 @@ torch::Tensor ClassificationProblem::evaluate(const Population& pop, int64_t beg
   });
 }
 
+std::shared_ptr<torch::nn::Module> ClassificationProblem::model(const torch::Tensor& x) const {
+  return models::with_flat_parameters(*model_, x);
+}
+
 nlohmann::json ClassificationProblem::report(const torch::Tensor& x) {
   torch::NoGradGuard no_grad;
   models::load_flat_parameters(*model_, x.to(torch::kFloat32).to(device_));

@@ -42,6 +42,7 @@ class ClassificationProblem : public Problem {
   torch::Tensor evaluate(const Population& pop, int64_t begin, int64_t end) override;
   /// Test-set accuracy and loss of a parameter vector.
   nlohmann::json report(const torch::Tensor& x) override;
+  std::shared_ptr<torch::nn::Module> model(const torch::Tensor& x) const override;
   double flops_per_eval() const override { return 2.0 * macs_ * double(o_.batch); }
   int64_t eval_chunk() const override { return o_.eval_chunk; }
 

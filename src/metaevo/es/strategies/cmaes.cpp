@@ -36,6 +36,7 @@
 
 #include "metaevo/core/options.h"
 #include "metaevo/core/philox.h"
+#include "metaevo/core/runtime.h"
 #include "metaevo/core/serialize.h"
 #include "metaevo/es/strategy.h"
 
@@ -400,7 +401,16 @@ class CMAES : public Strategy {
 };
 
 std::unique_ptr<Strategy> build(const Config& cfg, const StrategyContext& c, bool separable) {
-  return std::make_unique<CMAES>(read_options<CMAESOptions>(cfg), c, separable, cfg.origin() + ": " + cfg.path("name"));
+  const auto o = read_options<CMAESOptions>(cfg);
+  const double n = double(c.layout.dim());
+  const double lambda = o.population > 0 ? double(o.population) : 4 + std::floor(3 * std::log(n));
+  // Per generation: the float32 normal draws and three float64 [lambda, n] matrices (draws, steps,
+  // samples); the full covariance adds C, B and the eigensolver's copy, [n, n] float64 each.
+  const double bytes = lambda * n * (4 + 3 * 8) + (separable ? 4 * n * 8 : 3 * n * n * 8);
+  check_fits_in_memory(bytes, cfg.origin() + ": " + cfg.path("population"),
+                       fmt::format("{:.0f} members x {:.0f} parameters{}", lambda, n,
+                                   separable ? "" : fmt::format(", and a {:.0f} x {:.0f} covariance", n, n)));
+  return std::make_unique<CMAES>(o, c, separable, cfg.origin() + ": " + cfg.path("name"));
 }
 
 Registrar<StrategyRegistry> cmaes_registration("cmaes",

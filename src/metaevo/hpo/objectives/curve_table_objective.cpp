@@ -1,15 +1,16 @@
 // A recorded curve table as an objective: parameter `row` picks a configuration, and each "epoch"
 // returns the recorded metrics at once; `seconds` is the recorded cost, so reports show simulated
-// time. Its checkpoint is just the epoch reached. With time_scale > 0 each epoch also sleeps its
+// time. Its checkpoint holds just the epoch reached. With time_scale > 0 each epoch also sleeps its
 // recorded seconds times time_scale, so worker processes overlap as they would on real trials.
 #include <chrono>
-#include <filesystem>
 #include <thread>
 
-#include "metaevo/core/atomic_file.h"
 #include "metaevo/core/options.h"
+#include "metaevo/core/serialize.h"
 #include "metaevo/hpo/curve_table.h"
 #include "metaevo/hpo/objective.h"
+#include "metaevo/run/checkpointer.h"
+#include "metaevo/run/settings.h"
 
 namespace metaevo::hpo {
 namespace {
@@ -32,15 +33,12 @@ struct TableOptions {
 
 class TableRun : public TrialRun {
  public:
-  TableRun(const CurveTable::Row& row, std::string checkpoint, double time_scale)
-      : row_(row), checkpoint_(std::move(checkpoint)), time_scale_(time_scale) {
-    if (std::filesystem::exists(checkpoint_)) {
-      const auto json = nlohmann::json::parse(read_file(checkpoint_), nullptr, false);
-      METAEVO_CHECK(json.is_object() && json.contains("epoch") && json["epoch"].is_number_integer(), "{}: damaged checkpoint",
-                    checkpoint_);
-      epoch_ = json["epoch"].get<int>();
-      METAEVO_CHECK(epoch_ >= 0 && epoch_ <= int(row_.value.size()), "{}: epoch {} out of range", checkpoint_, epoch_);
-    }
+  TableRun(const CurveTable::Row& row, const Assignment& config, std::string checkpoint, double time_scale)
+      : row_(row), checkpointer_(std::move(checkpoint), "hpo-curve-table", run::fingerprint(config)), time_scale_(time_scale) {
+    checkpointer_.load([&](torch::serialize::InputArchive& archive) {
+      epoch_ = int(read_scalar(archive, "epoch"));
+      METAEVO_CHECK(epoch_ >= 0 && epoch_ <= int(row_.value.size()), "epoch {} out of range", epoch_);
+    });
   }
   int epoch() const override { return epoch_; }
   EpochMetrics recorded(int e) const override { return {row_.value.at(e - 1), row_.test.at(e - 1), row_.seconds.at(e - 1)}; }
@@ -50,11 +48,13 @@ class TableRun : public TrialRun {
     if (time_scale_ > 0) std::this_thread::sleep_for(std::chrono::duration<double>(m.seconds * time_scale_));
     return m;
   }
-  void save() override { write_file_atomic(checkpoint_, nlohmann::json{{"epoch", epoch_}}.dump()); }
+  void save() override {
+    checkpointer_.save([&](torch::serialize::OutputArchive& archive) { write_scalar(archive, "epoch", epoch_); });
+  }
 
  private:
   const CurveTable::Row& row_;
-  std::string checkpoint_;
+  run::Checkpointer checkpointer_;
   double time_scale_;
   int epoch_ = 0;
 };
@@ -77,7 +77,8 @@ class TableObjective : public Objective {
   }
   bool maximize() const override { return table_.maximize; }
   std::unique_ptr<TrialRun> open(const Assignment& config, uint64_t, const std::string& checkpoint) override {
-    return std::make_unique<TableRun>(table_.rows.at(config.at("row").get<size_t>()), checkpoint, options_.time_scale);
+    return std::make_unique<TableRun>(table_.rows.at(config.at("row").get<size_t>()), config, checkpoint,
+                                      options_.time_scale);
   }
 
  private:

@@ -14,11 +14,11 @@
 #include "metaevo/core/serialize.h"
 #include "metaevo/data/dataset.h"
 #include "metaevo/hpo/objective.h"
+#include "metaevo/run/checkpointer.h"
+#include "metaevo/run/settings.h"
 
 namespace metaevo::hpo {
 namespace {
-
-constexpr const char* kCheckpointFormat = "metaevo-hpo-image-classifier-v1";
 
 struct ImageClassifierOptions {
   std::string type = "image_classifier";
@@ -127,13 +127,17 @@ double accuracy(torch::nn::Sequential& net, const Split& split) {
 class ImageRun : public TrialRun {
  public:
   ImageRun(const Data& data, const ImageClassifierOptions& o, const Assignment& config, uint64_t seed, std::string checkpoint)
-      : data_(data), options_(o), hyper_(config), seed_(seed), checkpoint_(std::move(checkpoint)), tag_(fingerprint(config.dump())) {
+      : data_(data),
+        options_(o),
+        hyper_(config),
+        seed_(seed),
+        checkpointer_(std::move(checkpoint), "hpo-image-classifier", run::fingerprint(config)) {
     torch::manual_seed(mix64(seed_));
     net_ = build(o.model, hyper_, data.train.x.size(-1));
     net_->to(data.train.x.device());
     opt_ = std::make_unique<torch::optim::SGD>(
         net_->parameters(), torch::optim::SGDOptions(hyper_.lr).momentum(hyper_.momentum).weight_decay(hyper_.weight_decay));
-    if (std::filesystem::exists(checkpoint_)) load();
+    load();
   }
 
   int epoch() const override { return int(history_.size()); }
@@ -165,26 +169,26 @@ class ImageRun : public TrialRun {
   }
 
   void save() override {
-    torch::serialize::OutputArchive archive, model, optimizer;
-    net_->save(model);
-    opt_->save(optimizer);
-    archive.write("model", model);
-    archive.write("optimizer", optimizer);
-    write_checkpoint_header(archive, kCheckpointFormat, tag_);
-    auto column = [&](auto field) {
-      std::vector<double> v;
-      for (const auto& m : history_) v.push_back(m.*field);
-      return torch::tensor(v, torch::kFloat64);
-    };
-    archive.write("value", column(&EpochMetrics::value));
-    archive.write("test", column(&EpochMetrics::test));
-    archive.write("seconds", column(&EpochMetrics::seconds));
-    write_file_atomic(checkpoint_, archive_bytes(archive));
+    checkpointer_.save([&](torch::serialize::OutputArchive& archive) {
+      torch::serialize::OutputArchive model, optimizer;
+      net_->save(model);
+      opt_->save(optimizer);
+      archive.write("model", model);
+      archive.write("optimizer", optimizer);
+      auto column = [&](auto field) {
+        std::vector<double> v;
+        for (const auto& m : history_) v.push_back(m.*field);
+        return torch::tensor(v, torch::kFloat64);
+      };
+      archive.write("value", column(&EpochMetrics::value));
+      archive.write("test", column(&EpochMetrics::test));
+      archive.write("seconds", column(&EpochMetrics::seconds));
+    });
   }
 
  private:
   void load() {
-    read_checkpoint(read_file(checkpoint_), checkpoint_, kCheckpointFormat, tag_, [&](auto& archive) {
+    checkpointer_.load([&](torch::serialize::InputArchive& archive) {
       torch::serialize::InputArchive model, optimizer;
       if (!archive.try_read("model", model) || !archive.try_read("optimizer", optimizer))
         fail("missing entry 'model' or 'optimizer'");
@@ -212,7 +216,7 @@ class ImageRun : public TrialRun {
   ImageClassifierOptions options_;
   Hyper hyper_;
   uint64_t seed_;
-  std::string checkpoint_, tag_;
+  run::Checkpointer checkpointer_;
   torch::nn::Sequential net_{nullptr};
   std::unique_ptr<torch::optim::SGD> opt_;
   std::vector<EpochMetrics> history_;

@@ -30,7 +30,7 @@ class EvolutionStrategies : public Hypergradient {
     const Params lambda = upper.params();
     es::Layout layout;
     for (size_t i = 0; i < lambda.size(); ++i) layout.add(std::to_string(i), lambda[i].sizes().vec());
-    const es::Noise noise(mix64(context.seed, std::stoull(fingerprint(lower.name() + "->" + upper.name()), nullptr, 16)),
+    const es::Noise noise(mix64(context.seed, hash64(lower.name() + "->" + upper.name())),
                           layout);
 
     auto f = [&](const torch::Tensor& delta) {

@@ -1,0 +1,14 @@
+#pragma once
+// Final weights a PyTorch user can load: the module's parameters and buffers under their
+// named_parameters() / named_buffers() names ("1.weight", "3.running_mean"), written in PyTorch's
+// own pickle format. In Python, `torch.load(path)` gives a state_dict that the equivalent torch.nn
+// module takes with load_state_dict (README: "Using the weights in PyTorch").
+#include <torch/torch.h>
+
+#include <string>
+
+namespace metaevo::run {
+
+void save_state_dict(const torch::nn::Module& module, const std::string& path);
+
+}  // namespace metaevo::run

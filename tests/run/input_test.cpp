@@ -1,0 +1,107 @@
+// Input is refused before any work, as a new user would meet it: global flags after the
+// subcommand, an empty or non-map config, a bad task name, a population that cannot fit in
+// memory, a negative seed for every command.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "../support/process.h"
+#include "metaevo/core/atomic_file.h"
+#include "metaevo/run/settings.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace metaevo::testing;
+
+class Input : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("metaevo_input_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& text) {
+    const auto path = (dir_ / name).string();
+    metaevo::write_file_atomic(path, text);
+    return path;
+  }
+  // Exit status; the error text is left in stderr().
+  int run(std::vector<std::string> args) {
+    args.insert(args.begin(), METAEVO_BINARY);
+    return wait_for(spawn(args, {}, (dir_ / "stderr.txt").string()), 300);
+  }
+  std::string stderr_text() const { return metaevo::read_file((dir_ / "stderr.txt").string()); }
+  fs::path dir_;
+};
+
+TEST_F(Input, GlobalFlagsGoBeforeOrAfterTheSubcommand) {
+  const auto config = write("run.yaml", "problem: {type: function, function: sphere, dim: 4}\n"
+                                        "strategy: {name: sep_cmaes, sigma: 0.5}\nrun: {generations: 2}\n");
+  EXPECT_EQ(run({"--threads", "1", "es", "--config", config, "--output", (dir_ / "a").string()}), 0) << stderr_text();
+  EXPECT_EQ(run({"es", "--config", config, "--output", (dir_ / "b").string(), "--threads", "1", "--log-level", "warn"}), 0)
+      << stderr_text();
+  EXPECT_EQ(run({"bench", "es", "--population", "4", "--generations", "1", "--batch", "8", "--threads", "1"}), 0)
+      << stderr_text();
+}
+
+TEST_F(Input, EmptyOrNonMapConfigIsAnError) {
+  const auto empty = write("empty.yaml", "");
+  EXPECT_EQ(run({"es", "--config", empty, "--output", (dir_ / "o").string()}), 2);
+  EXPECT_NE(stderr_text().find("empty.yaml: the config is empty"), std::string::npos) << stderr_text();
+  const auto list = write("list.yaml", "- seed: 1\n");
+  EXPECT_EQ(run({"mlo", "--config", list, "--output", (dir_ / "o").string()}), 2);
+  EXPECT_NE(stderr_text().find("list.yaml: the top level must be a mapping"), std::string::npos) << stderr_text();
+  EXPECT_FALSE(fs::exists(dir_ / "o"));
+}
+
+TEST_F(Input, UnknownTaskIsRefusedBeforeAnythingIsPretrainedOrWritten) {
+  // A root pretrained on MNIST would take minutes (and need the data) before the bad task came up.
+  const auto config = write("evolve.yaml", "seed: 1\nroot: {task: mnist, validations: 50}\ntasks: [mnist-rot:90]\n");
+  const auto out = dir_ / "out";
+  EXPECT_EQ(run({"evolve", "--config", config, "--output", out.string(), "--add-task", "nosuch:thing"}), 2);
+  EXPECT_NE(stderr_text().find("--add-task: task 'nosuch:thing': unknown 'nosuch'"), std::string::npos) << stderr_text();
+  EXPECT_FALSE(fs::exists(out)) << "something was written before the error";
+  // A known type with an argument it cannot take is refused the same way.
+  const auto bad_rotation = write("rot.yaml", "seed: 1\nroot: {task: mnist, validations: 50}\ntasks: [mnist-rot:45]\n");
+  EXPECT_EQ(run({"evolve", "--config", bad_rotation, "--output", out.string()}), 2);
+  EXPECT_NE(stderr_text().find("rot.yaml: tasks: task 'mnist-rot:45'"), std::string::npos) << stderr_text();
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(Input, PopulationBeyondTheMachineIsRefusedWithTheEstimate) {
+  for (const char* strategy : {"sep_cmaes", "cmaes", "openai_es"}) {
+    const auto config = write("big.yaml", fmt::format("problem: {{type: function, function: sphere, dim: 10}}\n"
+                                                      "strategy: {{name: {}, sigma: 0.5, population: 2000000000}}\n"
+                                                      "run: {{generations: 2}}\n",
+                                                      strategy));
+    EXPECT_EQ(run({"es", "--config", config, "--output", (dir_ / "o").string()}), 2) << strategy;
+    EXPECT_NE(stderr_text().find("population: needs about"), std::string::npos) << stderr_text();
+    EXPECT_NE(stderr_text().find("more than this machine's"), std::string::npos) << stderr_text();
+    EXPECT_FALSE(fs::exists(dir_ / "o"));
+  }
+}
+
+TEST_F(Input, EveryCommandReadsTheSeedOneWay) {
+  // The seed is read (and refused) before the rest of the config, whatever else is in it.
+  for (const char* command : {"es", "meta", "mlo", "tune", "evolve"}) {
+    const auto config = write("seed.yaml", "seed: -4\n");
+    EXPECT_EQ(run({command, "--config", config, "--output", (dir_ / "o").string()}), 2) << command;
+    EXPECT_NE(stderr_text().find("seed.yaml: seed: must be >= 0, got -4"), std::string::npos)
+        << command << ": " << stderr_text();
+  }
+}
+
+TEST(Settings, FingerprintIgnoresKeyOrderButNotValues) {
+  auto a = metaevo::Config::parse("seed: 1\nproblem: {b: 2, a: 1}\nrun: {generations: 5}\n", "a.yaml");
+  auto b = metaevo::Config::parse("problem: {a: 1, b: 2}\nseed: 1\nrun: {generations: 9}\n", "b.yaml");
+  auto c = metaevo::Config::parse("seed: 1\nproblem: {a: 1, b: 3}\n", "c.yaml");
+  using metaevo::run::settings_fingerprint;
+  EXPECT_EQ(settings_fingerprint(a, {"problem"}), settings_fingerprint(b, {"problem"}));
+  EXPECT_NE(settings_fingerprint(a, {"problem"}), settings_fingerprint(c, {"problem"}));
+  EXPECT_NE(settings_fingerprint(a, {"problem"}), settings_fingerprint(a, {"problem", "run"}));
+  EXPECT_EQ(settings_fingerprint(a, {"problem.a"}), settings_fingerprint(c, {"problem.a"}));
+}
+
+}  // namespace

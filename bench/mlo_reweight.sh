@@ -17,6 +17,7 @@ for seed in "${seeds[@]}"; do
 import json, sys
 d, seed, reweight = sys.argv[1:]
 rows = [json.loads(l) for l in open(d + "/metrics.jsonl") if l.strip()]
+rows = [r for r in rows if r.get("metrics") != "metaevo"]  # the first line names the x axis
 print(json.dumps({"seed": int(seed), "reweight": reweight == "true", "final_test_acc": rows[-1]["test_acc"],
                   "best_test_acc": max(r["test_acc"] for r in rows),
                   "final_fit_flipped": rows[-1].get("fit_flipped"),

@@ -17,6 +17,7 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin                   # distributed ES under mpirun
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist
+  python3-torch                                # tests: weights.pt loaded in PyTorch (Debian's python3)
 )
 
 missing=()

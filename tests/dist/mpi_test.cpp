@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "../support/process.h"
+#include "../support/scratch_dir.h"
 #include "../support/weights.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/dist/communicator.h"
@@ -34,22 +35,9 @@ const std::vector<std::string> kMpiEnv{
     if (!fs::exists(kMpirun)) GTEST_SKIP() << kMpirun << " not found (apt-get install openmpi-bin)";   \
   } while (0)
 
-class Mpi : public ::testing::Test {
+class Mpi : public ScratchDirTest {
  protected:
-  void SetUp() override {
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::replace(name.begin(), name.end(), '/', '_');  // parameterised names
-    dir_ = fs::temp_directory_path() / ("metaevo_mpi_" + name);
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string write(const std::string& name, const std::string& text) {
-    const auto path = (dir_ / name).string();
-    metaevo::write_file_atomic(path, text);
-    return path;
-  }
+  Mpi() : ScratchDirTest("metaevo_mpi_") {}
   // `metaevo es` under mpirun with `ranks` processes (or without mpirun when ranks == 0).
   std::vector<std::string> es_argv(int ranks, const std::vector<std::string>& args) {
     std::vector<std::string> argv;
@@ -63,10 +51,12 @@ class Mpi : public ::testing::Test {
     return wait_for(spawn(es_argv(ranks, args), kMpiEnv, (dir_ / "stderr.txt").string()), timeout_s);
   }
   std::string stderr_text() { return metaevo::read_file((dir_ / "stderr.txt").string()); }
-  // The final point of a function problem (saved under the name "x").
-  torch::Tensor center(const std::string& output) { return load_state_dict(output + "/weights.pt").at("x"); }
-
-  fs::path dir_;
+  // Every final weight, flattened in name order.
+  torch::Tensor center(const std::string& output) {
+    std::vector<torch::Tensor> parts;
+    for (const auto& [name, t] : load_state_dict(output + "/weights.pt")) parts.push_back(t.flatten());
+    return torch::cat(parts);
+  }
 };
 
 struct Case {

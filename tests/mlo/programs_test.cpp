@@ -6,6 +6,7 @@
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/error.h"
 #include "metaevo/mlo/program.h"
+#include "metaevo/run/metrics_log.h"
 #include "../support/omniglot.h"
 #include "../support/process.h"
 
@@ -124,8 +125,10 @@ engine: {train_iters: 40, valid_step: 10, log_step: 0, checkpoint_every: 10}
   EXPECT_EQ(testing::run_cli({"mlo", "--config", config, "--output", run_dir, "--resume", "--set",
                               "engine.train_iters=60"}),
             0);
-  const auto records = read_file((fs::path(run_dir) / "metrics.jsonl").string());
-  EXPECT_EQ(std::count(records.begin(), records.end(), '\n'), 6);  // iterations 10..60
+  const auto metrics = run::read_metrics((fs::path(run_dir) / "metrics.jsonl").string());
+  EXPECT_EQ(metrics.x_key, "iteration");
+  EXPECT_EQ(metrics.records.size(), 6u);  // iterations 10..60
+  EXPECT_EQ(metrics.records.back()["iteration"], 60);
   const auto stderr_path = (out / "err.txt").string();
   const pid_t pid = testing::spawn({METAEVO_BINARY, "mlo", "--config", config, "--output", (out / "bad").string(), "--set",
                                     "problems.model.unroll_steps=0"},

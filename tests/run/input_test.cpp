@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "../support/process.h"
+#include "../support/scratch_dir.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/run/settings.h"
 
@@ -14,26 +15,15 @@ namespace {
 namespace fs = std::filesystem;
 using namespace metaevo::testing;
 
-class Input : public ::testing::Test {
+class Input : public ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("metaevo_input_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& text) {
-    const auto path = (dir_ / name).string();
-    metaevo::write_file_atomic(path, text);
-    return path;
-  }
+  Input() : ScratchDirTest("metaevo_input_") {}
   // Exit status; the error text is left in stderr().
   int run(std::vector<std::string> args) {
     args.insert(args.begin(), METAEVO_BINARY);
     return wait_for(spawn(args, {}, (dir_ / "stderr.txt").string()), 300);
   }
   std::string stderr_text() const { return metaevo::read_file((dir_ / "stderr.txt").string()); }
-  fs::path dir_;
 };
 
 TEST_F(Input, GlobalFlagsGoBeforeOrAfterTheSubcommand) {

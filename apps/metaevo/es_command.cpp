@@ -9,7 +9,7 @@
 #include "metaevo/dist/communicator.h"
 #include "metaevo/es/observers.h"
 #include "metaevo/es/run.h"
-#include "metaevo/report/html.h"
+#include "metaevo/report/charts.h"
 #include "metaevo/run/weights.h"
 
 namespace metaevo::cli {
@@ -69,6 +69,7 @@ torch::Tensor run_es_config(const Config& config, const std::string& output, boo
   auto result = driver.run();
   if (!primary) return result.center;
   nlohmann::json summary = {{"strategy", run.strategy->name()},
+                            {"sense", es::sense_name(run.problem->sense())},
                             {"stop_reason", result.stop_reason},
                             {"generations", result.state.generation},
                             {"evals", result.state.evals},
@@ -77,7 +78,7 @@ torch::Tensor run_es_config(const Config& config, const std::string& output, boo
                             {"final", result.report}};
   write_file_atomic((fs::path(output) / "result.json").string(), summary.dump(2) + "\n");
   save_weights(*run.problem, result.center, (fs::path(output) / "weights.pt").string());
-  spdlog::info("wrote {}", report::write_run_report(output));
+  spdlog::info("wrote {}", report::write_run_report(output, "metaevo es: " + output));
   std::cout << summary.dump() << std::endl;
   return result.center;
 }

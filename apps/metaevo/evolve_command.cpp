@@ -18,7 +18,7 @@
 #include "metaevo/core/runtime.h"
 #include "metaevo/munet/pretrain.h"
 #include "metaevo/munet/system_store.h"
-#include "metaevo/report/html.h"
+#include "metaevo/report/charts.h"
 #include "metaevo/run/fault.h"
 #include "metaevo/run/metrics_log.h"
 #include "metaevo/run/progress.h"
@@ -57,24 +57,43 @@ nlohmann::json summary(const Population& population) {
   return rows;
 }
 
-/// report.html: each task's row, and the test accuracy and system size as iterations go by.
-void write_report(const std::string& output, const nlohmann::json& rows, const std::vector<TaskIteration>& history) {
-  nlohmann::json table = nlohmann::json::object();
+/// report.html: each task's row, accuracy and size as task iterations go by, and which tasks
+/// share components.
+void write_report(const std::string& output, const nlohmann::json& rows, const std::vector<TaskIteration>& history,
+                  const std::string& config) {
+  report::Report page;
+  page.title = "metaevo evolve: " + output;
+  page.results = {{"tasks", rows.size()}, {"task iterations", history.size()},
+                  {"system parameters", history.empty() ? 0 : history.back().system_params}};
+  page.rows_title = "Tasks";
   for (const auto& r : rows)
-    table[r["task"].get<std::string>()] =
-        fmt::format("test {:.2f}%, accounted {:.0f} of {} parameters, shares with {}", 100 * r["test_accuracy"].get<double>(),
-                    r["accounted_params"].get<double>(), r["total_params"].get<int64_t>(), r["shares_with"].dump());
-  report::Series accuracy{"test accuracy", {}, {}}, size{"system parameters", {}, {}};
+    page.rows.push_back({{"task", r["task"]},
+                         {"test accuracy", r["test_accuracy"]},
+                         {"validation accuracy", r["validation_accuracy"]},
+                         {"accounted parameters", r["accounted_params"]},
+                         {"path parameters", r["total_params"]},
+                         {"layers", r["layers"]},
+                         {"shares with", fmt::format("{}", fmt::join(r["shares_with"].get<std::vector<std::string>>(), ", "))}});
+  std::vector<report::Point> accuracy, size;
   for (const auto& it : history) {
-    accuracy.x.push_back(double(it.iteration + 1));
-    accuracy.y.push_back(it.test_quality);
-    size.x.push_back(double(it.iteration + 1));
-    size.y.push_back(double(it.system_params));
+    accuracy.push_back({double(it.iteration + 1), it.test_quality, it.task});
+    size.push_back({double(it.iteration + 1), double(it.system_params), "whole system"});
   }
-  write_file_atomic((fs::path(output) / "report.html").string(),
-                    report::html_page("metaevo evolve: " + output, table,
-                                      {{"test accuracy of the task after each iteration", "task iteration", "accuracy", {accuracy}},
-                                       {"size of the whole system", "task iteration", "parameters", {size}}}));
+  page.charts.push_back(report::line_chart("test accuracy of each task after its iterations", "task iteration",
+                                           report::with_direction("test accuracy", "higher"), accuracy));
+  page.charts.push_back(report::line_chart("size of the system as tasks are added", "task iteration", "parameters", size));
+  // Components a task's path shares with each other task (the root's frozen ones are not counted).
+  std::vector<std::tuple<std::string, std::string, double>> cells;
+  for (const auto& a : rows)
+    for (const auto& b : rows) {
+      const auto& with = a["shares_with"];
+      const bool shared = std::find(with.begin(), with.end(), b["task"]) != with.end();
+      cells.emplace_back(a["task"].get<std::string>(), b["task"].get<std::string>(), shared ? 1.0 : 0.0);
+    }
+  page.charts.push_back(report::heatmap("which tasks share components (1 = the row's path uses a component of the column's task)",
+                                        "task", "shares with", cells, "shares"));
+  page.config = config;
+  report::write(page, (fs::path(output) / "report.html").string());
 }
 
 void print_summary(const nlohmann::json& rows) {
@@ -199,7 +218,7 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
   nlohmann::json results{{"tasks", rows}, {"iterations", iterations}};
   if (fs::exists(pretrain_file)) results["pretrain"] = nlohmann::json::parse(read_file(pretrain_file));
   write_file_atomic((fs::path(output) / "results.json").string(), results.dump(2) + "\n");
-  write_report(output, rows, history);
+  write_report(output, rows, history, config.dump());
   print_summary(rows);
   return 0;
 }

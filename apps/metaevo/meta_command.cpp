@@ -14,6 +14,7 @@
 #include "metaevo/dist/communicator.h"
 #include "metaevo/meta/backprop_trainer.h"
 #include "metaevo/meta/protonet.h"
+#include "metaevo/report/charts.h"
 #include "metaevo/models/parameters.h"
 #include "metaevo/run/metrics_log.h"
 #include "metaevo/run/settings.h"
@@ -79,6 +80,8 @@ int run_meta(const Common& common, const RunArgs& args) {
     spdlog::info("{}-way {}-shot: {:.2f}% +- {:.2f}", r["ways"].get<int64_t>(), r["shots"].get<int64_t>(),
                  100 * r["acc"].get<double>(), 100 * r["ci95"].get<double>());
   write_file_atomic((fs::path(output) / "test.json").string(), rows.dump(2) + "\n");
+  spdlog::info("wrote {}", report::write_run_report(output, "metaevo meta (" + trainer + "): " + output,
+                                                    "Test accuracy (95% intervals)", rows));
   std::cout << nlohmann::json{{"trainer", trainer}, {"test", rows}}.dump() << std::endl;
   return 0;
 }

@@ -12,7 +12,7 @@
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/runtime.h"
 #include "metaevo/mlo/program.h"
-#include "metaevo/report/html.h"
+#include "metaevo/report/charts.h"
 #include "metaevo/run/metrics_log.h"
 #include "metaevo/run/settings.h"
 
@@ -78,7 +78,7 @@ int run_mlo(const Common& common, const RunArgs& args) {
   result["peak_rss_mb"] = peak_rss_mb();
   if (windowed) result["peak_rss_above_start_mb"] = peak_rss_mb() - rss_at_start;
   write_file_atomic((fs::path(output) / "result.json").string(), result.dump(2) + "\n");
-  report::write_run_report(output);
+  spdlog::info("wrote {}", report::write_run_report(output, "metaevo mlo: " + output));
   std::cout << result.dump() << std::endl;
   return 0;
 }

@@ -2,7 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
-#include "metaevo/report/html.h"
+#include "metaevo/report/charts.h"
 
 namespace metaevo::cli {
 
@@ -12,7 +12,7 @@ void add_report_command(CLI::App& app, Common& common, Action& action) {
   cmd->add_option("--run", *dir, "run output directory (with metrics.jsonl)")->required();
   cmd->callback([&action, dir] {
     action = [dir] {
-      spdlog::info("wrote {}", report::write_run_report(*dir));
+      spdlog::info("wrote {}", report::write_run_report(*dir, "metaevo report: " + *dir));
       return 0;
     };
   });

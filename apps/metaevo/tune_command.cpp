@@ -16,7 +16,7 @@
 #include "metaevo/dist/communicator.h"
 #include "metaevo/hpo/curve_table.h"
 #include "metaevo/hpo/tuner.h"
-#include "metaevo/report/html.h"
+#include "metaevo/report/charts.h"
 #include "metaevo/run/settings.h"
 
 namespace metaevo::cli {
@@ -76,32 +76,67 @@ void write_leaderboard(const std::string& output, const hpo::Tuner& tuner, const
   write_file_atomic((fs::path(output) / "leaderboard.csv").string(), csv);
   write_file_atomic((fs::path(output) / "results.json").string(), summary.dump(2) + "\n");
 
-  // The picture: the leaders' learning curves, and the best result against the epochs spent.
-  report::Chart curves{"learning curves of the 10 best trials", "epoch", "value", {}};
-  for (size_t r = 0; r < ids.size() && r < 10; ++r) {
-    report::Series s{fmt::format("trial {}", ids[r]), {}, trials[ids[r]].values};
-    for (size_t e = 1; e <= s.y.size(); ++e) s.x.push_back(double(e));
-    curves.series.push_back(std::move(s));
-  }
-  report::Chart anytime{"best value at the largest resource reached, against epochs spent", "epochs spent", "value", {}};
-  anytime.series.push_back({"best so far", {}, {}});
+}
+
+/// report.html of a study, from its database alone (so `tune status` writes the same page): the
+/// leaderboard, the incumbent against the epochs spent, and the leaders' learning curves.
+std::string write_tune_report(hpo::Store& store, const std::string& output, const std::string& config) {
+  const bool maximize = store.setting("direction").value_or("maximize") == "maximize";
+  const auto rows = store.trials();
+  std::map<int64_t, const hpo::TrialRow*> by_id;
+  for (const auto& t : rows) by_id[t.id] = &t;
+  std::vector<hpo::TrialState> seen(rows.size() + 1);
+  std::map<int64_t, std::vector<double>> tests;
+  std::vector<report::Point> incumbent;
   int64_t spent = 0, best = 0;
-  std::vector<hpo::TrialState> seen(trials.size());
-  for (const auto& [trial, epoch] : tuner.result_order()) {
-    auto& t = seen[trial];
-    t.values.push_back(trials[trial].values[epoch - 1]);
-    t.summary = {{}, epoch, tuner.scheduler_value(t.values.back())};
-    const auto& b = seen[best].summary;
+  double seconds = 0;
+  for (const auto& e : store.events_after(0)) {
+    if (e.kind != "result" || e.trial >= int64_t(seen.size())) continue;
+    auto& t = seen[e.trial];
+    t.values.push_back(e.value);
+    tests[e.trial].push_back(e.test);
+    t.summary = {by_id.count(e.trial) ? by_id[e.trial]->config : nlohmann::json(), e.resource, maximize ? e.value : -e.value};
+    seconds += e.seconds;
     // Only the incumbent's own result can make it worse: then look at everyone again.
-    if (trial == best) best = hpo::best_trial(seen);
+    const auto& b = seen[best].summary;
+    if (e.trial == best) best = hpo::best_trial(seen);
     else if (best == 0 || t.summary.resource > b.resource || (t.summary.resource == b.resource && t.summary.value > b.value))
-      best = trial;
-    anytime.series[0].x.push_back(double(++spent));
-    anytime.series[0].y.push_back(seen[best].values.back());
+      best = e.trial;
+    incumbent.push_back({double(++spent), seen[best].values.back(), "incumbent"});
   }
-  summary.erase("leaderboard");
-  write_file_atomic((fs::path(output) / "report.html").string(),
-                    report::html_page("metaevo tune: " + output, summary, {curves, anytime}));
+  std::vector<int64_t> ids;
+  for (size_t i = 1; i < seen.size(); ++i)
+    if (seen[i].summary.resource > 0) ids.push_back(int64_t(i));
+  std::sort(ids.begin(), ids.end(), [&](int64_t a, int64_t b) {
+    const auto &x = seen[a].summary, &y = seen[b].summary;
+    return x.resource != y.resource ? x.resource > y.resource : x.value > y.value;
+  });
+  report::Report page;
+  page.title = "metaevo tune: " + output;
+  page.results = {{"trials", rows.size()}, {"epochs spent", spent}, {"seconds of training", seconds},
+                  {"direction", maximize ? "maximize" : "minimize"}};
+  if (!ids.empty())
+    page.results["best trial"] = {{"trial", ids[0]}, {"epochs", seen[ids[0]].summary.resource},
+                                  {"value", seen[ids[0]].values.back()}, {"test", tests[ids[0]].back()}};
+  page.rows_title = "Leaderboard (most epochs first, then value)";
+  std::vector<report::Point> curves;
+  for (size_t r = 0; r < ids.size() && r < 20; ++r) {
+    const auto id = ids[r];
+    page.rows.push_back({{"rank", r + 1}, {"trial", id}, {"epochs", seen[id].summary.resource},
+                         {"value", seen[id].values.back()}, {"test", tests[id].back()},
+                         {"state", by_id.count(id) ? by_id[id]->state : ""}, {"config", seen[id].summary.config.dump()}});
+    if (r < 10)
+      for (size_t e = 0; e < seen[id].values.size(); ++e)
+        curves.push_back({double(e + 1), seen[id].values[e], fmt::format("trial {}", id)});
+  }
+  const auto direction = maximize ? "higher" : "lower";
+  page.charts.push_back(report::line_chart("the incumbent (best at the largest resource reached) against the resource spent",
+                                           "epochs spent (all trials)", report::with_direction("value", direction),
+                                           incumbent));
+  page.charts.push_back(report::line_chart("learning curves of the 10 leading trials", "epoch",
+                                           report::with_direction("value", direction), curves));
+  page.config = config;
+  return report::write(page, (fs::path(output) / "report.html").string());
 }
 
 int run_tune(const Common& common, const TuneArgs& args) {
@@ -121,7 +156,7 @@ int run_tune(const Common& common, const TuneArgs& args) {
   fs::create_directories(output);
   hpo::Store store(study_path(output));
   const auto settings = study_settings(config);
-  store.open_study(run::settings_fingerprint(config, kStudyKeys), settings);
+  store.open_study(run::settings_fingerprint(config, kStudyKeys), settings, objective->maximize() ? "maximize" : "minimize");
   auto& comm = dist::world();
   char host[256] = {0};
   ::gethostname(host, sizeof(host) - 1);
@@ -132,6 +167,7 @@ int run_tune(const Common& common, const TuneArgs& args) {
                    tuner_options, seed, (fs::path(output) / "trials").string(), worker);
   tuner.run();
   write_leaderboard(output, tuner, scheduler_options.name);
+  spdlog::info("wrote {}", write_tune_report(store, output, config.dump()));
   const auto best = hpo::best_trial(tuner.trials());
   if (best > 0) {
     const auto& t = tuner.trials()[best];
@@ -175,6 +211,7 @@ int run_status(const TuneArgs& args) {
     std::cout << fmt::format("{:>4} {:>6} {:>8} {:>9.4f} {:>9.4f} {:>8}  {}\n", r + 1, t->id, t->resource, last[t->id].first,
                              last[t->id].second, t->state, t->config.dump());
   }
+  std::cout << "wrote " << write_tune_report(store, args.output, store.setting("settings").value_or("")) << "\n";
   return 0;
 }
 

@@ -52,7 +52,8 @@ Store::Store(const std::string& path) try
   fail("{}: cannot open the study database: {}", path, e.what());
 }
 
-void Store::open_study(const std::string& settings_fingerprint, const std::string& settings_text) {
+void Store::open_study(const std::string& settings_fingerprint, const std::string& settings_text,
+                       const std::string& direction) {
   SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
   if (auto stored = setting("fingerprint")) {
     METAEVO_CHECK(*stored == settings_fingerprint,
@@ -65,7 +66,10 @@ void Store::open_study(const std::string& settings_fingerprint, const std::strin
   } else {
     SQLite::Statement insert(db_, "INSERT INTO study(key, value) VALUES (?, ?)");
     for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-             {"fingerprint", settings_fingerprint}, {"settings", settings_text}, {"schema_version", std::to_string(kSchemaVersion)}}) {
+             {"fingerprint", settings_fingerprint},
+             {"settings", settings_text},
+             {"schema_version", std::to_string(kSchemaVersion)},
+             {"direction", direction}}) {
       insert.bind(1, key);
       insert.bind(2, value);
       insert.exec();

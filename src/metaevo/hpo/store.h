@@ -45,7 +45,9 @@ class Store {
   const std::string& path() const { return path_; }
 
   /// Creates the study, or checks that an existing one was made with the same settings.
-  void open_study(const std::string& settings_fingerprint, const std::string& settings_text);
+  /// `direction` ("maximize" | "minimize", the objective's) is kept for readers of the study.
+  void open_study(const std::string& settings_fingerprint, const std::string& settings_text,
+                  const std::string& direction = "maximize");
   std::optional<std::string> setting(const std::string& key);
 
   /// BEGIN IMMEDIATE: the write lock is taken up front, so the state read inside stays current.

@@ -1,0 +1,121 @@
+#include "metaevo/report/charts.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include "metaevo/core/atomic_file.h"
+#include "metaevo/core/error.h"
+
+namespace metaevo::report {
+namespace {
+
+const std::vector<std::string> kFitness = {"best", "mean", "worst", "best_ever"};
+
+bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+
+// Counters and timings that only grow, and interval widths: not worth a chart of their own.
+bool charted(const std::string& field) {
+  return field != "evals" && field != "elapsed_s" && field != "seconds" && !contains(field, "ci95");
+}
+
+}  // namespace
+
+std::string better_direction(const std::string& field, const std::string& sense) {
+  if (std::find(kFitness.begin(), kFitness.end(), field) != kFitness.end())
+    return sense == "minimize" ? "lower" : sense == "maximize" ? "higher" : "";
+  if (contains(field, "acc") || contains(field, "quality")) return "higher";
+  if (contains(field, "loss") || contains(field, "error") || contains(field, "distance")) return "lower";
+  return "";
+}
+
+std::string with_direction(const std::string& title, const std::string& direction) {
+  return direction.empty() ? title : title + " (" + direction + " is better)";
+}
+
+Chart line_chart(const std::string& title, const std::string& x_title, const std::string& y_title,
+                 const std::vector<Point>& points, bool integer_x) {
+  nlohmann::json rows = nlohmann::json::array();
+  std::map<std::string, int> per_series;
+  for (const auto& p : points)
+    if (std::isfinite(p.x) && std::isfinite(p.y)) {
+      rows.push_back({{"x", p.x}, {"y", p.y}, {"series", p.series}});
+      ++per_series[p.series];
+    }
+  int most = 0;
+  for (const auto& [s, n] : per_series) most = std::max(most, n);
+  nlohmann::json x_axis = nlohmann::json::object();
+  if (integer_x) x_axis = {{"tickMinStep", 1}, {"format", "d"}};
+  nlohmann::json spec = {
+      {"title", title},
+      {"width", 620},
+      {"height", 240},
+      {"data", {{"values", rows}}},
+      {"mark", {{"type", "line"}, {"point", most <= 40}, {"tooltip", true}}},
+      {"encoding",
+       {{"x", {{"field", "x"}, {"type", "quantitative"}, {"title", x_title}, {"axis", x_axis}}},
+        {"y", {{"field", "y"}, {"type", "quantitative"}, {"title", y_title}, {"scale", {{"zero", false}}}}},
+        {"color", {{"field", "series"}, {"type", "nominal"}, {"title", nullptr}}}}}};
+  return {spec};
+}
+
+Chart heatmap(const std::string& title, const std::string& x_title, const std::string& y_title,
+              const std::vector<std::tuple<std::string, std::string, double>>& cells, const std::string& value_title) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& [x, y, v] : cells) rows.push_back({{"x", x}, {"series", y}, {"y", v}});
+  nlohmann::json spec = {
+      {"title", title},
+      {"data", {{"values", rows}}},
+      {"mark", {{"type", "rect"}, {"tooltip", true}}},
+      {"encoding",
+       {{"x", {{"field", "x"}, {"type", "nominal"}, {"title", x_title}, {"sort", nullptr}}},
+        {"y", {{"field", "series"}, {"type", "nominal"}, {"title", y_title}, {"sort", nullptr}}},
+        {"color", {{"field", "y"}, {"type", "quantitative"}, {"title", value_title}}}}}};
+  return {spec};
+}
+
+std::vector<Chart> learning_curves(const run::Metrics& metrics, const std::string& sense) {
+  const std::string& x = metrics.x_key;
+  std::vector<Point> fitness;
+  std::map<std::string, std::vector<Point>> fields;
+  for (const auto& r : metrics.records) {
+    if (!r.contains(x) || !r[x].is_number()) continue;
+    const double at = r[x].get<double>();
+    for (const auto& [k, v] : r.items()) {
+      if (k == x || !v.is_number() || !charted(k)) continue;
+      const bool is_fitness = std::find(kFitness.begin(), kFitness.end(), k) != kFitness.end();
+      (is_fitness ? fitness : fields[k]).push_back({at, v.get<double>(), k});
+    }
+  }
+  std::vector<Chart> charts;
+  if (!fitness.empty())
+    charts.push_back(line_chart("fitness of each " + x, x, with_direction("fitness", better_direction("best", sense)),
+                                fitness));
+  for (const auto& [k, points] : fields)
+    charts.push_back(line_chart(k, x, with_direction(k, better_direction(k, sense)), points));
+  return charts;
+}
+
+std::string write_run_report(const std::string& dir, const std::string& title, const std::string& rows_title,
+                             const nlohmann::json& rows) {
+  namespace fs = std::filesystem;
+  const auto metrics_path = (fs::path(dir) / "metrics.jsonl").string();
+  const auto metrics = run::read_metrics(metrics_path);
+  if (metrics.records.empty()) fail("{}: no metrics records", metrics_path);
+  Report report;
+  report.title = title;
+  const auto result = fs::path(dir) / "result.json";
+  if (fs::exists(result)) {
+    report.results = nlohmann::ordered_json::parse(read_file(result.string()), nullptr, false);
+    if (report.results.is_discarded()) fail("{}: not valid JSON", result.string());
+  }
+  const auto config = fs::path(dir) / "config.yaml";
+  if (fs::exists(config)) report.config = read_file(config.string());
+  report.rows_title = rows_title;
+  report.rows = nlohmann::ordered_json::parse(rows.dump());
+  report.charts = learning_curves(metrics, report.results.value("sense", ""));
+  return write(report, (fs::path(dir) / "report.html").string());
+}
+
+}  // namespace metaevo::report

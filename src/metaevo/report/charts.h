@@ -1,0 +1,44 @@
+#pragma once
+// Chart builders shared by the commands' reports, and the run report of es, meta and mlo.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "metaevo/report/report.h"
+#include "metaevo/run/metrics_log.h"
+
+namespace metaevo::report {
+
+/// Which way is better for a metric: "higher" (accuracies, rewards), "lower" (losses, errors,
+/// distances), or the problem's sense for fitness fields ("minimize" -> lower); "" when unknown.
+std::string better_direction(const std::string& field, const std::string& sense = "");
+
+/// A y-axis title with the direction: "loss (lower is better)".
+std::string with_direction(const std::string& title, const std::string& direction);
+
+struct Point {
+  double x, y;
+  std::string series;
+};
+
+/// Lines of `points` (one per series) against x; NaN and infinite points are left out.
+/// `integer_x`: ticks on whole numbers only (generations, epochs, iterations).
+Chart line_chart(const std::string& title, const std::string& x_title, const std::string& y_title,
+                 const std::vector<Point>& points, bool integer_x = true);
+
+/// A matrix of values: `cells` are (column, row, value).
+Chart heatmap(const std::string& title, const std::string& x_title, const std::string& y_title,
+              const std::vector<std::tuple<std::string, std::string, double>>& cells, const std::string& value_title);
+
+/// Learning curves of a metrics log against its own x axis: the fitness statistics (best, mean,
+/// worst, best_ever) share a chart; every other numeric field gets its own. `sense` is the
+/// problem's ("minimize" | "maximize"; empty when not an ES run).
+std::vector<Chart> learning_curves(const run::Metrics& metrics, const std::string& sense = "");
+
+/// report.html of a run directory: curves from metrics.jsonl, the results of result.json, the
+/// configuration of config.yaml, and `rows` (e.g. test accuracy per setting) as a second table.
+/// Returns the page's path.
+std::string write_run_report(const std::string& dir, const std::string& title,
+                             const std::string& rows_title = "", const nlohmann::json& rows = nlohmann::json::array());
+
+}  // namespace metaevo::report

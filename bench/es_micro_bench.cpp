@@ -5,7 +5,7 @@
 
 #include "metaevo/core/philox.h"
 #include "metaevo/models/parameters.h"
-#include "metaevo/models/population_forward.h"
+#include "metaevo/es/population_forward.h"
 #include "metaevo/models/zoo.h"
 
 namespace {
@@ -36,7 +36,7 @@ void BM_PopulationForward(benchmark::State& state) {
   pop.mirrored = true;
   pop.noise = std::make_shared<es::Noise>(0, models::parameter_layout(*net), state.range(0));
   auto x = torch::rand({256, 1, 28, 28});
-  for (auto _ : state) benchmark::DoNotOptimize(models::population_forward(net, pop, 0, 64, x));
+  for (auto _ : state) benchmark::DoNotOptimize(es::population_forward(net, pop, 0, 64, x));
   state.SetItemsProcessed(state.iterations() * 64);
   state.SetLabel(state.range(0) ? "low-rank" : "full-rank");
 }

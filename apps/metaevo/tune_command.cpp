@@ -49,8 +49,8 @@ std::string study_path(const std::string& output) {
   return path;
 }
 
-void write_leaderboard(const std::string& output, const hpo::Tuner& tuner, const std::string& scheduler) {
-  const auto& trials = tuner.trials();
+/// Trials with results, most epochs first, then the best value (in the scheduler's sense).
+std::vector<int64_t> leaders(const std::vector<hpo::TrialState>& trials) {
   std::vector<int64_t> ids;
   for (size_t i = 1; i < trials.size(); ++i)
     if (trials[i].summary.resource > 0) ids.push_back(int64_t(i));
@@ -58,6 +58,12 @@ void write_leaderboard(const std::string& output, const hpo::Tuner& tuner, const
     const auto &x = trials[a].summary, &y = trials[b].summary;
     return x.resource != y.resource ? x.resource > y.resource : x.value > y.value;
   });
+  return ids;
+}
+
+void write_leaderboard(const std::string& output, const hpo::Tuner& tuner, const std::string& scheduler) {
+  const auto& trials = tuner.trials();
+  const auto ids = leaders(trials);
   std::string csv = "rank,trial,resource,value,test,config\n";
   nlohmann::json rows = nlohmann::json::array();
   for (size_t r = 0; r < ids.size(); ++r) {
@@ -104,13 +110,7 @@ std::string write_tune_report(hpo::Store& store, const std::string& output, cons
       best = e.trial;
     incumbent.push_back({double(++spent), seen[best].values.back(), "incumbent"});
   }
-  std::vector<int64_t> ids;
-  for (size_t i = 1; i < seen.size(); ++i)
-    if (seen[i].summary.resource > 0) ids.push_back(int64_t(i));
-  std::sort(ids.begin(), ids.end(), [&](int64_t a, int64_t b) {
-    const auto &x = seen[a].summary, &y = seen[b].summary;
-    return x.resource != y.resource ? x.resource > y.resource : x.value > y.value;
-  });
+  const auto ids = leaders(seen);
   report::Report page;
   page.title = "metaevo tune: " + output;
   page.results = {{"trials", rows.size()}, {"epochs spent", spent}, {"seconds of training", seconds},

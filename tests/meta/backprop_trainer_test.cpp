@@ -12,7 +12,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-FewShotOptions tiny() {
+FewShotOptions tiny_backprop_data() {
   FewShotOptions o;
   o.data_dir = testing::omniglot_dir();
   o.shots = 1;
@@ -33,7 +33,7 @@ BackpropOptions steps(int64_t episodes) {
 
 TEST(BackpropProtoNet, TinyRunImprovesValidationAccuracy) {
   SKIP_WITHOUT_OMNIGLOT();
-  BackpropTrainer trainer(tiny(), steps(150), 1);
+  BackpropTrainer trainer(tiny_backprop_data(), steps(150), 1);
   const double before = trainer.validation_accuracy().mean;
   const auto last = trainer.run();
   const double after = last["val_acc"];
@@ -45,7 +45,7 @@ TEST(BackpropProtoNet, TinyRunImprovesValidationAccuracy) {
 
 TEST(BackpropProtoNet, ResumedRunMatchesUninterrupted) {
   SKIP_WITHOUT_OMNIGLOT();
-  auto o = tiny();
+  auto o = tiny_backprop_data();
   o.val_episodes = 5;
   const auto dir = fs::temp_directory_path() / "metaevo_backprop_resume";
   fs::remove_all(dir);

@@ -14,7 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-FewShotOptions tiny() {
+FewShotOptions tiny_es_data() {
   FewShotOptions o;
   o.data_dir = testing::omniglot_dir();
   o.ways = 5;
@@ -49,7 +49,7 @@ TEST(FewShotEs, TinyRunImprovesValidationAccuracy) {
   // One thread: under `ctest -j`, a parallel generation waits for its slowest chunk whenever
   // another test holds a core, and this run took minutes instead of seconds.
   at::set_num_threads(1);
-  FewShotProblem problem(tiny(), 1);
+  FewShotProblem problem(tiny_es_data(), 1);
   const double before = problem.report(problem.initial())["val_acc"];
   auto s = strategy(problem, 1);
   es::Driver driver(*s, problem, generations(40));
@@ -61,7 +61,7 @@ TEST(FewShotEs, TinyRunImprovesValidationAccuracy) {
 
 TEST(FewShotEs, ResumedRunMatchesUninterrupted) {
   SKIP_WITHOUT_OMNIGLOT();
-  auto o = tiny();
+  auto o = tiny_es_data();
   o.val_episodes = 5;
   const auto dir = fs::temp_directory_path() / "metaevo_few_shot_resume";
   fs::remove_all(dir);

@@ -22,23 +22,6 @@ constexpr int64_t kChunkFloats = int64_t(1) << 22;
 
 }  // namespace
 
-Layout Layout::flat(int64_t dim) {
-  Layout l;
-  l.add("x", {dim});
-  return l;
-}
-
-void Layout::add(std::string name, std::vector<int64_t> shape) {
-  Segment s;
-  s.name = std::move(name);
-  s.shape = std::move(shape);
-  s.numel = 1;
-  for (auto d : s.shape) s.numel *= d;
-  s.offset = dim_;
-  dim_ += s.numel;
-  segments_.push_back(std::move(s));
-}
-
 Noise::Noise(uint64_t seed, Layout layout, int64_t rank)
     : seed_(seed), layout_(std::move(layout)), rank_(rank) {
   METAEVO_CHECK(rank >= 0, "noise: low-rank r must be >= 0, got {}", rank);

@@ -14,32 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "metaevo/models/layout.h"
+
 namespace metaevo::es {
 
-struct Segment {
-  std::string name;
-  std::vector<int64_t> shape;
-  int64_t offset = 0;
-  int64_t numel = 0;
-  /// Rows of the matrix view (shape[0]) and columns (product of the rest).
-  int64_t rows() const { return shape.empty() ? numel : shape[0]; }
-  int64_t cols() const { return shape.empty() ? 1 : numel / shape[0]; }
-};
+// The search space's segments (one per model tensor) are a models::Layout.
+using models::Layout;
+using models::Segment;
 
-/// Segments laid end to end; `dim()` is the flat length.
-class Layout {
- public:
-  Layout() = default;
-  /// One flat segment of length `dim` (test functions, CMA-ES on vectors).
-  static Layout flat(int64_t dim);
-  void add(std::string name, std::vector<int64_t> shape);
-  const std::vector<Segment>& segments() const { return segments_; }
-  int64_t dim() const { return dim_; }
-
- private:
-  std::vector<Segment> segments_;
-  int64_t dim_ = 0;
-};
 
 /// Factors of low-rank perturbations for a range of noise indices: E_k = A_k B_k^T (scale folded
 /// into A, so E has unit-variance entries).

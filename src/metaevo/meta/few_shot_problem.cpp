@@ -11,7 +11,7 @@
 #include "metaevo/es/chunks.h"
 #include "metaevo/es/run.h"
 #include "metaevo/models/parameters.h"
-#include "metaevo/models/population_forward.h"
+#include "metaevo/es/population_forward.h"
 #include "metaevo/meta/protonet.h"
 
 namespace metaevo::meta {
@@ -110,12 +110,12 @@ FewShotProblem::FewShotProblem(const FewShotOptions& o, uint64_t seed)
 
 torch::Tensor FewShotProblem::evaluate(const es::Population& pop, int64_t begin, int64_t end) {
   std::vector<Episode> episodes;
-  std::vector<std::unique_ptr<models::PopulationForward>> forwards;
+  std::vector<std::unique_ptr<es::PopulationForward>> forwards;
   std::vector<torch::Tensor> inputs;
   for (int64_t j = 0; j < o_.episodes; ++j) {
     episodes.push_back(data_.train->episode(pop.generation * o_.episodes + j));
     inputs.push_back(torch::cat({episodes.back().support, episodes.back().query}).to(device_));
-    forwards.push_back(std::make_unique<models::PopulationForward>(encoder_, pop, inputs.back()));
+    forwards.push_back(std::make_unique<es::PopulationForward>(encoder_, pop, inputs.back()));
   }
   const bool loss = o_.fitness == "loss";
   return es::evaluate_in_chunks(begin, end, o_.eval_chunk, device_.is_cpu(), [&](int64_t c0, int64_t c1) {

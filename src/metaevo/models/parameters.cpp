@@ -4,8 +4,8 @@
 
 namespace metaevo::models {
 
-es::Layout parameter_layout(const torch::nn::Module& module) {
-  es::Layout layout;
+Layout parameter_layout(const torch::nn::Module& module) {
+  Layout layout;
   for (const auto& p : module.named_parameters()) layout.add(p.key(), p.value().sizes().vec());
   return layout;
 }

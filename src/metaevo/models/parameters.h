@@ -2,12 +2,12 @@
 // A module's parameters as one flat vector, in `parameters()` order — the search space of ES.
 #include <torch/torch.h>
 
-#include "metaevo/es/noise.h"
+#include "metaevo/models/layout.h"
 
 namespace metaevo::models {
 
 /// One segment per parameter tensor, named as in named_parameters().
-es::Layout parameter_layout(const torch::nn::Module& module);
+Layout parameter_layout(const torch::nn::Module& module);
 torch::Tensor flatten_parameters(const torch::nn::Module& module);
 /// Copies `flat` ([dim]) into the module's parameters; a length mismatch is an Error.
 void load_flat_parameters(torch::nn::Module& module, const torch::Tensor& flat);

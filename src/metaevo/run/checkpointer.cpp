@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "metaevo/core/atomic_file.h"
+#include "metaevo/core/error.h"
 #include "metaevo/core/serialize.h"
 #include "metaevo/run/fault.h"
 

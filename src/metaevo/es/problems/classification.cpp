@@ -4,7 +4,7 @@
 #include "metaevo/core/runtime.h"
 #include "metaevo/es/chunks.h"
 #include "metaevo/models/parameters.h"
-#include "metaevo/models/population_forward.h"
+#include "metaevo/es/population_forward.h"
 
 namespace metaevo::es {
 
@@ -29,7 +29,7 @@ ClassificationProblem::ClassificationProblem(const ClassificationOptions& o, con
   model_ = models::make_classifier(model, shape, data_.train.num_classes, seed);
   layout_ = models::parameter_layout(*model_);
   initial_ = models::flatten_parameters(*model_);
-  macs_ = models::forward_macs(model_, shape);
+  macs_ = forward_macs(model_, shape);
   model_->to(device_);
   data_.train.images = data_.train.images.to(device_);
   data_.train.labels = data_.train.labels.to(device_);
@@ -45,7 +45,7 @@ torch::Tensor ClassificationProblem::evaluate(const Population& pop, int64_t beg
   auto idx = batch_indices(pop.generation).to(device_);
   auto x = data_.train.images.index_select(0, idx);
   auto y = data_.train.labels.index_select(0, idx);
-  const models::PopulationForward forward(model_, pop, x);
+  const PopulationForward forward(model_, pop, x);
   return evaluate_in_chunks(begin, end, o_.eval_chunk, device_.is_cpu(), [&](int64_t c0, int64_t c1) {
     auto logits = forward(c0, c1);  // [n, B, classes]
     if (o_.fitness == "loss") {

@@ -1,11 +1,11 @@
-#include "metaevo/models/population_forward.h"
+#include "metaevo/es/population_forward.h"
 
 #include <torch/version.h>
 
 #include "metaevo/core/error.h"
 #include "metaevo/models/parameters.h"
 
-namespace metaevo::models {
+namespace metaevo::es {
 namespace {
 
 std::vector<int64_t> concat(std::vector<int64_t> head, c10::IntArrayRef tail) {
@@ -33,7 +33,7 @@ struct Perturbation {
 class Members {
  public:
   // `center` is the population's center as float32 on the evaluation device.
-  Members(const es::Population& pop, int64_t begin, int64_t end, const es::Layout& layout, torch::Tensor center)
+  Members(const Population& pop, int64_t begin, int64_t end, const Layout& layout, torch::Tensor center)
       : pop_(pop), layout_(layout), begin_(begin), end_(end), center_(std::move(center)) {
     std::vector<int64_t> idx;
     std::vector<float> sign;
@@ -88,8 +88,8 @@ class Members {
  private:
   torch::Device device() const { return center_.device(); }
 
-  const es::Population& pop_;
-  const es::Layout& layout_;
+  const Population& pop_;
+  const Layout& layout_;
   int64_t begin_, end_, k0_ = 0, k1_ = 0;
   torch::Tensor center_;
   torch::Tensor index_, sign_, deltas_;
@@ -256,9 +256,9 @@ Activation stateless(const std::shared_ptr<torch::nn::Module>& layer, const Acti
 
 }  // namespace
 
-PopulationForward::PopulationForward(const torch::nn::Sequential& model, const es::Population& pop,
+PopulationForward::PopulationForward(const torch::nn::Sequential& model, const Population& pop,
                                      const torch::Tensor& x)
-    : model_(model), pop_(pop), layout_(parameter_layout(*model)) {
+    : model_(model), pop_(pop), layout_(models::parameter_layout(*model)) {
   torch::NoGradGuard no_grad;
   METAEVO_CHECK(layout_.dim() == pop.center.numel(), "population forward: the model has {} parameters, the population {}",
                 layout_.dim(), pop.center.numel());
@@ -313,7 +313,7 @@ torch::Tensor PopulationForward::operator()(int64_t begin, int64_t end) const {
   return h.value;
 }
 
-torch::Tensor population_forward(const torch::nn::Sequential& model, const es::Population& pop, int64_t begin,
+torch::Tensor population_forward(const torch::nn::Sequential& model, const Population& pop, int64_t begin,
                                  int64_t end, const torch::Tensor& x) {
   return PopulationForward(model, pop, x)(begin, end);
 }
@@ -340,4 +340,4 @@ double forward_macs(const torch::nn::Sequential& model, const std::vector<int64_
   return macs;
 }
 
-}  // namespace metaevo::models
+}  // namespace metaevo::es

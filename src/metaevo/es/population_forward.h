@@ -17,7 +17,7 @@
 
 #include "metaevo/es/population.h"
 
-namespace metaevo::models {
+namespace metaevo::es {
 
 /// One generation's population on one minibatch. Construction does the work every slice shares
 /// (parameters as float on the device; the layers before the first parameterised one; that
@@ -26,15 +26,15 @@ namespace metaevo::models {
 /// shapes; the values come from `pop`, which must outlive this object.
 class PopulationForward {
  public:
-  PopulationForward(const torch::nn::Sequential& model, const es::Population& pop, const torch::Tensor& x);
+  PopulationForward(const torch::nn::Sequential& model, const Population& pop, const torch::Tensor& x);
 
   /// Logits of members [begin, end): [n, B, out]. Safe to call concurrently.
   torch::Tensor operator()(int64_t begin, int64_t end) const;
 
  private:
   torch::nn::Sequential model_;
-  const es::Population& pop_;
-  es::Layout layout_;
+  const Population& pop_;
+  Layout layout_;
   torch::Tensor center_;       // float32 on the input's device
   size_t first_ = 0;           // index of the first parameterised layer
   torch::Tensor input_;        // activations entering it, shared by all members
@@ -42,10 +42,10 @@ class PopulationForward {
 };
 
 /// Convenience for one slice: PopulationForward(model, pop, x)(begin, end).
-torch::Tensor population_forward(const torch::nn::Sequential& model, const es::Population& pop, int64_t begin,
+torch::Tensor population_forward(const torch::nn::Sequential& model, const Population& pop, int64_t begin,
                                  int64_t end, const torch::Tensor& x);
 
 /// Multiply-adds per input example of one member's forward pass (for FLOP/s reporting).
 double forward_macs(const torch::nn::Sequential& model, const std::vector<int64_t>& input_shape);
 
-}  // namespace metaevo::models
+}  // namespace metaevo::es

@@ -1,28 +1,35 @@
 // The batched population forward must equal running each member's own network.
-#include "metaevo/models/population_forward.h"
+#include "metaevo/es/population_forward.h"
 
 #include <gtest/gtest.h>
 
 #include "metaevo/models/parameters.h"
 #include "metaevo/models/zoo.h"
 
-namespace metaevo::models {
+namespace metaevo::es {
 namespace {
 
-es::Population implicit_population(const torch::nn::Sequential& net, int64_t size, bool mirrored, int64_t rank,
+using models::flatten_parameters;
+using models::load_flat_parameters;
+using models::make_classifier;
+using models::ModelOptions;
+using models::parameter_count;
+using models::parameter_layout;
+
+Population implicit_population(const torch::nn::Sequential& net, int64_t size, bool mirrored, int64_t rank,
                                    torch::Tensor sigma) {
-  es::Population pop;
+  Population pop;
   pop.generation = 3;
   pop.size = size;
   pop.center = flatten_parameters(*net);
   pop.sigma = std::move(sigma);
   pop.mirrored = mirrored;
-  pop.noise = std::make_shared<es::Noise>(99, parameter_layout(*net), rank);
+  pop.noise = std::make_shared<Noise>(99, parameter_layout(*net), rank);
   return pop;
 }
 
 // Reference: load each member into the plain module and run its forward.
-void expect_matches_members(torch::nn::Sequential net, const es::Population& pop, const torch::Tensor& x,
+void expect_matches_members(torch::nn::Sequential net, const Population& pop, const torch::Tensor& x,
                             int64_t begin, int64_t end) {
   auto batched = population_forward(net, pop, begin, end, x);
   auto members = pop.members(begin, end);
@@ -121,7 +128,7 @@ TEST(PopulationForward, BatchNormUsesEachMembersBatchStatistics) {
 
 TEST(PopulationForward, MaterialisedSamples) {
   auto net = make_classifier(cnn(), {1, 8, 8}, 3, 5);
-  es::Population pop;
+  Population pop;
   pop.size = 3;
   pop.center = flatten_parameters(*net).to(torch::kFloat64);
   pop.samples = pop.center.unsqueeze(0) + 0.1 * torch::randn({3, pop.center.numel()}, torch::kFloat64);
@@ -133,4 +140,4 @@ TEST(PopulationForward, CountsMultiplyAdds) {
   EXPECT_DOUBLE_EQ(forward_macs(net, {1, 6, 6}), 36.0 * 16 + 16 * 12 + 12 * 5);
 }
 
-}  // namespace metaevo::models
+}  // namespace metaevo::es

@@ -133,9 +133,13 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
   METAEVO_CHECK(!tasks.empty() || !args.add_tasks.empty(), "{}: tasks: name at least one task (or pass --add-task)",
                 config.origin());
   // Every task name is checked before anything is pretrained, loaded or written.
+  std::vector<std::string> all_tasks = tasks;
   for (const auto& task : tasks) with_context(config.origin() + ": tasks", [&] { check_task_name(task); });
   for (const auto& task : args.add_tasks) with_context("--add-task", [&] { check_task_name(task); });
   if (!pretrain.task.empty()) with_context(config.origin() + ": root.task", [&] { check_task_name(pretrain.task); });
+  all_tasks.insert(all_tasks.end(), args.add_tasks.begin(), args.add_tasks.end());
+  if (!pretrain.task.empty()) all_tasks.push_back(pretrain.task);
+  for (const auto& task : all_tasks) with_context(config.origin() + ": data", [&] { check_task_data(task, dirs); });
 
   fs::create_directories(output);
   SystemStore store((fs::path(output) / "system.db").string());

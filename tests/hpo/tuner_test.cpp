@@ -86,6 +86,59 @@ TEST(Tuner, RunsAStudyAndAnotherWorkerReplaysItExactly) {
   EXPECT_THROW(store.open_study("other", "settings"), Error);
 }
 
+/// A toy objective whose trials throw `E` in their first epoch.
+template <typename E>
+class Throwing : public Objective {
+ public:
+  SearchSpace default_space() const override {
+    SearchSpace space;
+    Param p;
+    p.name = "x";
+    p.kind = Param::Kind::kFloat;
+    p.low = 0;
+    p.high = 1;
+    p.initial = 0.5;
+    space.add(p);
+    return space;
+  }
+  std::unique_ptr<TrialRun> open(const Assignment&, uint64_t, const std::string&) override {
+    struct Run : TrialRun {
+      int epoch() const override { return 0; }
+      EpochMetrics recorded(int) const override { return {}; }
+      EpochMetrics train_epoch() override { throw E("the trial's own failure"); }
+      void save() override {}
+    };
+    return std::make_unique<Run>();
+  }
+};
+
+TEST(Tuner, AnObjectiveErrorFailsTheTrialAnyOtherEndsTheWorker) {
+  const auto dir = fresh_dir("throwing");
+  SchedulerOptions so;
+  so.max_t = 3;
+  TunerOptions to;
+  to.max_trials = 3;
+  to.poll_s = 0.01;
+  {
+    Store store((dir / "error.db").string());
+    store.open_study("fingerprint", "settings");
+    Throwing<Error> objective;
+    Tuner tuner(store, objective, objective.default_space(), make_scheduler(so), make_sampler({}), to, 1,
+                (dir / "trials").string(), "w1");
+    tuner.run();  // every trial fails; the study ends
+    int failed = 0;
+    for (const auto& t : store.trials()) failed += t.state == "failed";
+    EXPECT_EQ(failed, 3);
+  }
+  Store store((dir / "logic.db").string());
+  store.open_study("fingerprint", "settings");
+  Throwing<std::logic_error> objective;
+  Tuner tuner(store, objective, objective.default_space(), make_scheduler(so), make_sampler({}), to, 1,
+              (dir / "trials2").string(), "w1");
+  EXPECT_THROW(tuner.run(), std::logic_error);  // a programming error is not a failed trial
+  fs::remove_all(dir);
+}
+
 std::string study_config(const fs::path& dir, const std::string& table, double time_scale, int max_trials) {
   const auto path = dir / "tune.yaml";
   std::ofstream(path) << "seed: 11\nthreads: 1\n"

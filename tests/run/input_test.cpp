@@ -58,6 +58,14 @@ TEST_F(Input, UnknownTaskIsRefusedBeforeAnythingIsPretrainedOrWritten) {
   EXPECT_EQ(run({"evolve", "--config", bad_rotation, "--output", out.string()}), 2);
   EXPECT_NE(stderr_text().find("rot.yaml: tasks: task 'mnist-rot:45'"), std::string::npos) << stderr_text();
   EXPECT_FALSE(fs::exists(out));
+  // So is a data folder that is not there.
+  const auto no_data = write("data.yaml", "seed: 1\nroot: {task: mnist, validations: 50}\ntasks: [mnist-rot:90]\n"
+                                          "data: {mnist: /nonexistent/mnist}\n");
+  EXPECT_EQ(run({"evolve", "--config", no_data, "--output", out.string()}), 2);
+  EXPECT_NE(stderr_text().find("data.yaml: data: task 'mnist-rot:90': no mnist data at /nonexistent/mnist"),
+            std::string::npos)
+      << stderr_text();
+  EXPECT_FALSE(fs::exists(out));
 }
 
 TEST_F(Input, PopulationBeyondTheMachineIsRefusedWithTheEstimate) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "metaevo/core/error.h"
 #include "metaevo/core/philox.h"
 
 namespace metaevo::hpo {
@@ -182,7 +183,9 @@ void Tuner::run_job(const Claim& claim) {
                    trials_.size() - 1, options_.max_trials, epochs_);
       if (*decision != Decision::kContinue) return;
     }
-  } catch (const std::exception& e) {
+  } catch (const Error& e) {
+    // The objective's own failure (bad data, a configuration it refuses): the study goes on. Any
+    // other exception is a programming error and ends the worker with its message.
     fail_trial(id, e.what());
   }
 }

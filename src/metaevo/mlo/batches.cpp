@@ -1,12 +1,13 @@
 #include "metaevo/mlo/batches.h"
 
+#include "metaevo/core/error.h"
 #include "metaevo/core/philox.h"
 
 namespace metaevo::mlo {
 
 Batches::Batches(int64_t n, int64_t size, uint64_t seed)
     : n_(n), size_(size <= 0 || size >= n ? n : size), per_epoch_(n / size_), seed_(seed) {
-  TORCH_CHECK(n > 0, "batches of an empty set");
+  METAEVO_CHECK(n > 0, "batches of an empty set");
 }
 
 torch::Tensor Batches::indices(int64_t step) const {

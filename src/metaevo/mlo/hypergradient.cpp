@@ -1,5 +1,6 @@
 #include "metaevo/mlo/hypergradient.h"
 
+#include "metaevo/core/error.h"
 #include "metaevo/es/shaping.h"
 
 namespace metaevo::mlo {
@@ -45,7 +46,7 @@ Params vector_grad(const std::vector<torch::Tensor>& outputs, const Params& inpu
 }
 
 torch::Tensor dot(const Params& a, const Params& b) {
-  TORCH_CHECK(a.size() == b.size(), "dot: ", a.size(), " vs ", b.size(), " tensors");
+  METAEVO_CHECK(a.size() == b.size(), "dot: {} vs {} tensors", a.size(), b.size());
   torch::Tensor sum;
   for (size_t i = 0; i < a.size(); ++i) {
     auto term = (a[i] * b[i]).sum();

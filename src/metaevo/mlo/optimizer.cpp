@@ -1,5 +1,7 @@
 #include "metaevo/mlo/optimizer.h"
 
+#include "metaevo/core/error.h"
+
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -45,7 +47,7 @@ Params clone_params(const Params& params) {
 }
 
 Params Optimizer::step(const Params& params, const Params& grads, bool differentiable) {
-  TORCH_CHECK(params.size() == grads.size(), "optimizer: ", params.size(), " parameters but ", grads.size(), " gradients");
+  METAEVO_CHECK(params.size() == grads.size(), "optimizer: {} parameters but {} gradients", params.size(), grads.size());
   std::optional<torch::NoGradGuard> no_grad;
   if (!differentiable) no_grad.emplace();
   auto& s = state_;

@@ -1,5 +1,6 @@
 #include "metaevo/mlo/problem.h"
 
+#include "metaevo/core/error.h"
 #include "metaevo/mlo/engine.h"
 
 namespace metaevo::mlo {
@@ -20,12 +21,12 @@ Problem::Problem(std::string name, Params params, ProblemOptions options)
 }
 
 void Problem::set_params(Params params) {
-  TORCH_CHECK(params.size() == params_.size(), name_, ": ", params.size(), " tensors for ", params_.size(), " parameters");
+  METAEVO_CHECK(params.size() == params_.size(), "{}: {} tensors for {} parameters", name_, params.size(), params_.size());
   params_ = std::move(params);
 }
 
 Problem& Problem::peer(const std::string& name) const {
-  TORCH_CHECK(engine_, name_, ": not part of an engine yet");
+  METAEVO_CHECK(engine_, "{}: not part of an engine yet", name_);
   return engine_->problem(name);
 }
 

@@ -1,5 +1,7 @@
 #include "metaevo/munet/tasks.h"
 
+#include <filesystem>
+
 #include "metaevo/core/philox.h"
 #include "metaevo/data/dataset.h"
 #include "metaevo/data/omniglot.h"
@@ -27,6 +29,11 @@ void check_task_name(const std::string& name) {
   type->check(argument);
 }
 
+void check_task_data(const std::string& name, const DataDirs& dirs) {
+  const auto [type, argument] = parse_task_name(name);
+  with_context("task '" + name + "'", [&, &type = type] { type->check_data(dirs); });
+}
+
 TaskData load_task(const std::string& name, const DataDirs& dirs) {
   const auto [type, argument] = parse_task_name(name);
   type->check(argument);
@@ -46,6 +53,11 @@ class Idx : public TaskType {
     if (!transform_ && !argument.empty()) fail("task '{}:{}': {} takes no argument", dataset_, argument, dataset_);
     // The transform refuses a bad argument; on one blank image that costs nothing.
     if (transform_) transform_(torch::zeros({1, 1, 28, 28}), argument);
+  }
+  void check_data(const DataDirs& dirs) const override {
+    const auto dir = data::resolve_data_dir(dataset_, dataset_ == "mnist" ? dirs.mnist : dirs.fashion_mnist);
+    METAEVO_CHECK(std::filesystem::is_directory(dir), "no {} data at {} (set data.{})", dataset_, dir,
+                  dataset_ == "mnist" ? "mnist" : "fashion_mnist");
   }
   TaskData load(const std::string& argument, const DataDirs& dirs) const override {
     const auto& dir = dataset_ == "mnist" ? dirs.mnist : dirs.fashion_mnist;
@@ -93,6 +105,10 @@ torch::Tensor permute(const torch::Tensor& x, const std::string& argument) {
 /// set it belongs to) never test on images another one trained on.
 class OmniglotCharacters : public TaskType {
  public:
+  void check_data(const DataDirs& dirs) const override {
+    const auto dir = data::resolve_data_dir("omniglot", dirs.omniglot);
+    METAEVO_CHECK(std::filesystem::is_directory(dir), "no Omniglot data at {} (set data.omniglot)", dir);
+  }
   TaskData load(const std::string& argument, const DataDirs& dirs) const override {
     const auto& omniglot = cached(dirs);
     const auto characters = select(omniglot, argument);

@@ -43,6 +43,8 @@ class TaskType {
   virtual std::vector<std::string> available(const DataDirs& dirs) const = 0;
   /// Refuses an argument this type cannot take, without reading any data.
   virtual void check(const std::string& argument) const {}
+  /// Refuses data that is not where `dirs` points (the folder only: nothing is read).
+  virtual void check_data(const DataDirs& dirs) const = 0;
 };
 
 using TaskRegistry = Registry<TaskType>;
@@ -53,6 +55,8 @@ TaskData load_task(const std::string& name, const DataDirs& dirs);
 /// Checks `name` without loading data: a registered type and an argument it takes; an Error naming
 /// the task (and the valid types) otherwise. Commands call it before any expensive work.
 void check_task_name(const std::string& name);
+/// Checks that the data folder of task `name` is in place, without reading it.
+void check_task_data(const std::string& name, const DataDirs& dirs);
 
 /// [N, 1, 28, 28] in [0, 1] -> [N, 1, 32, 32] in [-1, 1].
 torch::Tensor to_task_images(const torch::Tensor& images);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "metaevo/core/error.h"
 #include "metaevo/core/philox.h"
 #include "metaevo/core/serialize.h"
 
@@ -79,7 +80,7 @@ Params init_on_cpu(const std::string& name, const VitOptions& o, int64_t classes
   if (name.rfind("residual_adapter_", 0) == 0)
     // The output layer starts at zero: inserting an adapter leaves the function unchanged.
     return {ones(w), zeros({w}), init.xavier(adapter_dim, w), zeros({adapter_dim}), zeros({w, adapter_dim}), zeros({w})};
-  throw std::invalid_argument("init_component: unknown component '" + name + "'");
+  fail("init_component: unknown component '{}'", name);
 }
 
 }  // namespace
@@ -95,7 +96,7 @@ torch::Tensor vit_forward(const torch::Tensor& images, const std::map<std::strin
                           const VitOptions& o) {
   auto get = [&](const std::string& name) -> const Params& {
     auto it = parts.find(name);
-    TORCH_CHECK(it != parts.end(), "vit_forward: no component '", name, "'");
+    METAEVO_CHECK(it != parts.end(), "vit_forward: no component '{}'", name);
     return it->second->tensors();
   };
   const auto& embedding = get("embedding");

@@ -7,6 +7,7 @@
 // engine's counter-based noise, numbered by the upper step, so they are regenerated, never stored;
 // no graph survives a lower step, so memory does not grow with the unroll. The 2 x pairs values may
 // be shaped by any of the ES engine's fitness shapings (utility = -f); "raw" is the estimate above.
+#include "metaevo/core/error.h"
 #include "metaevo/core/philox.h"
 #include "metaevo/core/serialize.h"
 #include "metaevo/es/noise.h"
@@ -23,7 +24,7 @@ class EvolutionStrategies : public Hypergradient {
       : pairs_(pairs), sigma_(sigma), shaping_(es::make_shaping(shaping, "hypergradient.es_shaping")) {}
 
   Params vjp(Problem& lower, Problem& upper, const Params& v, const EdgeContext& context) override {
-    TORCH_CHECK(lower.loop_start().has_value(), lower.name(), ": es needs the start of the inner loop");
+    METAEVO_CHECK(lower.loop_start().has_value(), "{}: es needs the start of the inner loop", lower.name());
     const auto start = *lower.loop_start();
     const auto current = lower.snapshot();
     const int64_t until = lower.count();

@@ -92,13 +92,7 @@ class Throwing : public Objective {
  public:
   SearchSpace default_space() const override {
     SearchSpace space;
-    Param p;
-    p.name = "x";
-    p.kind = Param::Kind::kFloat;
-    p.low = 0;
-    p.high = 1;
-    p.initial = 0.5;
-    space.add(p);
+    space.add({"x", Param::Kind::kFloat, 0, 1, false, {}, 0.5});
     return space;
   }
   std::unique_ptr<TrialRun> open(const Assignment&, uint64_t, const std::string&) override {

@@ -4,8 +4,8 @@
 #include <benchmark/benchmark.h>
 
 #include "metaevo/core/philox.h"
-#include "metaevo/models/parameters.h"
 #include "metaevo/es/population_forward.h"
+#include "metaevo/models/parameters.h"
 #include "metaevo/models/zoo.h"
 
 namespace {

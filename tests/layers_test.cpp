@@ -13,8 +13,8 @@ namespace {
 namespace fs = std::filesystem;
 
 int check_layers(const fs::path& src, const fs::path& log) {
-  const std::string command = "python3 " METAEVO_SOURCE_DIR "/scripts/check_layers.py '" + src.string() + "' > '" +
-                              log.string() + "' 2>&1";
+  const std::string command =
+      "python3 " METAEVO_SOURCE_DIR "/scripts/check_layers.py '" + src.string() + "' > '" + log.string() + "' 2>&1";
   return WEXITSTATUS(std::system(command.c_str()));
 }
 

@@ -33,7 +33,8 @@ struct BenchEsArgs {
 int run_bench_es(const Common& common, const BenchEsArgs& a) {
   start_runtime(common);
   // The benchmark is an ordinary run configured in code, so it measures exactly what `metaevo es` runs.
-  auto config = Config::parse(fmt::format(R"(
+  auto config = Config::parse(
+      fmt::format(R"(
 seed: {seed}
 problem:
   type: classification
@@ -52,14 +53,12 @@ run:
   report_every: 0
   update: {update}
 )",
-                                          fmt::arg("seed", a.seed), fmt::arg("dataset", a.dataset),
-                                          fmt::arg("data_dir", a.data_dir), fmt::arg("batch", a.batch),
-                                          fmt::arg("chunk", a.eval_chunk), fmt::arg("device", a.device),
-                                          fmt::arg("model", a.model), fmt::arg("hidden", a.hidden),
-                                          fmt::arg("strategy", a.strategy), fmt::arg("population", a.population),
-                                          fmt::arg("low_rank", a.low_rank), fmt::arg("generations", a.generations),
-                                          fmt::arg("update", a.update)),
-                              "metaevo bench es");
+                  fmt::arg("seed", a.seed), fmt::arg("dataset", a.dataset), fmt::arg("data_dir", a.data_dir),
+                  fmt::arg("batch", a.batch), fmt::arg("chunk", a.eval_chunk), fmt::arg("device", a.device),
+                  fmt::arg("model", a.model), fmt::arg("hidden", a.hidden), fmt::arg("strategy", a.strategy),
+                  fmt::arg("population", a.population), fmt::arg("low_rank", a.low_rank),
+                  fmt::arg("generations", a.generations), fmt::arg("update", a.update)),
+      "metaevo bench es");
   auto run = es::make_es_run(config);
   auto& comm = dist::world();
 

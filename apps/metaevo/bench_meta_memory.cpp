@@ -85,8 +85,8 @@ int run_table(const Common& common, const MemoryArgs& a) {
       char buffer[4096];
       while (std::fgets(buffer, sizeof(buffer), child)) out += buffer;
       const int status = ::pclose(child);
-      METAEVO_CHECK(status == 0 && !out.empty(), "bench meta-memory: the row k={} method={} failed (status {})", k, method,
-                    status);
+      METAEVO_CHECK(status == 0 && !out.empty(), "bench meta-memory: the row k={} method={} failed (status {})", k,
+                    method, status);
       std::cout << out << std::flush;
     }
   }

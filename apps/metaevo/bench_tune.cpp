@@ -54,8 +54,8 @@ nlohmann::json simulate_all(const hpo::CurveTable& table, const std::string& sch
     seconds.add(r.seconds);
     max_resource.add(r.max_resource);
   }
-  return {{"scheduler", scheduler},     {"test_acc", test.json()},         {"val_acc", value.json()},
-          {"epochs", epochs.json()},    {"sim_seconds", seconds.json()},    {"max_resource", max_resource.json()}};
+  return {{"scheduler", scheduler},  {"test_acc", test.json()},       {"val_acc", value.json()},
+          {"epochs", epochs.json()}, {"sim_seconds", seconds.json()}, {"max_resource", max_resource.json()}};
 }
 
 int run_bench_tune(const BenchTuneArgs& a) {
@@ -78,9 +78,15 @@ int run_bench_tune(const BenchTuneArgs& a) {
     for (const auto& ref : rows)
       if (ref["scheduler"] == "asha_promotion")
         row["speedup_epochs"] = ref["epochs"]["mean"].get<double>() / row["epochs"]["mean"].get<double>();
-  nlohmann::json out = {{"benchmark", "tune-table"}, {"table", a.table},       {"configurations", table.rows.size()},
-                        {"epochs", table.epochs},     {"seeds", a.seeds},       {"workers", a.workers},
-                        {"max_trials", a.max_trials}, {"r_min", a.r_min},       {"eta", a.eta},
+  nlohmann::json out = {{"benchmark", "tune-table"},
+                        {"table", a.table},
+                        {"configurations", table.rows.size()},
+                        {"epochs", table.epochs},
+                        {"seeds", a.seeds},
+                        {"workers", a.workers},
+                        {"max_trials", a.max_trials},
+                        {"r_min", a.r_min},
+                        {"eta", a.eta},
                         {"results", rows}};
   std::cout << out.dump() << std::endl;
   return 0;

@@ -1,9 +1,9 @@
 #pragma once
 // Subcommands of the `metaevo` CLI, one file each. Each adds itself to the app and returns the
 // action to run when it was selected.
-#include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
 #include <vector>

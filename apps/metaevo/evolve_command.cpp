@@ -4,8 +4,8 @@
 // named task after those already done, extending the system without touching the others. With
 // `root.task` the root is first pretrained on that source task; with `baseline.kind` each task
 // gets a baseline model instead of evolved paths, trained for the same total budget.
-// Writes metrics.jsonl (one record per task iteration), results.json and report.html. `metaevo evolve status --output D` prints each task's test
-// accuracy, parameters and sharing.
+// Writes metrics.jsonl (one record per task iteration), results.json and report.html. `metaevo evolve status --output
+// D` prints each task's test accuracy, parameters and sharing.
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -63,17 +63,19 @@ void write_report(const std::string& output, const nlohmann::json& rows, const s
                   const std::string& config) {
   report::Report page;
   page.title = "metaevo evolve: " + output;
-  page.results = {{"tasks", rows.size()}, {"task iterations", history.size()},
+  page.results = {{"tasks", rows.size()},
+                  {"task iterations", history.size()},
                   {"system parameters", history.empty() ? 0 : history.back().system_params}};
   page.rows_title = "Tasks";
   for (const auto& r : rows)
-    page.rows.push_back({{"task", r["task"]},
-                         {"test accuracy", r["test_accuracy"]},
-                         {"validation accuracy", r["validation_accuracy"]},
-                         {"accounted parameters", r["accounted_params"]},
-                         {"path parameters", r["total_params"]},
-                         {"layers", r["layers"]},
-                         {"shares with", fmt::format("{}", fmt::join(r["shares_with"].get<std::vector<std::string>>(), ", "))}});
+    page.rows.push_back(
+        {{"task", r["task"]},
+         {"test accuracy", r["test_accuracy"]},
+         {"validation accuracy", r["validation_accuracy"]},
+         {"accounted parameters", r["accounted_params"]},
+         {"path parameters", r["total_params"]},
+         {"layers", r["layers"]},
+         {"shares with", fmt::format("{}", fmt::join(r["shares_with"].get<std::vector<std::string>>(), ", "))}});
   std::vector<report::Point> accuracy, size;
   for (const auto& it : history) {
     accuracy.push_back({double(it.iteration + 1), it.test_quality, it.task});
@@ -81,7 +83,8 @@ void write_report(const std::string& output, const nlohmann::json& rows, const s
   }
   page.charts.push_back(report::line_chart("test accuracy of each task after its iterations", "task iteration",
                                            report::with_direction("test accuracy", "higher"), accuracy));
-  page.charts.push_back(report::line_chart("size of the system as tasks are added", "task iteration", "parameters", size));
+  page.charts.push_back(
+      report::line_chart("size of the system as tasks are added", "task iteration", "parameters", size));
   // Components a task's path shares with each other task (the root's frozen ones are not counted).
   std::vector<std::tuple<std::string, std::string, double>> cells;
   for (const auto& a : rows)
@@ -90,8 +93,9 @@ void write_report(const std::string& output, const nlohmann::json& rows, const s
       const bool shared = std::find(with.begin(), with.end(), b["task"]) != with.end();
       cells.emplace_back(a["task"].get<std::string>(), b["task"].get<std::string>(), shared ? 1.0 : 0.0);
     }
-  page.charts.push_back(report::heatmap("which tasks share components (1 = the row's path uses a component of the column's task)",
-                                        "task", "shares with", cells, "shares"));
+  page.charts.push_back(
+      report::heatmap("which tasks share components (1 = the row's path uses a component of the column's task)", "task",
+                      "shares with", cells, "shares"));
   page.config = config;
   report::write(page, (fs::path(output) / "report.html").string());
 }
@@ -144,13 +148,14 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
   fs::create_directories(output);
   SystemStore store((fs::path(output) / "system.db").string());
   // What the system is: changing any of it would make the stored one a different system.
-  store.check_settings(run::settings_fingerprint(config, {"vit", "score", "root", "baseline", "evolution.mutation_probability"}),
-                       {{"seed", seed},
-                        {"vit", to_json(vit)},
-                        {"score", to_json(score_options)},
-                        {"root", to_json(pretrain)},
-                        {"baseline", to_json(baseline)},
-                        {"mutation_probability", evolution.mutation_probability}});
+  store.check_settings(
+      run::settings_fingerprint(config, {"vit", "score", "root", "baseline", "evolution.mutation_probability"}),
+      {{"seed", seed},
+       {"vit", to_json(vit)},
+       {"score", to_json(score_options)},
+       {"root", to_json(pretrain)},
+       {"baseline", to_json(baseline)},
+       {"mutation_probability", evolution.mutation_probability}});
   Population population(vit, hparam_space(evolution, vit.depth), {}, seed, device);
   std::vector<TaskIteration> history;
   const auto pretrain_file = (fs::path(output) / "pretrain.json").string();
@@ -164,7 +169,8 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
                                                     {"source", fs::exists(source_pretrain)
                                                                    ? nlohmann::json::parse(read_file(source_pretrain))
                                                                    : nlohmann::json()}}
-                                         .dump(2) + "\n");
+                                             .dump(2) +
+                                         "\n");
     store.save(population, history);
   } else if (!pretrain.task.empty()) {
     const auto r = pretrain_root(population, load_task(pretrain.task, dirs).to(device), pretrain, train, seed);
@@ -174,7 +180,8 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
                                                     {"validation_accuracy", r.validation_accuracy},
                                                     {"test_accuracy", r.test_accuracy},
                                                     {"steps", r.steps}}
-                                         .dump(2) + "\n");
+                                             .dump(2) +
+                                         "\n");
     store.save(population, history);
   }
   const Scorer scorer(score_options, *population.root(), vit);
@@ -196,11 +203,10 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
   for (size_t i = history.size(); i < schedule.size(); ++i) {
     const auto& name = schedule[i];
     if (!loaded.count(name)) loaded[name] = load_task(name, dirs).to(device);
-    const auto result =
-        baseline.kind.empty()
-            ? run_task_iteration(population, loaded[name], scorer, evolution, train, seed, int64_t(i))
-            : run_baseline_task(population, loaded[name], scorer, baseline, baseline_budget(train, evolution, rounds),
-                                seed, int64_t(i));
+    const auto result = baseline.kind.empty()
+                            ? run_task_iteration(population, loaded[name], scorer, evolution, train, seed, int64_t(i))
+                            : run_baseline_task(population, loaded[name], scorer, baseline,
+                                                baseline_budget(train, evolution, rounds), seed, int64_t(i));
     history.push_back(result);
     // The log first, then the system: a kill between the two re-runs the iteration on resume, and
     // the log drops the record the store does not cover.
@@ -209,12 +215,13 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
     log.append(record);
     store.save(population, history);
     run::crash_point("checkpoint");
-    progress.update(int64_t(i + 1), clock.elapsed_s(),
-                    fmt::format("{}: validation {:.4f}, test {:.4f}, accounted {:.0f} of {} parameters ({} of {} children "
-                                "kept), system {} parameters",
-                                name, result.quality, result.test_quality, result.accounted_params, result.total_params,
-                                result.kept, result.children, result.system_params),
-                    /*force=*/true);
+    progress.update(
+        int64_t(i + 1), clock.elapsed_s(),
+        fmt::format("{}: validation {:.4f}, test {:.4f}, accounted {:.0f} of {} parameters ({} of {} children "
+                    "kept), system {} parameters",
+                    name, result.quality, result.test_quality, result.accounted_params, result.total_params,
+                    result.kept, result.children, result.system_params),
+        /*force=*/true);
   }
   const auto rows = summary(population);
   nlohmann::json iterations = nlohmann::json::array();

@@ -2,7 +2,6 @@
 // optimisation on LibTorch. Every user-facing failure ends as one "metaevo: error: ..." line and a
 // non-zero exit status.
 #include <spdlog/spdlog.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
@@ -28,8 +27,7 @@ void start_runtime(const Common& common, const Config* config) {
   const int configured = config ? config->get<int>("threads", 0) : 0;
   int threads = common.threads >= 0 ? common.threads : configured;
   if (threads < 0) fail("threads: must be >= 0 (0 = all cores), got {}", threads);
-  if (threads == 0)
-    threads = std::max(1, int(std::thread::hardware_concurrency()) / std::max(1, comm.local_size()));
+  if (threads == 0) threads = std::max(1, int(std::thread::hardware_concurrency()) / std::max(1, comm.local_size()));
   configure_threads(threads);
   spdlog::info("{} | process {} of {}", describe_runtime(), comm.rank(), comm.size());
 }
@@ -43,7 +41,9 @@ int main(int argc, char** argv) {
   // 2 threads. libgomp reads the policy only at load time, hence one re-exec with it set.
   if (!std::getenv("OMP_WAIT_POLICY") && ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0)
     ::execv("/proc/self/exe", argv);  // returns only on failure: then run with the default policy
-  CLI::App app{"metaevo: evolution strategies, evolutionary multitask learning, multi-fidelity HPO and multilevel optimization on LibTorch"};
+  CLI::App app{
+      "metaevo: evolution strategies, evolutionary multitask learning, multi-fidelity HPO and multilevel optimization "
+      "on LibTorch"};
   app.require_subcommand(1);
   // Global flags are accepted after the subcommand too (`metaevo es ... --threads 1`): subcommands
   // created from here on pass flags they do not know up to the app.

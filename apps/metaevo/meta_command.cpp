@@ -14,8 +14,8 @@
 #include "metaevo/dist/communicator.h"
 #include "metaevo/meta/backprop_trainer.h"
 #include "metaevo/meta/protonet.h"
-#include "metaevo/report/charts.h"
 #include "metaevo/models/parameters.h"
+#include "metaevo/report/charts.h"
 #include "metaevo/run/metrics_log.h"
 #include "metaevo/run/settings.h"
 #include "metaevo/run/weights.h"
@@ -90,7 +90,8 @@ int run_meta(const Common& common, const RunArgs& args) {
 
 void add_meta_command(CLI::App& app, Common& common, Action& action) {
   auto args = std::make_shared<RunArgs>();
-  auto* cmd = app.add_subcommand("meta", "few-shot meta-learning of a ProtoNet by backprop or ES, then its test accuracy");
+  auto* cmd =
+      app.add_subcommand("meta", "few-shot meta-learning of a ProtoNet by backprop or ES, then its test accuracy");
   add_run_options(cmd, *args, "runs/meta");
   cmd->callback([&common, &action, args] { action = [&common, args] { return run_meta(common, *args); }; });
 }

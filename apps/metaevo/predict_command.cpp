@@ -4,13 +4,13 @@
 // area-resized to 28 x 28) or an IDX image file as in the MNIST release (raw or gzipped,
 // [N, 28, 28] bytes). Images are read as the task's training images are: bright strokes on a dark
 // background; --invert turns dark-on-bright drawings (such as Omniglot's original PNGs) around.
-#include <sstream>
 #include <iostream>
+#include <sstream>
 
 #include "commands.h"
 #include "metaevo/core/atomic_file.h"
-#include "metaevo/core/runtime.h"
 #include "metaevo/core/error.h"
+#include "metaevo/core/runtime.h"
 #include "metaevo/data/idx.h"
 #include "metaevo/data/png.h"
 #include "metaevo/munet/system_store.h"

@@ -10,8 +10,8 @@ namespace {
 
 using test::idx_bytes;
 using test::TempDir;
-using test::write_gzip;
 using test::write_file;
+using test::write_gzip;
 
 std::vector<uint8_t> counting(size_t n) {
   std::vector<uint8_t> v(n);

@@ -10,8 +10,8 @@
 #include <map>
 #include <set>
 
-#include "metaevo/core/error.h"
 #include "../support/omniglot.h"
+#include "metaevo/core/error.h"
 #include "test_files.h"
 
 namespace metaevo::data {

@@ -29,10 +29,10 @@ const std::vector<std::string> kMpiEnv{
     // instead of spinning, which under load starved the other rank for minutes.
     "OMPI_MCA_mpi_yield_when_idle=1"};
 
-#define SKIP_WITHOUT_MPI()                                                                        \
-  do {                                                                                            \
+#define SKIP_WITHOUT_MPI()                                                                                  \
+  do {                                                                                                      \
     if (!metaevo::dist::mpi_built()) GTEST_SKIP() << "built without MPI (configure with -DMETAEVO_MPI=ON)"; \
-    if (!fs::exists(kMpirun)) GTEST_SKIP() << kMpirun << " not found (apt-get install openmpi-bin)";   \
+    if (!fs::exists(kMpirun)) GTEST_SKIP() << kMpirun << " not found (apt-get install openmpi-bin)";        \
   } while (0)
 
 class Mpi : public ScratchDirTest {
@@ -71,11 +71,14 @@ TEST_P(MpiSameResult, OneAndTwoRanksGiveBitwiseEqualParameters) {
   SKIP_WITHOUT_MPI();
   const auto data = "/usr/share/datasets/fashion-mnist";
   if (!fs::exists(data)) GTEST_SKIP() << data << " not found (apt-get install dataset-fashion-mnist)";
-  const auto config = write("run.yaml", "seed: 3\nthreads: 1\n"
-                                        "problem: {type: classification, dataset: fashion-mnist, batch: 32, eval_chunk: 4,"
-                                        " model: {type: mlp, hidden: [8]}}\n"
-                                        "strategy: " + GetParam().strategy + "\n"
-                                        "run: {generations: 6, report_every: 0, log_every_s: 100}\n");
+  const auto config = write("run.yaml",
+                            "seed: 3\nthreads: 1\n"
+                            "problem: {type: classification, dataset: fashion-mnist, batch: 32, eval_chunk: 4,"
+                            " model: {type: mlp, hidden: [8]}}\n"
+                            "strategy: " +
+                                GetParam().strategy +
+                                "\n"
+                                "run: {generations: 6, report_every: 0, log_every_s: 100}\n");
   const auto one = (dir_ / "one").string(), two = (dir_ / "two").string();
   ASSERT_EQ(run_es(0, {"--config", config, "--output", one}), 0) << stderr_text();
   ASSERT_EQ(run_es(2, {"--config", config, "--output", two}), 0) << stderr_text();
@@ -95,13 +98,16 @@ TEST_F(Mpi, AllReduceUpdateMatchesOneProcess) {
   SKIP_WITHOUT_MPI();
   const auto data = "/usr/share/datasets/fashion-mnist";
   if (!fs::exists(data)) GTEST_SKIP() << data << " not found (apt-get install dataset-fashion-mnist)";
-  for (const std::string strategy : {"{name: openai_es, population: 16, sigma: 0.05, low_rank: 2}",
-                                     "{name: snes, population: 16, sigma: 0.05}"}) {
-    const auto config = write("run.yaml", "seed: 3\nthreads: 1\n"
-                                          "problem: {type: classification, dataset: fashion-mnist, batch: 64,"
-                                          " eval_chunk: 4, model: {type: mlp, hidden: [16]}}\n"
-                                          "strategy: " + strategy + "\n"
-                                          "run: {generations: 10, report_every: 0, log_every_s: 100, update: all_reduce}\n");
+  for (const std::string strategy :
+       {"{name: openai_es, population: 16, sigma: 0.05, low_rank: 2}", "{name: snes, population: 16, sigma: 0.05}"}) {
+    const auto config = write("run.yaml",
+                              "seed: 3\nthreads: 1\n"
+                              "problem: {type: classification, dataset: fashion-mnist, batch: 64,"
+                              " eval_chunk: 4, model: {type: mlp, hidden: [16]}}\n"
+                              "strategy: " +
+                                  strategy +
+                                  "\n"
+                                  "run: {generations: 10, report_every: 0, log_every_s: 100, update: all_reduce}\n");
     const auto one = (dir_ / "one").string(), two = (dir_ / "two").string();
     fs::remove_all(one);
     fs::remove_all(two);
@@ -115,10 +121,11 @@ TEST_F(Mpi, AllReduceUpdateMatchesOneProcess) {
 
 TEST_F(Mpi, MoreRanksThanMembers) {
   SKIP_WITHOUT_MPI();
-  const auto config = write("run.yaml", "seed: 2\nthreads: 1\n"
-                                        "problem: {type: function, function: sphere, dim: 5, x0: 1}\n"
-                                        "strategy: {name: openai_es, population: 2, sigma: 0.1}\n"
-                                        "run: {generations: 5, report_every: 0, log_every_s: 100}\n");
+  const auto config = write("run.yaml",
+                            "seed: 2\nthreads: 1\n"
+                            "problem: {type: function, function: sphere, dim: 5, x0: 1}\n"
+                            "strategy: {name: openai_es, population: 2, sigma: 0.1}\n"
+                            "run: {generations: 5, report_every: 0, log_every_s: 100}\n");
   const auto one = (dir_ / "one").string(), three = (dir_ / "three").string();
   ASSERT_EQ(run_es(0, {"--config", config, "--output", one}), 0) << stderr_text();
   ASSERT_EQ(run_es(3, {"--config", config, "--output", three}), 0) << stderr_text();
@@ -127,19 +134,21 @@ TEST_F(Mpi, MoreRanksThanMembers) {
 
 TEST_F(Mpi, FailingRankEndsTheJob) {
   SKIP_WITHOUT_MPI();
-  const auto config = write("run.yaml", "seed: 2\nthreads: 1\n"
-                                        "problem: {type: function, function: sphere, dim: 5, x0: 1}\n"
-                                        "strategy: {name: openai_es, population: 8, sigma: 0.1}\n"
-                                        "run: {generations: 100000, report_every: 0, log_every_s: 100}\n");
-  const auto bad = write("bad.yaml", "seed: 2\nthreads: 1\n"
-                                     "problem: {type: function, function: sphere, dim: 5, x0: 1}\n"
-                                     "strategy: {name: openai_es, population: 8, sigma: -0.1}\n"
-                                     "run: {generations: 100000, report_every: 0, log_every_s: 100}\n");
+  const auto config = write("run.yaml",
+                            "seed: 2\nthreads: 1\n"
+                            "problem: {type: function, function: sphere, dim: 5, x0: 1}\n"
+                            "strategy: {name: openai_es, population: 8, sigma: 0.1}\n"
+                            "run: {generations: 100000, report_every: 0, log_every_s: 100}\n");
+  const auto bad = write("bad.yaml",
+                         "seed: 2\nthreads: 1\n"
+                         "problem: {type: function, function: sphere, dim: 5, x0: 1}\n"
+                         "strategy: {name: openai_es, population: 8, sigma: -0.1}\n"
+                         "run: {generations: 100000, report_every: 0, log_every_s: 100}\n");
   // Rank 0 starts the long run and waits for rank 1 in its first collective; rank 1 fails on
   // its configuration. The job must end promptly with the error, not hang.
   const auto output = (dir_ / "out").string();
   std::vector<std::string> argv{kMpirun, "-np", "1", METAEVO_BINARY, "es", "--config", config, "--output", output,
-                                ":", "-np", "1", METAEVO_BINARY, "es", "--config", bad, "--output", output};
+                                ":",     "-np", "1", METAEVO_BINARY, "es", "--config", bad,    "--output", output};
   const int code = wait_for(spawn(argv, kMpiEnv, (dir_ / "stderr.txt").string()), 120);
   EXPECT_NE(code, -2) << "the job hung";
   EXPECT_NE(code, 0);
@@ -170,15 +179,16 @@ pid_t rank_pid(pid_t mpirun, int rank) {
 
 TEST_F(Mpi, KilledRankEndsTheJobAndTheRunResumes) {
   SKIP_WITHOUT_MPI();
-  const auto config = write("run.yaml", "seed: 5\nthreads: 1\n"
-                                        "problem: {type: function, function: rosenbrock, dim: 30, x0: 0.1}\n"
-                                        "strategy: {name: cmaes, sigma: 0.3}\n"
-                                        "run: {generations: 1500, checkpoint_every: 1, report_every: 0, log_every_s: 100}\n");
+  const auto config = write("run.yaml",
+                            "seed: 5\nthreads: 1\n"
+                            "problem: {type: function, function: rosenbrock, dim: 30, x0: 0.1}\n"
+                            "strategy: {name: cmaes, sigma: 0.3}\n"
+                            "run: {generations: 1500, checkpoint_every: 1, report_every: 0, log_every_s: 100}\n");
   const auto whole = (dir_ / "whole").string(), killed = (dir_ / "killed").string();
   ASSERT_EQ(run_es(0, {"--config", config, "--output", whole}), 0) << stderr_text();
 
-  const pid_t job = spawn(es_argv(2, {"--config", config, "--output", killed}), kMpiEnv,
-                          (dir_ / "stderr.txt").string());
+  const pid_t job =
+      spawn(es_argv(2, {"--config", config, "--output", killed}), kMpiEnv, (dir_ / "stderr.txt").string());
   const auto checkpoint = fs::path(killed) / "checkpoint.pt";
   ASSERT_EQ(wait_for(job, 120, [&] { return fs::exists(checkpoint); }), -1) << stderr_text();
   pid_t victim = 0;

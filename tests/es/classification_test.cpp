@@ -24,8 +24,7 @@ data::SupervisedData synthetic_data() {
 struct Fixture {
   ClassificationProblem problem;
   Population pop;
-  explicit Fixture(int64_t low_rank, int64_t eval_chunk)
-      : problem(options(eval_chunk), model(), 5, synthetic_data()) {
+  explicit Fixture(int64_t low_rank, int64_t eval_chunk) : problem(options(eval_chunk), model(), 5, synthetic_data()) {
     pop.generation = 7;
     pop.size = 22;  // not a multiple of the chunk: the last chunk is short
     pop.center = problem.initial();

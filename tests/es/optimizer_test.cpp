@@ -19,8 +19,7 @@ TEST(Optimizer, SgdStepFollowsDecayedLearningRateDownToFloor) {
   auto opt = make_optimizer(o, 1);
   const auto grad = torch::ones({1});
   // lr_t = max(min_lr, lr * decay^t): 0.1, 0.05, 0.025, then the floor 0.02.
-  for (double expected : {0.1, 0.05, 0.025, 0.02, 0.02})
-    EXPECT_NEAR(opt->step(grad).item<double>(), expected, 1e-7);
+  for (double expected : {0.1, 0.05, 0.025, 0.02, 0.02}) EXPECT_NEAR(opt->step(grad).item<double>(), expected, 1e-7);
 }
 
 TEST(Optimizer, DecayedScheduleSurvivesSaveAndLoad) {

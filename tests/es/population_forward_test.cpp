@@ -17,7 +17,7 @@ using models::parameter_count;
 using models::parameter_layout;
 
 Population implicit_population(const torch::nn::Sequential& net, int64_t size, bool mirrored, int64_t rank,
-                                   torch::Tensor sigma) {
+                               torch::Tensor sigma) {
   Population pop;
   pop.generation = 3;
   pop.size = size;
@@ -29,8 +29,8 @@ Population implicit_population(const torch::nn::Sequential& net, int64_t size, b
 }
 
 // Reference: load each member into the plain module and run its forward.
-void expect_matches_members(torch::nn::Sequential net, const Population& pop, const torch::Tensor& x,
-                            int64_t begin, int64_t end) {
+void expect_matches_members(torch::nn::Sequential net, const Population& pop, const torch::Tensor& x, int64_t begin,
+                            int64_t end) {
   auto batched = population_forward(net, pop, begin, end, x);
   auto members = pop.members(begin, end);
   auto clone = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(net->clone());
@@ -117,9 +117,8 @@ TEST(PopulationForward, CnnFullAndLowRank) {
 
 TEST(PopulationForward, BatchNormUsesEachMembersBatchStatistics) {
   torch::manual_seed(4);
-  torch::nn::Sequential net(torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 3, 3).padding(1)),
-                            torch::nn::BatchNorm2d(3), torch::nn::ReLU(), torch::nn::MaxPool2d(2),
-                            torch::nn::Flatten(), torch::nn::Linear(27, 4));
+  torch::nn::Sequential net(torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 3, 3).padding(1)), torch::nn::BatchNorm2d(3),
+                            torch::nn::ReLU(), torch::nn::MaxPool2d(2), torch::nn::Flatten(), torch::nn::Linear(27, 4));
   net->train();  // the reference normalises with batch statistics too
   auto x = torch::randn({5, 1, 6, 6});
   expect_matches_members(net, implicit_population(net, 4, true, 0, torch::tensor(0.1f)), x, 0, 4);

@@ -24,7 +24,8 @@ TEST(Shaping, ZScoreAndRaw) {
   auto u = torch::tensor({1.0, 2.0, 3.0}, torch::kFloat64);
   EXPECT_TRUE(torch::allclose((*make_shaping("zscore"))(u), torch::tensor({-1.0, 0.0, 1.0}, torch::kFloat64)));
   EXPECT_TRUE(torch::equal((*make_shaping("raw"))(u), u));
-  EXPECT_TRUE(torch::equal((*make_shaping("zscore"))(torch::ones({3}, torch::kFloat64)), torch::zeros({3}, torch::kFloat64)));
+  EXPECT_TRUE(
+      torch::equal((*make_shaping("zscore"))(torch::ones({3}, torch::kFloat64)), torch::zeros({3}, torch::kFloat64)));
 }
 
 TEST(Shaping, RanksAreDeterministicUnderTies) {

@@ -13,21 +13,25 @@ namespace {
 
 struct Case {
   std::string name;
-  std::string yaml;        // strategy section
+  std::string yaml;  // strategy section
   int64_t generations;
-  double tolerance;        // on f(center) of 10-D sphere from x0 = 1 (f = 10)
+  double tolerance;  // on f(center) of 10-D sphere from x0 = 1 (f = 10)
 };
 
 std::vector<Case> cases() {
   return {
-      {"openai_es", "name: openai_es\npopulation: 40\nsigma: 0.01\nl2: 0\noptimizer: {name: sgd, lr: 0.001, momentum: 0.5}", 400, 1e-3},
-      {"openai_es_adam", "name: openai_es\npopulation: 40\nsigma: 0.01\nl2: 0\noptimizer: {name: adam, lr: 0.01}", 500, 1e-2},
+      {"openai_es",
+       "name: openai_es\npopulation: 40\nsigma: 0.01\nl2: 0\noptimizer: {name: sgd, lr: 0.001, momentum: 0.5}", 400,
+       1e-3},
+      {"openai_es_adam", "name: openai_es\npopulation: 40\nsigma: 0.01\nl2: 0\noptimizer: {name: adam, lr: 0.01}", 500,
+       1e-2},
       {"openai_es_sigma_decay",
        "name: openai_es\npopulation: 40\nsigma: 0.1\nsigma_decay: 0.99\nmin_sigma: 0.001\nl2: 0\n"
        "optimizer: {name: adam, lr: 0.02, lr_decay: 0.99, min_lr: 0.0001}",
        400, 1e-5},
       {"pgpe", "name: pgpe\npopulation: 40\nsigma: 0.5\noptimizer: {name: sgd, lr: 1.0, momentum: 0}", 400, 1e-6},
-      {"pgpe_clipup", "name: pgpe\npopulation: 40\nsigma: 0.5\noptimizer: {name: clipup, lr: 0.02, max_speed: 0.04}", 400, 1e-2},
+      {"pgpe_clipup", "name: pgpe\npopulation: 40\nsigma: 0.5\noptimizer: {name: clipup, lr: 0.02, max_speed: 0.04}",
+       400, 1e-2},
       {"snes", "name: snes\nsigma: 0.5", 600, 1e-10},
       {"cmaes", "name: cmaes\nsigma: 0.5", 300, 1e-10},
       {"sep_cmaes", "name: sep_cmaes\nsigma: 0.5", 400, 1e-10},
@@ -113,7 +117,8 @@ TEST(Strategies, OpenAIESSigmaDecaysToItsFloor) {
   auto strategy = build("name: openai_es\npopulation: 8\nsigma: 0.1\nsigma_decay: 0.5\nmin_sigma: 0.01", problem, 1);
   DriverOptions o;
   o.report_every = 0;
-  for (const auto& [generations, sigma] : std::vector<std::pair<int64_t, float>>{{0, 0.1f}, {3, 0.0125f}, {10, 0.01f}}) {
+  for (const auto& [generations, sigma] :
+       std::vector<std::pair<int64_t, float>>{{0, 0.1f}, {3, 0.0125f}, {10, 0.01f}}) {
     o.generations = generations;
     if (generations > 0) Driver(*strategy, problem, o).run();
     EXPECT_FLOAT_EQ(strategy->ask().sigma.item<float>(), sigma) << "after " << generations << " generations";
@@ -122,14 +127,14 @@ TEST(Strategies, OpenAIESSigmaDecaysToItsFloor) {
 
 TEST(Strategies, BadOptionsNameTheKey) {
   FunctionProblem problem(sphere10());
-  for (const auto& [yaml, key] : std::vector<std::pair<std::string, std::string>>{
-           {"name: openai_es\npopulation: 7", "population"},
-           {"name: openai_es\nsigma: -1", "sigma"},
-           {"name: openai_es\nsigma_decay: 0.99", "min_sigma"},
-           {"name: openai_es\nsigma_decay: 1.5", "sigma_decay"},
-           {"name: pgpe\noptimizer: {name: rmsprop}", "optimizer.name"},
-           {"name: snes\nshaping: best", "shaping"},
-           {"name: simulated_annealing", "name"}}) {
+  for (const auto& [yaml, key] :
+       std::vector<std::pair<std::string, std::string>>{{"name: openai_es\npopulation: 7", "population"},
+                                                        {"name: openai_es\nsigma: -1", "sigma"},
+                                                        {"name: openai_es\nsigma_decay: 0.99", "min_sigma"},
+                                                        {"name: openai_es\nsigma_decay: 1.5", "sigma_decay"},
+                                                        {"name: pgpe\noptimizer: {name: rmsprop}", "optimizer.name"},
+                                                        {"name: snes\nshaping: best", "shaping"},
+                                                        {"name: simulated_annealing", "name"}}) {
     try {
       build(yaml, problem, 0);
       ADD_FAILURE() << "no error for " << yaml;
@@ -142,9 +147,7 @@ TEST(Strategies, BadOptionsNameTheKey) {
 TEST(Strategies, CorruptCheckpointIsAnErrorNamingTheFile) {
   namespace fs = std::filesystem;
   const auto path = (fs::temp_directory_path() / "metaevo_corrupt.pt").string();
-  {
-    std::ofstream(path) << "not a checkpoint";
-  }
+  { std::ofstream(path) << "not a checkpoint"; }
   FunctionProblem problem(sphere10());
   auto s = build("name: snes", problem, 0);
   DriverOptions o;

@@ -20,8 +20,8 @@ std::unique_ptr<Objective> small_objective(const std::string& model, const std::
                             .section("objective"));
 }
 
-#define REQUIRE_FASHION_MNIST()                                                          \
-  const auto data_dir = data::resolve_data_dir("fashion-mnist", "");                     \
+#define REQUIRE_FASHION_MNIST()                                                                                    \
+  const auto data_dir = data::resolve_data_dir("fashion-mnist", "");                                               \
   if (!fs::exists(data_dir + "/train-images-idx3-ubyte.gz") && !fs::exists(data_dir + "/train-images-idx3-ubyte")) \
   GTEST_SKIP() << data_dir << " absent (Debian package dataset-fashion-mnist not installed)"
 
@@ -30,7 +30,7 @@ TEST(ImageClassifier, LearnsAndResumesExactly) {
   at::set_num_threads(1);
   auto objective = small_objective("mlp");
   const Assignment config = {{"lr", 0.05}, {"momentum", 0.9}, {"weight_decay", 1e-5}, {"width", 64},
-                             {"depth", 1},  {"dropout", 0.1},  {"batch_size", 32}};
+                             {"depth", 1}, {"dropout", 0.1},  {"batch_size", 32}};
   objective->default_space().validate(config, "test");
   const auto dir = fs::temp_directory_path() / ("metaevo_trainable_" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -86,7 +86,8 @@ TEST(ImageClassifier, CnnTrains) {
   at::set_num_threads(1);
   auto objective = small_objective("cnn");
   const Assignment config = {{"lr", 0.05}, {"width", 8}, {"depth", 2}, {"batch_size", 64}};
-  auto run = objective->open(config, 1, (fs::temp_directory_path() / ("metaevo_cnn_" + std::to_string(::getpid()) + ".pt")).string());
+  auto run = objective->open(
+      config, 1, (fs::temp_directory_path() / ("metaevo_cnn_" + std::to_string(::getpid()) + ".pt")).string());
   double value = 0;
   for (int e = 0; e < 2; ++e) value = run->train_epoch().value;
   EXPECT_GT(value, 0.4);

@@ -1,7 +1,7 @@
 // PASHA: soft-ranking consistency, the ranking-noise estimate, and the rung unlock.
-#include <gtest/gtest.h>
-
 #include "metaevo/hpo/schedulers/pasha.h"
+
+#include <gtest/gtest.h>
 
 namespace metaevo::hpo {
 namespace {

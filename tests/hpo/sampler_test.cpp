@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "metaevo/hpo/sampler.h"
+
+#include <gtest/gtest.h>
 
 namespace metaevo::hpo {
 namespace {

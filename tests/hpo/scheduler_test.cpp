@@ -1,7 +1,7 @@
 // Decisions of the rung-based schedulers on hand-made results.
-#include <gtest/gtest.h>
-
 #include "metaevo/hpo/scheduler.h"
+
+#include <gtest/gtest.h>
 
 namespace metaevo::hpo {
 namespace {

@@ -1,6 +1,7 @@
+#include "metaevo/hpo/simulator.h"
+
 #include <gtest/gtest.h>
 
-#include "metaevo/hpo/simulator.h"
 #include "../support/curve_tables.h"
 
 namespace metaevo::hpo {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "metaevo/hpo/space.h"
+
+#include <gtest/gtest.h>
 
 namespace metaevo::hpo {
 namespace {
@@ -66,7 +66,8 @@ TEST(SearchSpace, BadDefinitionsNameTheField) {
     return std::string("no error");
   };
   EXPECT_NE(message("  lr: {type: float, low: 0, high: 1, log: true}\n").find("space.lr"), std::string::npos);
-  EXPECT_NE(message("  lr: {type: float, low: 0, high: 1, log: true}\n").find("log scale needs low > 0"), std::string::npos);
+  EXPECT_NE(message("  lr: {type: float, low: 0, high: 1, log: true}\n").find("log scale needs low > 0"),
+            std::string::npos);
   EXPECT_NE(message("  x: {type: weird}\n").find("unknown type 'weird'"), std::string::npos);
   EXPECT_NE(message("  x: {type: int, low: 5, high: 1}\n").find("need low <= high"), std::string::npos);
   EXPECT_NE(message("  x: {type: categorical, choices: [a, b], default: c}\n").find("not one of the choices"),

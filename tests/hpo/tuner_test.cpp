@@ -1,12 +1,13 @@
 // The tuner against its study database: a complete study, replay by another worker, kill -9 and
 // resume, and two worker processes on one study.
+#include "metaevo/hpo/tuner.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 
-#include "metaevo/hpo/tuner.h"
 #include "../support/curve_tables.h"
 #include "../support/process.h"
 
@@ -49,7 +50,8 @@ void expect_contiguous(const std::vector<ResultRow>& rows) {
 }
 
 std::unique_ptr<Objective> table_objective(const std::string& table) {
-  return make_objective(Config::parse("objective: {type: curve_table, path: " + table + "}", "test").section("objective"));
+  return make_objective(
+      Config::parse("objective: {type: curve_table, path: " + table + "}", "test").section("objective"));
 }
 
 TEST(Tuner, RunsAStudyAndAnotherWorkerReplaysItExactly) {

@@ -1,8 +1,9 @@
 // The inner-loop meta-objective of the memory study: its functional conv4 matches the module,
 // and the ES meta-gradient points where the autodiff one does.
+#include "metaevo/meta/inner_loop.h"
+
 #include <gtest/gtest.h>
 
-#include "metaevo/meta/inner_loop.h"
 #include "metaevo/meta/protonet.h"
 
 namespace metaevo::meta {
@@ -13,10 +14,12 @@ Episode random_episode(int64_t ways, int64_t shots, int64_t queries) {
   Episode e;
   // Class c's images share a class pattern plus noise, so the task is learnable.
   auto patterns = torch::randn({ways, 1, 1, 28, 28}, torch::kFloat64);
-  e.support = (patterns.expand({ways, shots, 1, 28, 28}) + 0.5 * torch::randn({ways, shots, 1, 28, 28}, torch::kFloat64))
-                  .reshape({ways * shots, 1, 28, 28});
-  e.query = (patterns.expand({ways, queries, 1, 28, 28}) + 0.5 * torch::randn({ways, queries, 1, 28, 28}, torch::kFloat64))
-                .reshape({ways * queries, 1, 28, 28});
+  e.support =
+      (patterns.expand({ways, shots, 1, 28, 28}) + 0.5 * torch::randn({ways, shots, 1, 28, 28}, torch::kFloat64))
+          .reshape({ways * shots, 1, 28, 28});
+  e.query =
+      (patterns.expand({ways, queries, 1, 28, 28}) + 0.5 * torch::randn({ways, queries, 1, 28, 28}, torch::kFloat64))
+          .reshape({ways * queries, 1, 28, 28});
   e.query_labels = torch::arange(ways).repeat_interleave(queries);
   return e;
 }
@@ -65,7 +68,9 @@ TEST(InnerLoop, AutodiffMetaGradientMatchesAFiniteDifference) {
     minus.push_back(theta[i] - h * v);
     along += (exact[i] * v).sum().item<double>();
   }
-  const double fd = (inner_loop_loss(plus, e, 3, o, false).item<double>() - inner_loop_loss(minus, e, 3, o, false).item<double>()) / (2 * h);
+  const double fd =
+      (inner_loop_loss(plus, e, 3, o, false).item<double>() - inner_loop_loss(minus, e, 3, o, false).item<double>()) /
+      (2 * h);
   EXPECT_NEAR(fd, along, 1e-4 * std::max(1.0, std::abs(along)));
 }
 

@@ -1,9 +1,10 @@
+#include "metaevo/mlo/engine.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "metaevo/core/error.h"
-#include "metaevo/mlo/engine.h"
 #include "metaevo/mlo/program.h"
 
 namespace metaevo::mlo {
@@ -117,7 +118,8 @@ TEST(Engine, ResumeEqualsUninterruptedRun) {
     run_program(12, method, (dir / "split.pt").string());
     const auto resumed = run_program(24, method, (dir / "split.pt").string(), &resumed_history);
     ASSERT_EQ(whole.size(), resumed.size());
-    for (size_t i = 0; i < whole.size(); ++i) EXPECT_TRUE(torch::equal(whole[i], resumed[i])) << method << " tensor " << i;
+    for (size_t i = 0; i < whole.size(); ++i)
+      EXPECT_TRUE(torch::equal(whole[i], resumed[i])) << method << " tensor " << i;
     // The interrupted run also validated where it stopped; the records at the end agree.
     EXPECT_EQ(whole_history.back(), resumed_history.back()) << method;
     std::filesystem::remove_all(dir);

@@ -28,7 +28,8 @@ Quadratic make_quadratic(bool identity_hessian) {
 
 class Lower : public Problem {
  public:
-  Lower(const Quadratic& q, ProblemOptions o) : Problem("lower", {torch::zeros({4}, torch::kFloat64)}, std::move(o)), q_(q) {}
+  Lower(const Quadratic& q, ProblemOptions o)
+      : Problem("lower", {torch::zeros({4}, torch::kFloat64)}, std::move(o)), q_(q) {}
   torch::Tensor training_step(int64_t) override {
     const auto& w = params()[0];
     return 0.5 * w.dot(q_.a.mv(w)) - w.dot(q_.b.mv(peer("upper").params()[0]));

@@ -3,12 +3,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../support/omniglot.h"
+#include "../support/process.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/error.h"
 #include "metaevo/mlo/program.h"
 #include "metaevo/run/metrics_log.h"
-#include "../support/omniglot.h"
-#include "../support/process.h"
 
 namespace metaevo::mlo {
 namespace {
@@ -86,7 +86,8 @@ TEST(Programs, BadSettingsNameTheirField) {
   };
   expect_error("program: {type: nope}", "program.type");
   expect_error("program: {type: weight_decay, dataset: nope}", "program.dataset");
-  expect_error("program: {type: weight_decay}\nproblems: {model: {hypergradient: magic}}", "problems.model.hypergradient");
+  expect_error("program: {type: weight_decay}\nproblems: {model: {hypergradient: magic}}",
+               "problems.model.hypergradient");
   expect_error("program: {type: weight_decay}\nproblems: {decay: {lr: -1}}", "problems.decay.lr");
   expect_error("program: {type: data_reweighting, dataset: synthetic, noise: 1.5}", "program.noise");
 }
@@ -94,9 +95,11 @@ TEST(Programs, BadSettingsNameTheirField) {
 TEST(Programs, MamlAndImamlTrainOnOmniglot) {
   if (!testing::has_omniglot()) GTEST_SKIP() << testing::omniglot_dir() << " not found (see ../shared/data/README.md)";
   for (const std::string variant : {"itd", "cg"}) {
-    auto program = build("program: {type: maml, data_dir: '" + testing::omniglot_dir() + "', ways: 5, shots: 1, queries: 5, channels: 8, val_episodes: 5, proximal: " +
-                         std::string(variant == "cg" ? "1.0" : "0.0") + "}\nproblems: {adapt: {hypergradient: " + variant +
-                         ", unroll_steps: 2}, meta: {gradient_accumulation: 2}}");
+    auto program =
+        build("program: {type: maml, data_dir: '" + testing::omniglot_dir() +
+              "', ways: 5, shots: 1, queries: 5, channels: 8, val_episodes: 5, proximal: " +
+              std::string(variant == "cg" ? "1.0" : "0.0") + "}\nproblems: {adapt: {hypergradient: " + variant +
+              ", unroll_steps: 2}, meta: {gradient_accumulation: 2}}");
     const auto theta = program->problems[1]->params()[0].clone();
     const auto record = run(*program, 8);
     EXPECT_EQ(program->problems[1]->count(), 4) << variant;
@@ -122,16 +125,16 @@ engine: {train_iters: 40, valid_step: 10, log_step: 0, checkpoint_every: 10}
     EXPECT_TRUE(fs::exists(fs::path(run_dir) / f)) << f;
   // A second run into the same directory must be asked for explicitly.
   EXPECT_NE(testing::run_cli({"mlo", "--config", config, "--output", run_dir}), 0);
-  EXPECT_EQ(testing::run_cli({"mlo", "--config", config, "--output", run_dir, "--resume", "--set",
-                              "engine.train_iters=60"}),
-            0);
+  EXPECT_EQ(
+      testing::run_cli({"mlo", "--config", config, "--output", run_dir, "--resume", "--set", "engine.train_iters=60"}),
+      0);
   const auto metrics = run::read_metrics((fs::path(run_dir) / "metrics.jsonl").string());
   EXPECT_EQ(metrics.x_key, "iteration");
   EXPECT_EQ(metrics.records.size(), 6u);  // iterations 10..60
   EXPECT_EQ(metrics.records.back()["iteration"], 60);
   const auto stderr_path = (out / "err.txt").string();
-  const pid_t pid = testing::spawn({METAEVO_BINARY, "mlo", "--config", config, "--output", (out / "bad").string(), "--set",
-                                    "problems.model.unroll_steps=0"},
+  const pid_t pid = testing::spawn({METAEVO_BINARY, "mlo", "--config", config, "--output", (out / "bad").string(),
+                                    "--set", "problems.model.unroll_steps=0"},
                                    {}, stderr_path);
   EXPECT_EQ(testing::wait_for(pid, 60), 2);
   EXPECT_NE(read_file(stderr_path).find("problems.model.unroll_steps"), std::string::npos) << read_file(stderr_path);

@@ -1,9 +1,10 @@
+#include "metaevo/munet/baselines.h"
+
 #include <gtest/gtest.h>
 
-#include "metaevo/munet/baselines.h"
+#include "../support/munet_tasks.h"
 #include "metaevo/munet/evolution.h"
 #include "metaevo/munet/pretrain.h"
-#include "../support/munet_tasks.h"
 
 namespace metaevo::munet {
 namespace {
@@ -102,8 +103,7 @@ TEST(MunetPretrain, TrainsTheRootAndLocksItAgain) {
   EXPECT_GT(r.test_accuracy, 0.5);
   EXPECT_EQ(r.steps, 100);
   EXPECT_FALSE(torch::equal(before, pop.root()->components.at("encoderblock_0")->tensors()[0]));
-  for (const auto& [name, c] : pop.root()->components)
-    EXPECT_EQ(c->locks(), std::set<std::string>{kRootTask}) << name;
+  for (const auto& [name, c] : pop.root()->components) EXPECT_EQ(c->locks(), std::set<std::string>{kRootTask}) << name;
   EXPECT_EQ(pop.root()->components.at("head").get(), head.get());  // the source head is not kept
   EXPECT_EQ(pop.root()->hparams.count("num_classes"), 0u);
 

@@ -1,6 +1,7 @@
+#include "metaevo/munet/evolution.h"
+
 #include <gtest/gtest.h>
 
-#include "metaevo/munet/evolution.h"
 #include "../support/munet_tasks.h"
 
 namespace metaevo::munet {

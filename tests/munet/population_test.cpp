@@ -1,6 +1,7 @@
+#include "metaevo/munet/population.h"
+
 #include <gtest/gtest.h>
 
-#include "metaevo/munet/population.h"
 #include "../support/munet_tasks.h"
 
 namespace metaevo::munet {
@@ -77,7 +78,8 @@ TEST(MunetPopulation, ClonesAreIndependentCopies) {
   EXPECT_NE(original->id(), copy->id());
   EXPECT_TRUE(copy->trainable());
   EXPECT_FALSE(original->trainable());
-  for (size_t i = 0; i < copy->tensors().size(); ++i) EXPECT_TRUE(torch::equal(copy->tensors()[i], original->tensors()[i]));
+  for (size_t i = 0; i < copy->tensors().size(); ++i)
+    EXPECT_TRUE(torch::equal(copy->tensors()[i], original->tensors()[i]));
   const auto kept = original->tensors()[2].clone();
   copy->tensors()[2].add_(1.0);
   EXPECT_TRUE(torch::equal(original->tensors()[2], kept));
@@ -106,10 +108,11 @@ TEST(MunetPopulation, AccountedParametersFollowSharing) {
   auto c = pop.make_child(b, "c", 4, rng);
   const double block = double(pop.root()->components.at("encoderblock_0")->numel());
   const double shared_by_two = accounted_params(*b);
-  EXPECT_NEAR(accounted_params(*c) - double(c->components.at("head")->numel() + c->components.at("encoder_norm")->numel()),
-              (shared_by_two - double(b->components.at("head")->numel() + b->components.at("encoder_norm")->numel())) *
-                  2.0 / 3.0,
-              1e-6);
+  EXPECT_NEAR(
+      accounted_params(*c) - double(c->components.at("head")->numel() + c->components.at("encoder_norm")->numel()),
+      (shared_by_two - double(b->components.at("head")->numel() + b->components.at("encoder_norm")->numel())) * 2.0 /
+          3.0,
+      1e-6);
   EXPECT_GT(block, 0);
 }
 

@@ -1,14 +1,15 @@
+#include "metaevo/munet/system_store.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
+#include "../data/test_files.h"
+#include "../support/munet_tasks.h"
+#include "../support/process.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/error.h"
 #include "metaevo/data/idx.h"
-#include "../data/test_files.h"
-#include "metaevo/munet/system_store.h"
-#include "../support/munet_tasks.h"
-#include "../support/process.h"
 
 namespace metaevo::munet {
 namespace {
@@ -93,9 +94,11 @@ TEST(EvolveCommand, GrowsResumesExtendsAndReports) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const auto config = (dir / "c.yaml").string();
-  write_file_atomic(config, "seed: 2\nvit: {width: 16, heads: 2, mlp_dim: 32, depth: 2}\n"
-                            "train: {batch_size: 32, validations: 1, batches_between_validations: 5, validation_batches: 2}\n"
-                            "evolution: {children: 2}\ntasks: [mnist-rot:90]\ndata: {mnist: '" + mnist + "'}\n");
+  write_file_atomic(config,
+                    "seed: 2\nvit: {width: 16, heads: 2, mlp_dim: 32, depth: 2}\n"
+                    "train: {batch_size: 32, validations: 1, batches_between_validations: 5, validation_batches: 2}\n"
+                    "evolution: {children: 2}\ntasks: [mnist-rot:90]\ndata: {mnist: '" +
+                        mnist + "'}\n");
   const auto out = (dir / "run").string();
   ASSERT_EQ(testing::run_cli({"evolve", "--config", config, "--output", out}), 0);
   const auto first = nlohmann::json::parse(read_file((fs::path(out) / "results.json").string()));
@@ -124,9 +127,10 @@ TEST(EvolveCommand, GrowsResumesExtendsAndReports) {
   data::test::write_file((dir / "first.png").string(),
                          data::test::encode_png({pixels, pixels + 28 * 28}, 28, 28, 8, PNG_COLOR_TYPE_GRAY));
   const auto csv = (dir / "predictions.csv").string();
-  ASSERT_EQ(testing::run_cli({"predict", "--system", out + "/system.db", "--task", "mnist-rot:90", "--input",
-                              (dir / "rotated.idx").string(), "--input", (dir / "first.png").string(), "--output", csv}),
-            0);
+  ASSERT_EQ(
+      testing::run_cli({"predict", "--system", out + "/system.db", "--task", "mnist-rot:90", "--input",
+                        (dir / "rotated.idx").string(), "--input", (dir / "first.png").string(), "--output", csv}),
+      0);
   std::istringstream rows(read_file(csv));
   std::string row;
   std::getline(rows, row);
@@ -152,8 +156,8 @@ TEST(EvolveCommand, GrowsResumesExtendsAndReports) {
 
   // A baseline over a pretrained root, through the same command.
   const auto base = (dir / "base").string();
-  ASSERT_EQ(testing::run_cli({"evolve", "--config", config, "--output", base, "--set", "baseline.kind=adapters", "--set",
-                              "root.task=mnist", "--set", "root.validations=1", "--set",
+  ASSERT_EQ(testing::run_cli({"evolve", "--config", config, "--output", base, "--set", "baseline.kind=adapters",
+                              "--set", "root.task=mnist", "--set", "root.validations=1", "--set",
                               "root.batches_between_validations=3"}),
             0);
   const auto baseline = nlohmann::json::parse(read_file((fs::path(base) / "results.json").string()));

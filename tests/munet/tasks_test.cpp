@@ -1,10 +1,11 @@
+#include "metaevo/munet/tasks.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "metaevo/core/error.h"
-#include "metaevo/munet/tasks.h"
 #include "../support/omniglot.h"
+#include "metaevo/core/error.h"
 
 namespace metaevo::munet {
 namespace {
@@ -17,7 +18,8 @@ DataDirs dirs() {
 }
 
 TEST(MunetTasks, RotatedAndPermutedMnistAreTransformsOfMnist) {
-  if (!std::filesystem::exists(dirs().mnist)) GTEST_SKIP() << dirs().mnist << " not found (scripts/setup.sh fetches it)";
+  if (!std::filesystem::exists(dirs().mnist))
+    GTEST_SKIP() << dirs().mnist << " not found (scripts/setup.sh fetches it)";
   const auto plain = load_task("mnist", dirs());
   EXPECT_EQ(plain.classes, 10);
   EXPECT_EQ(plain.valid.size(), 5000);
@@ -32,7 +34,7 @@ TEST(MunetTasks, RotatedAndPermutedMnistAreTransformsOfMnist) {
   const auto permuted = load_task("mnist-perm:3", dirs());
   const auto a = std::get<0>(permuted.test.x.narrow(0, 0, 10).flatten(1).sort(1));
   const auto b = std::get<0>(plain.test.x.narrow(0, 0, 10).flatten(1).sort(1));
-  EXPECT_TRUE(torch::equal(a, b));  // the same pixels ...
+  EXPECT_TRUE(torch::equal(a, b));                            // the same pixels ...
   EXPECT_FALSE(torch::equal(permuted.test.x, plain.test.x));  // ... elsewhere
 }
 

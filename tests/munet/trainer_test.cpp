@@ -1,8 +1,9 @@
+#include "metaevo/munet/trainer.h"
+
 #include <gtest/gtest.h>
 
-#include "metaevo/munet/population.h"
-#include "metaevo/munet/trainer.h"
 #include "../support/munet_tasks.h"
+#include "metaevo/munet/population.h"
 
 namespace metaevo::munet {
 namespace {
@@ -11,12 +12,12 @@ TEST(MunetTrainer, LearningRateSchedules) {
   Hparams h{{"opt_lr", 0.1}, {"opt_lr_schedule", "constant"}, {"opt_lr_warmup_ratio", 0.1}};
   EXPECT_DOUBLE_EQ(learning_rate(h, 7, 100, 20), 0.05);
   h["opt_lr_schedule"] = "cosine";
-  EXPECT_DOUBLE_EQ(learning_rate(h, 0, 100, 20), 0.001);  // lr / 100
+  EXPECT_DOUBLE_EQ(learning_rate(h, 0, 100, 20), 0.001);   // lr / 100
   EXPECT_NEAR(learning_rate(h, 10, 100, 20), 0.1, 1e-12);  // the peak after warmup
   EXPECT_LT(learning_rate(h, 99, 100, 20), 1e-3);
   h["opt_lr_schedule"] = "restarts";
   EXPECT_DOUBLE_EQ(learning_rate(h, 3, 100, 20), learning_rate(h, 23, 100, 20));
-  EXPECT_DOUBLE_EQ(learning_rate(h, 20, 100, 20), 0.001);                        // a restart from lr / 100
+  EXPECT_DOUBLE_EQ(learning_rate(h, 20, 100, 20), 0.001);                       // a restart from lr / 100
   EXPECT_GT(learning_rate(h, 22, 100, 20), learning_rate(h, 19, 100, 20) * 5);  // back at the peak
 }
 
@@ -38,8 +39,8 @@ TEST(MunetTrainer, TrainsOnlyTheTrainableComponentsAndKeepsTheBestValidation) {
   o.batch_size = 32;
   o.validations = 4;
   o.batches_between_validations = 25;
-  const auto result = train_path(*child, task, o, pop.vit(), [](const Path& p) { return p.quality; },
-                                 -std::numeric_limits<double>::infinity(), 7);
+  const auto result = train_path(
+      *child, task, o, pop.vit(), [](const Path& p) { return p.quality; }, -std::numeric_limits<double>::infinity(), 7);
   EXPECT_TRUE(result.improved);
   EXPECT_GT(result.quality, 0.6) << "a zero head over frozen random features should still learn quadrants";
   EXPECT_DOUBLE_EQ(child->quality, result.quality);
@@ -49,7 +50,9 @@ TEST(MunetTrainer, TrainsOnlyTheTrainableComponentsAndKeepsTheBestValidation) {
   EXPECT_FALSE(torch::equal(child->components.at("encoderblock_0")->tensors()[2], cloned));
   // A bar above any reachable score: the child trains but does not improve on it.
   auto again = pop.make_child(pop.root(), "quadrants", 4, rng);
-  EXPECT_FALSE(train_path(*again, task, o, pop.vit(), [](const Path& p) { return p.quality; }, 2.0, 7).improved);
+  EXPECT_FALSE(train_path(
+                   *again, task, o, pop.vit(), [](const Path& p) { return p.quality; }, 2.0, 7)
+                   .improved);
 }
 
 TEST(MunetTrainer, SameSeedSameWeights) {
@@ -67,7 +70,8 @@ TEST(MunetTrainer, SameSeedSameWeights) {
     Population pop(testing::small_vit(), space, {}, 1);
     Rng rng(1);
     auto child = pop.make_child(pop.root(), "quadrants", 4, rng);
-    train_path(*child, task, o, pop.vit(), [](const Path& p) { return p.quality; }, 0, 3);
+    train_path(
+        *child, task, o, pop.vit(), [](const Path& p) { return p.quality; }, 0, 3);
     heads.push_back(child->components.at("head")->tensors()[0].clone());
   }
   EXPECT_TRUE(torch::equal(heads[0], heads[1]));

@@ -2,11 +2,11 @@
 // logged no error, and the points it drew are the metrics file's. Skipped with a message where
 // Chromium or the Vega scripts are absent (scripts/setup.sh installs both).
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "../support/tiny_runs.h"
@@ -24,9 +24,10 @@ const char* kChromium = "/usr/bin/chromium";
 /// What the page's self-check wrote after drawing: {"charts": [{title, marks, rows}], "errors"}.
 nlohmann::json render(const fs::path& page) {
   const auto dom = page.string() + ".dom";
-  const auto command = fmt::format("{} --headless --no-sandbox --disable-gpu --virtual-time-budget=20000 --dump-dom "
-                                   "'file://{}' > '{}' 2>/dev/null",
-                                   kChromium, fs::absolute(page).string(), dom);
+  const auto command = fmt::format(
+      "{} --headless --no-sandbox --disable-gpu --virtual-time-budget=20000 --dump-dom "
+      "'file://{}' > '{}' 2>/dev/null",
+      kChromium, fs::absolute(page).string(), dom);
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
   std::smatch m;
   const auto text = metaevo::read_file(dom);

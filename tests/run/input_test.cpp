@@ -27,10 +27,12 @@ class Input : public ScratchDirTest {
 };
 
 TEST_F(Input, GlobalFlagsGoBeforeOrAfterTheSubcommand) {
-  const auto config = write("run.yaml", "problem: {type: function, function: sphere, dim: 4}\n"
-                                        "strategy: {name: sep_cmaes, sigma: 0.5}\nrun: {generations: 2}\n");
+  const auto config = write("run.yaml",
+                            "problem: {type: function, function: sphere, dim: 4}\n"
+                            "strategy: {name: sep_cmaes, sigma: 0.5}\nrun: {generations: 2}\n");
   EXPECT_EQ(run({"--threads", "1", "es", "--config", config, "--output", (dir_ / "a").string()}), 0) << stderr_text();
-  EXPECT_EQ(run({"es", "--config", config, "--output", (dir_ / "b").string(), "--threads", "1", "--log-level", "warn"}), 0)
+  EXPECT_EQ(run({"es", "--config", config, "--output", (dir_ / "b").string(), "--threads", "1", "--log-level", "warn"}),
+            0)
       << stderr_text();
   EXPECT_EQ(run({"bench", "es", "--population", "4", "--generations", "1", "--batch", "8", "--threads", "1"}), 0)
       << stderr_text();
@@ -51,7 +53,8 @@ TEST_F(Input, UnknownTaskIsRefusedBeforeAnythingIsPretrainedOrWritten) {
   const auto config = write("evolve.yaml", "seed: 1\nroot: {task: mnist, validations: 50}\ntasks: [mnist-rot:90]\n");
   const auto out = dir_ / "out";
   EXPECT_EQ(run({"evolve", "--config", config, "--output", out.string(), "--add-task", "nosuch:thing"}), 2);
-  EXPECT_NE(stderr_text().find("--add-task: task 'nosuch:thing': unknown 'nosuch'"), std::string::npos) << stderr_text();
+  EXPECT_NE(stderr_text().find("--add-task: task 'nosuch:thing': unknown 'nosuch'"), std::string::npos)
+      << stderr_text();
   EXPECT_FALSE(fs::exists(out)) << "something was written before the error";
   // A known type with an argument it cannot take is refused the same way.
   const auto bad_rotation = write("rot.yaml", "seed: 1\nroot: {task: mnist, validations: 50}\ntasks: [mnist-rot:45]\n");
@@ -59,8 +62,9 @@ TEST_F(Input, UnknownTaskIsRefusedBeforeAnythingIsPretrainedOrWritten) {
   EXPECT_NE(stderr_text().find("rot.yaml: tasks: task 'mnist-rot:45'"), std::string::npos) << stderr_text();
   EXPECT_FALSE(fs::exists(out));
   // So is a data folder that is not there.
-  const auto no_data = write("data.yaml", "seed: 1\nroot: {task: mnist, validations: 50}\ntasks: [mnist-rot:90]\n"
-                                          "data: {mnist: /nonexistent/mnist}\n");
+  const auto no_data = write("data.yaml",
+                             "seed: 1\nroot: {task: mnist, validations: 50}\ntasks: [mnist-rot:90]\n"
+                             "data: {mnist: /nonexistent/mnist}\n");
   EXPECT_EQ(run({"evolve", "--config", no_data, "--output", out.string()}), 2);
   EXPECT_NE(stderr_text().find("data.yaml: data: task 'mnist-rot:90': no mnist data at /nonexistent/mnist"),
             std::string::npos)

@@ -3,9 +3,9 @@
 // same weights, same results, same metrics records. The kills come from METAEVO_CRASH_AT
 // (run/fault.h), so each lands at an exact place.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "../support/process.h"
 #include "../support/tiny_runs.h"

@@ -1,6 +1,8 @@
 // Final weights a PyTorch user can load: python3-torch reads weights.pt into the equivalent
 // torch.nn module by name and computes metaevo's logits. Skipped with a message where Debian's
 // python3-torch is not installed (scripts/setup.sh installs it).
+#include "../support/weights.h"
+
 #include <gtest/gtest.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
@@ -8,7 +10,6 @@
 #include <filesystem>
 
 #include "../support/process.h"
-#include "../support/weights.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/meta/protonet.h"
 #include "metaevo/models/zoo.h"
@@ -45,9 +46,10 @@ int check_in_pytorch(torch::nn::Sequential net, const std::string& spec, const f
   io.insert("logits", net->forward(x));
   const auto bytes = torch::pickle_save(io);
   write_file_atomic((dir / "case.pt").string(), std::string(bytes.begin(), bytes.end()));
-  return metaevo::testing::wait_for(metaevo::testing::spawn({kPython, kScript, spec, weights.string(), (dir / "case.pt").string()}, {},
-                                          (dir / "python.txt").string()),
-                           120);
+  return metaevo::testing::wait_for(
+      metaevo::testing::spawn({kPython, kScript, spec, weights.string(), (dir / "case.pt").string()}, {},
+                              (dir / "python.txt").string()),
+      120);
 }
 
 TEST(Weights, ProtoNetEncoderLoadsInPyTorchWithItsBatchNormBuffers) {
@@ -60,7 +62,8 @@ TEST(Weights, ProtoNetEncoderLoadsInPyTorchWithItsBatchNormBuffers) {
   EXPECT_EQ(check_in_pytorch(net, "conv4:1:8", dir / "weights.pt", dir), 0) << read_file((dir / "python.txt").string());
   // A different model under the same names is caught: the check is not vacuous.
   auto other = meta::make_conv4(1, 8, 4);
-  EXPECT_EQ(check_in_pytorch(other, "conv4:1:8", dir / "weights.pt", dir), 1) << read_file((dir / "python.txt").string());
+  EXPECT_EQ(check_in_pytorch(other, "conv4:1:8", dir / "weights.pt", dir), 1)
+      << read_file((dir / "python.txt").string());
 }
 
 TEST(Weights, EsClassifierFromTheCliLoadsInPyTorch) {
@@ -69,11 +72,14 @@ TEST(Weights, EsClassifierFromTheCliLoadsInPyTorch) {
   for (const std::string kind : {"mlp", "cnn"}) {
     const auto dir = fresh(kind);
     const auto config = (dir / "run.yaml").string();
-    write_file_atomic(config, "seed: 2\nthreads: 1\n"
-                              "problem: {type: classification, dataset: fashion-mnist, batch: 32, "
-                              "model: {type: " + kind + ", hidden: [12, 10], channels: [4], input_pool: 2}}\n"
-                              "strategy: {name: openai_es, population: 8, sigma: 0.05}\n"
-                              "run: {generations: 3, report_every: 0, log_every_s: 100}\n");
+    write_file_atomic(config,
+                      "seed: 2\nthreads: 1\n"
+                      "problem: {type: classification, dataset: fashion-mnist, batch: 32, "
+                      "model: {type: " +
+                          kind +
+                          ", hidden: [12, 10], channels: [4], input_pool: 2}}\n"
+                          "strategy: {name: openai_es, population: 8, sigma: 0.05}\n"
+                          "run: {generations: 3, report_every: 0, log_every_s: 100}\n");
     ASSERT_EQ(metaevo::testing::run_cli({"es", "--config", config, "--output", (dir / "out").string()}), 0);
     // metaevo's own model with the saved weights, by name.
     models::ModelOptions o;

@@ -40,8 +40,8 @@ inline const data::Omniglot& omniglot() {
 
 }  // namespace metaevo::testing
 
-#define SKIP_WITHOUT_OMNIGLOT()                                                                     \
-  if (!metaevo::testing::has_omniglot())                                                            \
-  GTEST_SKIP() << "Omniglot release not found in " << metaevo::testing::omniglot_dir()             \
+#define SKIP_WITHOUT_OMNIGLOT()                                                                        \
+  if (!metaevo::testing::has_omniglot())                                                               \
+  GTEST_SKIP() << "Omniglot release not found in " << metaevo::testing::omniglot_dir()                 \
                << " (images_background.zip or images_background/; set METAEVO_DATA_DIR to the folder " \
                   "holding omniglot/)"

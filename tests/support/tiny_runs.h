@@ -18,66 +18,103 @@ inline const std::string kFashion = "/usr/share/datasets/fashion-mnist";
 
 struct TinyRun {
   std::string name;
-  std::vector<std::string> words;  // the subcommand
-  std::string config;              // YAML
-  bool resume_flag = true;         // tune workers rejoin their study without --resume
+  std::vector<std::string> words;                    // the subcommand
+  std::string config;                                // YAML
+  bool resume_flag = true;                           // tune workers rejoin their study without --resume
   std::vector<std::string> state_dicts, json_files;  // compared after the run
-  std::string json_key;            // compare only this key of each JSON file (empty: all)
-  std::function<std::string()> missing;  // why the command cannot run here (empty: it can)
+  std::string json_key;                              // compare only this key of each JSON file (empty: all)
+  std::function<std::string()> missing;              // why the command cannot run here (empty: it can)
 };
 
 inline std::string omniglot_yaml() { return "\"" + omniglot_dir() + "\""; }
 
 inline std::string no_omniglot() { return has_omniglot() ? "" : "Omniglot is not at " + omniglot_dir(); }
-inline std::string no_fashion() { return std::filesystem::exists(kFashion) ? "" : "Fashion-MNIST is not at " + kFashion; }
-inline std::string no_mnist() { return std::filesystem::exists(kMnist) ? "" : "MNIST is not at " + kMnist + " (scripts/setup.sh fetches it)"; }
+inline std::string no_fashion() {
+  return std::filesystem::exists(kFashion) ? "" : "Fashion-MNIST is not at " + kFashion;
+}
+inline std::string no_mnist() {
+  return std::filesystem::exists(kMnist) ? "" : "MNIST is not at " + kMnist + " (scripts/setup.sh fetches it)";
+}
 
 inline const std::map<std::string, TinyRun>& tiny_runs() {
   static const std::map<std::string, TinyRun> all = [] {
     std::map<std::string, TinyRun> c;
-    c["es"] = {"es", {"es"},
+    c["es"] = {"es",
+               {"es"},
                "seed: 3\nthreads: 1\n"
-               "problem: {type: classification, dataset: fashion-mnist, batch: 64, model: {type: mlp, hidden: [16], input_pool: 4}}\n"
+               "problem: {type: classification, dataset: fashion-mnist, batch: 64, model: {type: mlp, hidden: [16], "
+               "input_pool: 4}}\n"
                "strategy: {name: openai_es, population: 16, sigma: 0.05, optimizer: {name: adam, lr: 0.02}}\n"
                "run: {generations: 9, checkpoint_every: 3, report_every: 3, log_every_s: 100}\n",
-               true, {"weights.pt"}, {"result.json"}, "final", no_fashion};
+               true,
+               {"weights.pt"},
+               {"result.json"},
+               "final",
+               no_fashion};
     const std::string few_shot = "problem: {type: few_shot, data_dir: " + omniglot_yaml() +
                                  ", ways: 3, shots: 1, queries: 2, episodes: 1, channels: 4, val_episodes: 4}\n"
                                  "test: {ways: [3], shots: [1], queries: 2, episodes: 4}\n";
-    c["meta_es"] = {"meta_es", {"meta"},
+    c["meta_es"] = {"meta_es",
+                    {"meta"},
                     "seed: 3\nthreads: 1\ntrainer: es\n" + few_shot +
                         "strategy: {name: openai_es, population: 8, sigma: 0.05}\n"
                         "run: {generations: 9, checkpoint_every: 3, report_every: 3, log_every_s: 100}\n",
-                    true, {"weights.pt"}, {"test.json"}, "", no_omniglot};
-    c["meta_backprop"] = {"meta_backprop", {"meta"},
+                    true,
+                    {"weights.pt"},
+                    {"test.json"},
+                    "",
+                    no_omniglot};
+    c["meta_backprop"] = {"meta_backprop",
+                          {"meta"},
                           "seed: 3\nthreads: 1\ntrainer: backprop\n" + few_shot +
                               "backprop: {lr: 0.005, episodes: 12, val_every: 3, checkpoint_every: 2}\n",
-                          true, {"weights.pt"}, {"test.json"}, "", no_omniglot};
-    c["mlo"] = {"mlo", {"mlo"},
+                          true,
+                          {"weights.pt"},
+                          {"test.json"},
+                          "",
+                          no_omniglot};
+    c["mlo"] = {"mlo",
+                {"mlo"},
                 "seed: 3\nthreads: 1\n"
                 "program: {type: weight_decay, dataset: synthetic, features: 20, informative: 5, classes: 2, "
                 "train_size: 50, valid_size: 50, test_size: 100, init_decay: 0.01}\n"
                 "problems:\n  model: {optimizer: sgd, lr: 0.1, unroll_steps: 5, hypergradient: cg, cg_iterations: 2}\n"
                 "  decay: {optimizer: adam, lr: 0.05}\n"
                 "engine: {train_iters: 60, valid_step: 10, log_step: 0, checkpoint_every: 10}\n",
-                true, {}, {"result.json"}, "test_acc", {}};
-    c["tune"] = {"tune", {"tune"},
+                true,
+                {},
+                {"result.json"},
+                "test_acc",
+                {}};
+    c["tune"] = {"tune",
+                 {"tune"},
                  "seed: 3\nthreads: 1\n"
-                 "objective: {type: image_classifier, dataset: fashion-mnist, model: mlp, train_size: 300, validation_size: 200}\n"
+                 "objective: {type: image_classifier, dataset: fashion-mnist, model: mlp, train_size: 300, "
+                 "validation_size: 200}\n"
                  "space:\n  lr: {type: float, low: 0.01, high: 0.3, log: true}\n"
                  "  width: {type: categorical, choices: [8, 16]}\n"
                  "scheduler: {name: asha_promotion, max_t: 3}\n"
                  "tuner: {max_trials: 4, poll_s: 0.01}\n",
-                 false, {}, {"results.json"}, "leaderboard", no_fashion};
-    c["evolve"] = {"evolve", {"evolve"},
+                 false,
+                 {},
+                 {"results.json"},
+                 "leaderboard",
+                 no_fashion};
+    c["evolve"] = {"evolve",
+                   {"evolve"},
                    "seed: 3\nthreads: 1\n"
                    "vit: {channels: 1, image_size: 32, patch: 16, width: 16, depth: 2, heads: 2, mlp_dim: 32}\n"
                    "train: {batch_size: 32, validations: 2, batches_between_validations: 3, validation_batches: 2}\n"
                    "evolution: {children: 2}\n"
                    "task_iterations: 1\n"
                    "tasks: [mnist-rot:90, mnist-perm:1, mnist]\n"
-                   "data: {mnist: \"" + kMnist + "\"}\n",
-                   true, {}, {"results.json"}, "", no_mnist};
+                   "data: {mnist: \"" +
+                       kMnist + "\"}\n",
+                   true,
+                   {},
+                   {"results.json"},
+                   "",
+                   no_mnist};
     return c;
   }();
   return all;

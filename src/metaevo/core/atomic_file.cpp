@@ -42,8 +42,7 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
     }
     if (::fsync(f.fd) != 0) fail("{}: fsync failed: {}", tmp, std::strerror(errno));
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    fail("{}: rename failed: {}", path, std::strerror(errno));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("{}: rename failed: {}", path, std::strerror(errno));
   Fd d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (d.fd >= 0) ::fsync(d.fd);
 }

@@ -38,8 +38,7 @@ Config Config::load(const std::string& path) {
 
 void Config::set(const std::string& assignment) {
   const auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0)
-    fail("--set {}: expected key=value", assignment);
+  if (eq == std::string::npos || eq == 0) fail("--set {}: expected key=value", assignment);
   const std::string key = assignment.substr(0, eq);
   YAML::Node value;
   try {
@@ -57,8 +56,7 @@ void Config::set(const std::string& assignment) {
   std::vector<YAML::Node> chain{node_};
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     YAML::Node next = chain.back()[parts[i]];
-    if (next.IsDefined() && !next.IsMap())
-      fail("--set {}: '{}' is not a section", assignment, parts[i]);
+    if (next.IsDefined() && !next.IsMap()) fail("--set {}: '{}' is not a section", assignment, parts[i]);
     if (!next.IsDefined()) chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
     chain.push_back(chain.back()[parts[i]]);
   }
@@ -77,9 +75,7 @@ bool Config::has(const std::string& key) const {
   return n.IsDefined() && !n.IsNull();
 }
 
-std::string Config::path(const std::string& key) const {
-  return prefix_.empty() ? key : prefix_ + "." + key;
-}
+std::string Config::path(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
 
 void Config::mark_used(const std::string& key) const { state_->used.insert(path(key)); }
 
@@ -99,8 +95,7 @@ void Config::check_all_used() const {
     stack.pop_back();
     if (!node.IsMap()) continue;
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const std::string p = prefix.empty() ? it->first.as<std::string>()
-                                           : prefix + "." + it->first.as<std::string>();
+      const std::string p = prefix.empty() ? it->first.as<std::string>() : prefix + "." + it->first.as<std::string>();
       if (!state_->used.count(p)) fail("{}: unknown key '{}'", origin(), p);
       stack.emplace_back(p, it->second);
     }

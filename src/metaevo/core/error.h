@@ -29,8 +29,8 @@ void with_context(const std::string& context, F&& f) {
   }
 }
 
-#define METAEVO_CHECK(cond, ...)      \
-  do {                                \
+#define METAEVO_CHECK(cond, ...)               \
+  do {                                         \
     if (!(cond)) ::metaevo::fail(__VA_ARGS__); \
   } while (0)
 

@@ -52,8 +52,8 @@ inline float log_unit(float x) {
 inline void sincos_turns(float t, float& sin_out, float& cos_out) {
   const uint32_t q = uint32_t(4.0f * t + 0.5f);  // 0..4
   const float a = (t - 0.25f * float(q)) * float(2.0 * M_PI), a2 = a * a;
-  const uint32_t sn = float_to_bits(
-      a * (1.0f + a2 * (-1.0f / 6 + a2 * (1.0f / 120 + a2 * (-1.0f / 5040 + a2 * (1.0f / 362880))))));
+  const uint32_t sn =
+      float_to_bits(a * (1.0f + a2 * (-1.0f / 6 + a2 * (1.0f / 120 + a2 * (-1.0f / 5040 + a2 * (1.0f / 362880))))));
   const uint32_t cs = float_to_bits(1.0f + a2 * (-0.5f + a2 * (1.0f / 24 + a2 * (-1.0f / 720 + a2 * (1.0f / 40320)))));
   const uint32_t swap = 0u - (q & 1u);  // all ones on odd quarter turns
   const uint32_t s1 = sn ^ ((sn ^ cs) & swap), c1 = cs ^ ((sn ^ cs) & swap);
@@ -90,8 +90,8 @@ inline void philox_tile(uint64_t key, uint32_t b0, uint32_t c1, uint32_t c2, uin
 // `count` normals of row stream (key, c1, c2, c3) starting at element 4*block. The AVX2 clone
 // computes bit-identical values (no FMA; IEEE division and square root). The project builds with
 // -fno-math-errno so that sqrt vectorises.
-__attribute__((target_clones("avx2", "default"))) void normal_span(
-    uint64_t key, uint32_t c1, uint32_t c2, uint32_t c3, int64_t block, int64_t count, float* out) {
+__attribute__((target_clones("avx2", "default"))) void normal_span(uint64_t key, uint32_t c1, uint32_t c2, uint32_t c3,
+                                                                   int64_t block, int64_t count, float* out) {
   TileWords t;
   float z[kTile][4];
   for (int64_t done = 0; done < count; block += kTile) {

@@ -41,9 +41,7 @@ class Registry {
 /// Registers a factory at static-initialisation time.
 template <typename Reg>
 struct Registrar {
-  Registrar(const std::string& name, typename Reg::Factory factory) {
-    Reg::instance().add(name, std::move(factory));
-  }
+  Registrar(const std::string& name, typename Reg::Factory factory) { Reg::instance().add(name, std::move(factory)); }
 };
 
 }  // namespace metaevo

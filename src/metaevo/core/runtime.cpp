@@ -1,9 +1,9 @@
 #include "metaevo/core/runtime.h"
 
 #include <dlfcn.h>
-#include <unistd.h>
 #include <malloc.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <thread>
@@ -55,11 +55,10 @@ std::string describe_runtime() {
   std::string blas = "BLAS: not OpenBLAS (unknown)";
   if (auto config = blas_symbol<char* (*)()>("openblas_get_config")) {
     blas = std::string("BLAS: ") + config();
-    if (auto n = blas_symbol<int (*)()>("openblas_get_num_threads"))
-      blas += fmt::format(" threads={}", n());
+    if (auto n = blas_symbol<int (*)()>("openblas_get_num_threads")) blas += fmt::format(" threads={}", n());
   }
-  return fmt::format("{} | torch {} intra-op threads={} | cuda={}", blas, TORCH_VERSION,
-                     at::get_num_threads(), torch::cuda::is_available() ? "available" : "no");
+  return fmt::format("{} | torch {} intra-op threads={} | cuda={}", blas, TORCH_VERSION, at::get_num_threads(),
+                     torch::cuda::is_available() ? "available" : "no");
 }
 
 torch::Device parse_device(const std::string& name) {
@@ -75,9 +74,7 @@ torch::Device parse_device(const std::string& name) {
   fail("device: unknown device '{}' (expected cpu, cuda or cuda:N)", name);
 }
 
-double machine_memory_bytes() {
-  return double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
-}
+double machine_memory_bytes() { return double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE)); }
 
 void check_fits_in_memory(double bytes, const std::string& what, const std::string& estimate) {
   const double gib = 1024.0 * 1024.0 * 1024.0, machine = machine_memory_bytes();

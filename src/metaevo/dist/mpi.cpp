@@ -1,5 +1,7 @@
 // Open MPI backend: the only file that includes <mpi.h>. MPI is initialised with
 // MPI_THREAD_FUNNELED: only the main thread communicates, compute threads never do.
+#include "metaevo/dist/mpi.h"
+
 #include <mpi.h>
 
 #include <cstdlib>
@@ -7,7 +9,6 @@
 #include <numeric>
 
 #include "metaevo/core/error.h"
-#include "metaevo/dist/mpi.h"
 
 namespace metaevo::dist {
 namespace {

@@ -43,7 +43,8 @@ void Driver::distribute(dist::Communicator& comm) {
   if (o_.update != "all_reduce" || comm.size() == 1) return;
   strategy_.share_update({comm.rank(), comm.size(), [&comm](torch::Tensor& t) {
                             auto values = t.to(torch::kFloat64).contiguous();
-                            std::vector<double> v(values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
+                            std::vector<double> v(values.data_ptr<double>(),
+                                                  values.data_ptr<double>() + values.numel());
                             comm.all_reduce_sum(v);
                             t.copy_(torch::tensor(v, torch::kFloat64).view_as(t));
                           }});
@@ -66,9 +67,9 @@ void Driver::save_checkpoint() const {
     torch::serialize::OutputArchive strategy;
     strategy_.save(strategy);
     archive.write("strategy", strategy);
-    archive.write("run", torch::tensor({double(state_.generation), double(state_.evals), state_.elapsed_s,
-                                        state_.best_fitness},
-                                       torch::kFloat64));
+    archive.write(
+        "run", torch::tensor({double(state_.generation), double(state_.evals), state_.elapsed_s, state_.best_fitness},
+                             torch::kFloat64));
   });
 }
 

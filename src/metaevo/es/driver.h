@@ -2,12 +2,12 @@
 // The ES loop: ask -> evaluate -> tell -> observers, with stop criteria, a time budget and
 // atomic checkpoints. Everything that is not the algorithm (progress, metrics files, checkpoints)
 // is an observer, as ensmallen's callbacks are.
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <functional>
 #include <limits>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -20,13 +20,13 @@
 namespace metaevo::es {
 
 struct DriverOptions {
-  int64_t generations = 100;       // 0 = no generation limit
-  double time_budget_s = 0;        // 0 = no time limit
-  int64_t max_evals = 0;           // 0 = no evaluation limit
+  int64_t generations = 100;                                 // 0 = no generation limit
+  double time_budget_s = 0;                                  // 0 = no time limit
+  int64_t max_evals = 0;                                     // 0 = no evaluation limit
   double target = std::numeric_limits<double>::quiet_NaN();  // stop when best fitness reaches it
-  int64_t report_every = 10;       // generations between problem reports (e.g. test accuracy)
-  int64_t checkpoint_every = 10;   // generations between checkpoints (needs a checkpoint path)
-  double log_every_s = 5;          // seconds between progress lines
+  int64_t report_every = 10;                                 // generations between problem reports (e.g. test accuracy)
+  int64_t checkpoint_every = 10;      // generations between checkpoints (needs a checkpoint path)
+  double log_every_s = 5;             // seconds between progress lines
   std::string update = "replicated";  // under MPI: replicated | all_reduce (see Driver::distribute)
   template <class V>
   void visit(V& v) {
@@ -53,7 +53,7 @@ struct RunState {
 };
 
 struct GenerationStats {
-  RunState state;  // after this generation
+  RunState state;                        // after this generation
   double best = 0, mean = 0, worst = 0;  // of this generation's fitness values
   double seconds = 0;                    // this generation's wall time
   nlohmann::json report;                 // problem.report(center), when computed

@@ -6,8 +6,8 @@
 
 namespace metaevo::es {
 
-GaussianSearch::GaussianSearch(const StrategyContext& context, int64_t population, bool mirrored,
-                               torch::Tensor sigma, const std::string& shaping)
+GaussianSearch::GaussianSearch(const StrategyContext& context, int64_t population, bool mirrored, torch::Tensor sigma,
+                               const std::string& shaping)
     : center_(context.x0.to(torch::kFloat32).clone()),
       sigma_(std::move(sigma)),
       population_(population),
@@ -20,8 +20,7 @@ GaussianSearch::GaussianSearch(const StrategyContext& context, int64_t populatio
   check_fits_in_memory(double(population) * 8 * 6, "strategy.population",
                        fmt::format("{} members x 6 float64 vectors", population));
   METAEVO_CHECK(center_.dim() == 1 && center_.size(0) == context.layout.dim(),
-                "strategy: start point has {} values but the problem has {}", center_.numel(),
-                context.layout.dim());
+                "strategy: start point has {} values but the problem has {}", center_.numel(), context.layout.dim());
 }
 
 Population GaussianSearch::ask() {
@@ -37,10 +36,12 @@ Population GaussianSearch::ask() {
 
 torch::Tensor GaussianSearch::shared_sum(const Population& pop, const torch::Tensor& per_noise, bool squared) const {
   if (sharing_.size <= 1)
-    return squared ? noise_->weighted_sum_sq(pop.generation, per_noise) : noise_->weighted_sum(pop.generation, per_noise);
+    return squared ? noise_->weighted_sum_sq(pop.generation, per_noise)
+                   : noise_->weighted_sum(pop.generation, per_noise);
   const auto [k0, k1] = shard(per_noise.size(0), 1, sharing_.rank, sharing_.size);
   auto mine = per_noise.narrow(0, k0, k1 - k0);
-  auto sum = squared ? noise_->weighted_sum_sq(pop.generation, mine, k0) : noise_->weighted_sum(pop.generation, mine, k0);
+  auto sum =
+      squared ? noise_->weighted_sum_sq(pop.generation, mine, k0) : noise_->weighted_sum(pop.generation, mine, k0);
   sharing_.all_reduce(sum);
   return sum;
 }

@@ -22,8 +22,7 @@ constexpr int64_t kChunkFloats = int64_t(1) << 22;
 
 }  // namespace
 
-Noise::Noise(uint64_t seed, Layout layout, int64_t rank)
-    : seed_(seed), layout_(std::move(layout)), rank_(rank) {
+Noise::Noise(uint64_t seed, Layout layout, int64_t rank) : seed_(seed), layout_(std::move(layout)), rank_(rank) {
   METAEVO_CHECK(rank >= 0, "noise: low-rank r must be >= 0, got {}", rank);
   METAEVO_CHECK(layout_.dim() > 0, "noise: empty parameter layout");
 }

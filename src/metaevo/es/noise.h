@@ -22,7 +22,6 @@ namespace metaevo::es {
 using models::Layout;
 using models::Segment;
 
-
 /// Factors of low-rank perturbations for a range of noise indices: E_k = A_k B_k^T (scale folded
 /// into A, so E has unit-variance entries).
 struct LowRankFactors {

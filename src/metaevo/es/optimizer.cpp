@@ -7,8 +7,8 @@
 namespace metaevo::es {
 
 void OptimizerOptions::validate() const {
-  require(OptimizerRegistry::instance().contains(name), "name", "unknown optimizer '{}' (choose one of: {})",
-          name, OptimizerRegistry::instance().names());
+  require(OptimizerRegistry::instance().contains(name), "name", "unknown optimizer '{}' (choose one of: {})", name,
+          OptimizerRegistry::instance().names());
   require(lr > 0, "lr", "must be > 0, got {}", lr);
   require(momentum >= 0 && momentum < 1, "momentum", "must be in [0, 1), got {}", momentum);
   require(beta1 >= 0 && beta1 < 1, "beta1", "must be in [0, 1), got {}", beta1);

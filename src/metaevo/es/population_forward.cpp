@@ -22,11 +22,11 @@ struct Activation {
 
 // How member i's copy of one parameter tensor differs from the base.
 struct Perturbation {
-  torch::Tensor base;       // [shape]
-  torch::Tensor full;       // [K, shape], scaled by sigma (unsigned); or undefined when low-rank
-  torch::Tensor a, b;       // low-rank: A [K, rows, r] (scaled by sigma), B [K, cols, r]
-  torch::Tensor index;      // int64 [n]: k(i) - k0
-  torch::Tensor sign;       // float [n]: s_i
+  torch::Tensor base;   // [shape]
+  torch::Tensor full;   // [K, shape], scaled by sigma (unsigned); or undefined when low-rank
+  torch::Tensor a, b;   // low-rank: A [K, rows, r] (scaled by sigma), B [K, cols, r]
+  torch::Tensor index;  // int64 [n]: k(i) - k0
+  torch::Tensor sign;   // float [n]: s_i
   bool low_rank() const { return a.defined(); }
 };
 
@@ -133,8 +133,10 @@ Activation linear(const Activation& h, const Perturbation& w, const Perturbation
   if (w.low_rank()) {
     const int64_t k = w.a.size(0), r = w.a.size(2);
     torch::Tensor xb;  // [n, B, r]
-    if (h.shared)  // one GEMM against all K factors stacked, rather than K copies of the input
-      xb = torch::mm(x, w.b.permute({1, 0, 2}).reshape({in, k * r})).view({x.size(0), k, r}).transpose(0, 1)
+    if (h.shared)      // one GEMM against all K factors stacked, rather than K copies of the input
+      xb = torch::mm(x, w.b.permute({1, 0, 2}).reshape({in, k * r}))
+               .view({x.size(0), k, r})
+               .transpose(0, 1)
                .index_select(0, w.index);
     else
       xb = torch::bmm(x, w.b.index_select(0, w.index));
@@ -155,9 +157,12 @@ template <typename ConvOptions>
 std::vector<int64_t> conv_padding(const ConvOptions& o) {
   auto explicit_padding = [](const auto& p) -> std::vector<int64_t> {
     using P = std::decay_t<decltype(p)>;
-    if constexpr (std::is_same_v<P, torch::ExpandingArray<2>>) return {(*p)[0], (*p)[1]};
-    else if constexpr (std::is_same_v<P, torch::enumtype::kValid>) return {0, 0};
-    else fail("population forward: Conv2d with padding 'same' is not supported");
+    if constexpr (std::is_same_v<P, torch::ExpandingArray<2>>)
+      return {(*p)[0], (*p)[1]};
+    else if constexpr (std::is_same_v<P, torch::enumtype::kValid>)
+      return {0, 0};
+    else
+      fail("population forward: Conv2d with padding 'same' is not supported");
   };
 #if TORCH_VERSION_MAJOR >= 2
   return std::visit(explicit_padding, o.padding());
@@ -183,7 +188,7 @@ Activation conv2d(const Activation& h, const Perturbation& w, const Perturbation
   if (h.shared) {
     auto x = h.value;
     auto base = shared_base.defined() ? shared_base : conv(x, w.base, 1);  // [B, out, H', W']
-    torch::Tensor delta;             // [B, K*out, H', W']
+    torch::Tensor delta;                                                   // [B, K*out, H', W']
     const int64_t k = w.low_rank() ? w.a.size(0) : w.full.size(0);
     if (w.low_rank()) {
       const int64_t r = w.b.size(2);
@@ -256,12 +261,12 @@ Activation stateless(const std::shared_ptr<torch::nn::Module>& layer, const Acti
 
 }  // namespace
 
-PopulationForward::PopulationForward(const torch::nn::Sequential& model, const Population& pop,
-                                     const torch::Tensor& x)
+PopulationForward::PopulationForward(const torch::nn::Sequential& model, const Population& pop, const torch::Tensor& x)
     : model_(model), pop_(pop), layout_(models::parameter_layout(*model)) {
   torch::NoGradGuard no_grad;
-  METAEVO_CHECK(layout_.dim() == pop.center.numel(), "population forward: the model has {} parameters, the population {}",
-                layout_.dim(), pop.center.numel());
+  METAEVO_CHECK(layout_.dim() == pop.center.numel(),
+                "population forward: the model has {} parameters, the population {}", layout_.dim(),
+                pop.center.numel());
   center_ = pop.center.to(x.device(), torch::kFloat32);
   const auto layers = model->children();
   Activation h{x, true};
@@ -313,8 +318,8 @@ torch::Tensor PopulationForward::operator()(int64_t begin, int64_t end) const {
   return h.value;
 }
 
-torch::Tensor population_forward(const torch::nn::Sequential& model, const Population& pop, int64_t begin,
-                                 int64_t end, const torch::Tensor& x) {
+torch::Tensor population_forward(const torch::nn::Sequential& model, const Population& pop, int64_t begin, int64_t end,
+                                 const torch::Tensor& x) {
   return PopulationForward(model, pop, x)(begin, end);
 }
 

@@ -42,8 +42,8 @@ class PopulationForward {
 };
 
 /// Convenience for one slice: PopulationForward(model, pop, x)(begin, end).
-torch::Tensor population_forward(const torch::nn::Sequential& model, const Population& pop, int64_t begin,
-                                 int64_t end, const torch::Tensor& x);
+torch::Tensor population_forward(const torch::nn::Sequential& model, const Population& pop, int64_t begin, int64_t end,
+                                 const torch::Tensor& x);
 
 /// Multiply-adds per input example of one member's forward pass (for FLOP/s reporting).
 double forward_macs(const torch::nn::Sequential& model, const std::vector<int64_t>& input_shape);

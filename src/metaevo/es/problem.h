@@ -1,8 +1,9 @@
 #pragma once
 // What a strategy optimises: a batch-first fitness over a population slice. Test functions,
 // supervised networks, few-shot episodes and multilevel problems all implement this.
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
 
 #include "metaevo/es/population.h"
 

@@ -12,8 +12,7 @@ const char* sense_name(Sense sense) { return sense == Sense::kMinimize ? "minimi
 
 std::unique_ptr<Strategy> make_strategy(const Config& config, const StrategyContext& context) {
   const auto name = config.get<std::string>("name", "openai_es");
-  return StrategyRegistry::instance().create(name, config.origin() + ": " + config.path("name"), config,
-                                             context);
+  return StrategyRegistry::instance().create(name, config.origin() + ": " + config.path("name"), config, context);
 }
 
 }  // namespace metaevo::es

@@ -26,7 +26,8 @@ CurveTable CurveTable::load(const std::string& path) {
                         row.seconds.size() == row.value.size(),
                     "row {}: value, test and seconds need {} entries each", i, table.epochs);
       for (int e = 0; e < table.epochs; ++e)
-        METAEVO_CHECK(std::isfinite(row.value[e]) && row.seconds[e] >= 0, "row {}: epoch {}: bad value or seconds", i, e + 1);
+        METAEVO_CHECK(std::isfinite(row.value[e]) && row.seconds[e] >= 0, "row {}: epoch {}: bad value or seconds", i,
+                      e + 1);
       table.rows.push_back(std::move(row));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -39,9 +40,11 @@ CurveTable CurveTable::load(const std::string& path) {
 }
 
 void CurveTable::save(const std::string& path) const {
-  nlohmann::json json{{"source", source}, {"maximize", maximize}, {"epochs", epochs}, {"rows", nlohmann::json::array()}};
+  nlohmann::json json{
+      {"source", source}, {"maximize", maximize}, {"epochs", epochs}, {"rows", nlohmann::json::array()}};
   for (const auto& row : rows)
-    json["rows"].push_back({{"config", row.config}, {"value", row.value}, {"test", row.test}, {"seconds", row.seconds}});
+    json["rows"].push_back(
+        {{"config", row.config}, {"value", row.value}, {"test", row.test}, {"seconds", row.seconds}});
   write_file_atomic(path, json.dump() + "\n");
 }
 

@@ -10,16 +10,16 @@ void Rung::add(int64_t trial, double value) {
   if (!members_.insert(trial).second) return;
   if (std::isnan(value)) value = -std::numeric_limits<double>::infinity();
   // After every entry at least as good: ties keep arrival order.
-  auto at = std::upper_bound(entries_.begin(), entries_.end(), value,
-                             [](double v, const Entry& e) { return v > e.value; });
+  auto at =
+      std::upper_bound(entries_.begin(), entries_.end(), value, [](double v, const Entry& e) { return v > e.value; });
   entries_.insert(at, Entry{trial, value});
 }
 
 size_t Rung::better_than(double value) const {
   if (std::isnan(value)) value = -std::numeric_limits<double>::infinity();
-  return size_t(std::lower_bound(entries_.begin(), entries_.end(), value,
-                                 [](const Entry& e, double v) { return e.value > v; }) -
-                entries_.begin());
+  return size_t(
+      std::lower_bound(entries_.begin(), entries_.end(), value, [](const Entry& e, double v) { return e.value > v; }) -
+      entries_.begin());
 }
 
 std::optional<Rung::Entry> Rung::promotable(double eta) const {
@@ -29,8 +29,6 @@ std::optional<Rung::Entry> Rung::promotable(double eta) const {
   return std::nullopt;
 }
 
-size_t top_count(size_t size, double eta) {
-  return std::max<size_t>(1, size_t(std::floor(double(size) / eta + 1e-9)));
-}
+size_t top_count(size_t size, double eta) { return std::max<size_t>(1, size_t(std::floor(double(size) / eta + 1e-9))); }
 
 }  // namespace metaevo::hpo

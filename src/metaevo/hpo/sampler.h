@@ -21,8 +21,8 @@ struct TrialSummary {
 
 struct SamplerOptions {
   std::string name = "random";
-  int population = 16;          // evolutionary: the most recent trials with results that compete
-  int tournament = 4;           // evolutionary: parents are the best of this many drawn at random
+  int population = 16;           // evolutionary: the most recent trials with results that compete
+  int tournament = 4;            // evolutionary: parents are the best of this many drawn at random
   double mutation_scale = 0.15;  // evolutionary: Gaussian step, as a fraction of a numeric (log) range
 
   template <class V>

@@ -6,9 +6,12 @@ namespace metaevo::hpo {
 
 const char* decision_name(Decision decision) {
   switch (decision) {
-    case Decision::kContinue: return "continue";
-    case Decision::kPause: return "pause";
-    default: return "stop";
+    case Decision::kContinue:
+      return "continue";
+    case Decision::kPause:
+      return "pause";
+    default:
+      return "stop";
   }
 }
 

@@ -37,8 +37,8 @@ SimulationResult simulate(const CurveTable& table, Scheduler& scheduler, const S
         job.trial = int64_t(trials.size());
         trials.push_back(Trial{order[trials.size() % order.size()]});
       }
-      METAEVO_CHECK(job.milestone <= table.epochs, "the scheduler's max_t ({}) exceeds the table's {} epochs", job.milestone,
-                    table.epochs);
+      METAEVO_CHECK(job.milestone <= table.epochs, "the scheduler's max_t ({}) exceeds the table's {} epochs",
+                    job.milestone, table.epochs);
       scheduler.on_job(job);
       trials[job.trial].milestone = job.milestone;
       schedule_epoch(size_t(job.trial));
@@ -71,7 +71,8 @@ SimulationResult simulate(const CurveTable& table, Scheduler& scheduler, const S
   for (const auto& t : trials) {
     if (t.epoch == 0) continue;
     const double v = sign * table.rows[t.row].value[t.epoch - 1];
-    if (!best || t.epoch > best->epoch || (t.epoch == best->epoch && v > sign * table.rows[best->row].value[best->epoch - 1]))
+    if (!best || t.epoch > best->epoch ||
+        (t.epoch == best->epoch && v > sign * table.rows[best->row].value[best->epoch - 1]))
       best = &t;
   }
   if (best) {

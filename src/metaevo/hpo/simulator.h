@@ -23,7 +23,7 @@ struct SimulationResult {
   int max_resource = 0;  // the scheduler's maximum resource at the end (PASHA's final cap)
   size_t best_row = 0;   // the selected configuration: best value at the largest resource reached
   int best_resource = 0;
-  double best_value = 0;       // its value where it was selected
+  double best_value = 0;        // its value where it was selected
   double best_final_value = 0;  // its value after the full max epochs of the table
   double best_final_test = 0;   // and its test score then
 };

@@ -23,19 +23,24 @@ namespace {
 
 const char* kind_name(Param::Kind kind) {
   switch (kind) {
-    case Param::Kind::kFloat: return "float";
-    case Param::Kind::kInt: return "int";
-    default: return "categorical";
+    case Param::Kind::kFloat:
+      return "float";
+    case Param::Kind::kInt:
+      return "int";
+    default:
+      return "categorical";
   }
 }
 
 double to_unit(const Param& p, double x) {
-  return p.log ? (std::log(x) - std::log(p.low)) / (std::log(p.high) - std::log(p.low)) : (x - p.low) / (p.high - p.low);
+  return p.log ? (std::log(x) - std::log(p.low)) / (std::log(p.high) - std::log(p.low))
+               : (x - p.low) / (p.high - p.low);
 }
 
 double from_unit(const Param& p, double u) {
   u = std::clamp(u, 0.0, 1.0);
-  double x = p.log ? std::exp(std::log(p.low) + u * (std::log(p.high) - std::log(p.low))) : p.low + u * (p.high - p.low);
+  double x =
+      p.log ? std::exp(std::log(p.low) + u * (std::log(p.high) - std::log(p.low))) : p.low + u * (p.high - p.low);
   if (p.kind == Param::Kind::kInt) x = std::round(x);
   return std::clamp(x, p.low, p.high);
 }
@@ -54,17 +59,22 @@ SearchSpace SearchSpace::from_config(const Config& section) {
     Param p;
     p.name = name;
     const std::string type = entry.get<std::string>("type");
-    if (type == "float") p.kind = Param::Kind::kFloat;
-    else if (type == "int") p.kind = Param::Kind::kInt;
-    else if (type == "categorical") p.kind = Param::Kind::kCategorical;
-    else fail("{}: {}: unknown type '{}' (float, int, categorical)", entry.origin(), entry.path("type"), type);
+    if (type == "float")
+      p.kind = Param::Kind::kFloat;
+    else if (type == "int")
+      p.kind = Param::Kind::kInt;
+    else if (type == "categorical")
+      p.kind = Param::Kind::kCategorical;
+    else
+      fail("{}: {}: unknown type '{}' (float, int, categorical)", entry.origin(), entry.path("type"), type);
     try {
       if (p.kind == Param::Kind::kCategorical) {
         for (const auto& choice : entry.get<std::vector<YAML::Node>>("choices")) {
           // YAML scalars keep their natural JSON type: 32 stays a number, "relu" a string.
           const auto text = choice.as<std::string>();
           nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
-          p.choices.push_back(value.is_discarded() || value.is_object() || value.is_array() ? nlohmann::json(text) : value);
+          p.choices.push_back(value.is_discarded() || value.is_object() || value.is_array() ? nlohmann::json(text)
+                                                                                            : value);
         }
       } else {
         p.low = entry.get<double>("low");
@@ -75,7 +85,8 @@ SearchSpace SearchSpace::from_config(const Config& section) {
         const auto text = entry.get<std::string>("default");
         nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
         p.initial = value.is_discarded() ? nlohmann::json(text) : value;
-        if (p.kind == Param::Kind::kInt && p.initial.is_number()) p.initial = int64_t(std::llround(p.initial.get<double>()));
+        if (p.kind == Param::Kind::kInt && p.initial.is_number())
+          p.initial = int64_t(std::llround(p.initial.get<double>()));
       }
       space.add(p);
     } catch (const Error& e) {
@@ -94,11 +105,12 @@ void SearchSpace::add(Param p) {
     METAEVO_CHECK(std::find(p.choices.begin(), p.choices.end(), p.initial) != p.choices.end(),
                   "'{}': default {} is not one of the choices", p.name, p.initial.dump());
   } else {
-    METAEVO_CHECK(std::isfinite(p.low) && std::isfinite(p.high) && p.low <= p.high, "'{}': need low <= high, got [{}, {}]",
-                  p.name, p.low, p.high);
+    METAEVO_CHECK(std::isfinite(p.low) && std::isfinite(p.high) && p.low <= p.high,
+                  "'{}': need low <= high, got [{}, {}]", p.name, p.low, p.high);
     METAEVO_CHECK(!p.log || p.low > 0, "'{}': log scale needs low > 0, got {}", p.name, p.low);
     if (p.kind == Param::Kind::kInt)
-      METAEVO_CHECK(p.low == std::round(p.low) && p.high == std::round(p.high), "'{}': int bounds must be integers", p.name);
+      METAEVO_CHECK(p.low == std::round(p.low) && p.high == std::round(p.high), "'{}': int bounds must be integers",
+                    p.name);
     if (p.initial.is_null()) {
       // The middle of the (log) range.
       p.initial = numeric_json(p, from_unit(p, 0.5));
@@ -152,12 +164,12 @@ void SearchSpace::validate(const Assignment& config, const std::string& origin) 
     METAEVO_CHECK(config.contains(p.name), "{}: parameter '{}' is missing", origin, p.name);
     const auto& v = config.at(p.name);
     if (p.kind == Param::Kind::kCategorical) {
-      METAEVO_CHECK(std::find(p.choices.begin(), p.choices.end(), v) != p.choices.end(), "{}: '{}' = {} is not one of the choices",
-                    origin, p.name, v.dump());
+      METAEVO_CHECK(std::find(p.choices.begin(), p.choices.end(), v) != p.choices.end(),
+                    "{}: '{}' = {} is not one of the choices", origin, p.name, v.dump());
       continue;
     }
-    METAEVO_CHECK(v.is_number() && (p.kind != Param::Kind::kInt || v.is_number_integer()), "{}: '{}' = {} is not of type {}", origin,
-                  p.name, v.dump(), kind_name(p.kind));
+    METAEVO_CHECK(v.is_number() && (p.kind != Param::Kind::kInt || v.is_number_integer()),
+                  "{}: '{}' = {} is not of type {}", origin, p.name, v.dump(), kind_name(p.kind));
     const double x = v.get<double>();
     METAEVO_CHECK(x >= p.low && x <= p.high, "{}: '{}' = {} is outside [{}, {}]", origin, p.name, x, p.low, p.high);
   }

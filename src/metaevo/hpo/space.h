@@ -2,9 +2,8 @@
 // A search space of named hyperparameters: floats (linear or log scale), integers (likewise) and
 // categorical choices, each with a default. A configuration is a JSON object, so it stores in the
 // study database, prints and compares as text.
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

@@ -65,11 +65,11 @@ void Store::open_study(const std::string& settings_fingerprint, const std::strin
                   version.value_or("(none)"));
   } else {
     SQLite::Statement insert(db_, "INSERT INTO study(key, value) VALUES (?, ?)");
-    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-             {"fingerprint", settings_fingerprint},
-             {"settings", settings_text},
-             {"schema_version", std::to_string(kSchemaVersion)},
-             {"direction", direction}}) {
+    for (const auto& [key, value] :
+         std::vector<std::pair<std::string, std::string>>{{"fingerprint", settings_fingerprint},
+                                                          {"settings", settings_text},
+                                                          {"schema_version", std::to_string(kSchemaVersion)},
+                                                          {"direction", direction}}) {
       insert.bind(1, key);
       insert.bind(2, value);
       insert.exec();
@@ -114,9 +114,10 @@ std::vector<Event> Store::events_after(int64_t id) {
 }
 
 int64_t Store::append(const Event& e) {
-  SQLite::Statement q(db_,
-                      "INSERT INTO events(trial, kind, resource, milestone, value, test, seconds, decision, worker, time) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  SQLite::Statement q(
+      db_,
+      "INSERT INTO events(trial, kind, resource, milestone, value, test, seconds, decision, worker, time) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, e.trial);
   q.bind(2, e.kind);
   q.bind(3, e.resource);
@@ -146,8 +147,10 @@ int64_t Store::add_trial(const Assignment& config, int milestone, const std::str
   return db_.getLastInsertRowid();
 }
 
-void Store::update_trial(int64_t trial, const std::string& state, int resource, int milestone, const std::string& worker) {
-  SQLite::Statement q(db_, "UPDATE trials SET state = ?, resource = ?, milestone = ?, worker = ?, updated = ? WHERE id = ?");
+void Store::update_trial(int64_t trial, const std::string& state, int resource, int milestone,
+                         const std::string& worker) {
+  SQLite::Statement q(db_,
+                      "UPDATE trials SET state = ?, resource = ?, milestone = ?, worker = ?, updated = ? WHERE id = ?");
   q.bind(1, state);
   q.bind(2, resource);
   q.bind(3, milestone);

@@ -21,11 +21,11 @@ namespace metaevo::hpo {
 struct Event {
   int64_t id = 0;
   int64_t trial = 0;
-  std::string kind;  // start | resume | adopt | result | fail
-  int resource = 0;  // result: the epoch; start/resume/adopt: the resource the trial starts from
-  int milestone = 0;  // start/resume/adopt: where the trial pauses next
+  std::string kind;                         // start | resume | adopt | result | fail
+  int resource = 0;                         // result: the epoch; start/resume/adopt: the resource the trial starts from
+  int milestone = 0;                        // start/resume/adopt: where the trial pauses next
   double value = 0, test = 0, seconds = 0;  // result (value in the objective's own sense)
-  std::string decision;  // result: continue | pause | stop
+  std::string decision;                     // result: continue | pause | stop
   std::string worker;
 };
 

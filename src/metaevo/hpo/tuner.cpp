@@ -20,7 +20,8 @@ std::string hostname() {
 }  // namespace
 
 Tuner::Tuner(Store& store, Objective& objective, SearchSpace space, std::unique_ptr<Scheduler> scheduler,
-             std::unique_ptr<Sampler> sampler, TunerOptions options, uint64_t seed, std::string trials_dir, std::string worker)
+             std::unique_ptr<Sampler> sampler, TunerOptions options, uint64_t seed, std::string trials_dir,
+             std::string worker)
     : store_(store),
       objective_(objective),
       space_(std::move(space)),
@@ -43,7 +44,8 @@ void Tuner::sync() {
 
 void Tuner::replay(const Event& e) {
   if (e.kind == "start") {
-    METAEVO_CHECK(e.trial == int64_t(trials_.size()), "{}: event {}: trial {} starts out of order", store_.path(), e.id, e.trial);
+    METAEVO_CHECK(e.trial == int64_t(trials_.size()), "{}: event {}: trial {} starts out of order", store_.path(), e.id,
+                  e.trial);
     TrialState state;
     state.summary.config = store_.trial(e.trial).config;
     trials_.push_back(std::move(state));
@@ -55,8 +57,8 @@ void Tuner::replay(const Event& e) {
     // Same log, same scheduler, same decisions: anything else means the settings changed under
     // the study or the scheduler is not deterministic, and continuing would corrupt it.
     METAEVO_CHECK(decision_name(decision) == e.decision,
-                  "{}: event {}: replaying trial {} epoch {} gives '{}' where the log says '{}'", store_.path(), e.id, e.trial,
-                  e.resource, decision_name(decision), e.decision);
+                  "{}: event {}: replaying trial {} epoch {} gives '{}' where the log says '{}'", store_.path(), e.id,
+                  e.trial, e.resource, decision_name(decision), e.decision);
   } else if (e.kind == "fail") {
     scheduler_->on_failure(e.trial);
   } else if (e.kind != "adopt") {
@@ -97,8 +99,10 @@ std::optional<Tuner::Claim> Tuner::claim() {
       seen_ = store_.append(event("adopt", orphan->id, orphan->resource, orphan->milestone));
       store_.update_trial(orphan->id, "running", orphan->resource, orphan->milestone, worker_);
       txn->commit();
-      spdlog::info("trial {}: its worker '{}' is gone; continuing it from epoch {}", orphan->id, orphan->worker, orphan->resource);
-      return Claim{Job{Job::Kind::kResume, orphan->id, orphan->resource, orphan->milestone}, orphan->config, orphan->resource};
+      spdlog::info("trial {}: its worker '{}' is gone; continuing it from epoch {}", orphan->id, orphan->worker,
+                   orphan->resource);
+      return Claim{Job{Job::Kind::kResume, orphan->id, orphan->resource, orphan->milestone}, orphan->config,
+                   orphan->resource};
     }
     const int64_t started = int64_t(trials_.size()) - 1;
     Job job = scheduler_->next_job(started < options_.max_trials);
@@ -179,8 +183,8 @@ void Tuner::run_job(const Claim& claim) {
       }
       const auto decision = report(claim, epoch, m);
       if (!decision) return;
-      spdlog::info("trial {} epoch {}: {:.4f} -> {} | trials {}/{}, epochs {}", id, epoch, m.value, decision_name(*decision),
-                   trials_.size() - 1, options_.max_trials, epochs_);
+      spdlog::info("trial {} epoch {}: {:.4f} -> {} | trials {}/{}, epochs {}", id, epoch, m.value,
+                   decision_name(*decision), trials_.size() - 1, options_.max_trials, epochs_);
       if (*decision != Decision::kContinue) return;
     }
   } catch (const Error& e) {

@@ -23,7 +23,8 @@ struct TunerOptions {
   template <class V>
   void visit(V& v) {
     v("max_trials", max_trials, "number of trials (configurations) the study starts");
-    v("orphan_timeout_s", orphan_timeout_s, "seconds of silence after which another host's running trial is taken over");
+    v("orphan_timeout_s", orphan_timeout_s,
+      "seconds of silence after which another host's running trial is taken over");
     v("poll_s", poll_s, "seconds an idle worker waits before asking again");
   }
   void validate() const {
@@ -35,7 +36,7 @@ struct TunerOptions {
 
 /// Per trial: its configuration and the results replayed so far.
 struct TrialState {
-  TrialSummary summary;  // value in the scheduler's sense (higher is better)
+  TrialSummary summary;        // value in the scheduler's sense (higher is better)
   std::vector<double> values;  // objective's own sense, per epoch
   std::vector<double> tests;
   double seconds = 0;
@@ -44,7 +45,8 @@ struct TrialState {
 class Tuner {
  public:
   Tuner(Store& store, Objective& objective, SearchSpace space, std::unique_ptr<Scheduler> scheduler,
-        std::unique_ptr<Sampler> sampler, TunerOptions options, uint64_t seed, std::string trials_dir, std::string worker);
+        std::unique_ptr<Sampler> sampler, TunerOptions options, uint64_t seed, std::string trials_dir,
+        std::string worker);
 
   /// Serves the study until the scheduler has nothing more to hand out and no trial runs.
   void run();

@@ -72,10 +72,14 @@ nlohmann::json BackpropTrainer::run() {
   auto validate = [&] {
     const auto acc = validation_accuracy();
     elapsed_s_ = clock.elapsed_s();
-    last = {{"episode", episode_}, {"loss", losses_ ? loss_sum_ / double(losses_) : NAN},
-            {"val_acc", acc.mean}, {"val_ci95", acc.ci95}, {"elapsed_s", elapsed_s_}};
-    progress.update(episode_, elapsed_s_,
-                    fmt::format("loss {:.4f} | val_acc {:.4f} +- {:.4f}", last["loss"].get<double>(), acc.mean, acc.ci95));
+    last = {{"episode", episode_},
+            {"loss", losses_ ? loss_sum_ / double(losses_) : NAN},
+            {"val_acc", acc.mean},
+            {"val_ci95", acc.ci95},
+            {"elapsed_s", elapsed_s_}};
+    progress.update(
+        episode_, elapsed_s_,
+        fmt::format("loss {:.4f} | val_acc {:.4f} +- {:.4f}", last["loss"].get<double>(), acc.mean, acc.ci95));
     if (on_validation_) on_validation_(last);
     loss_sum_ = 0;
     losses_ = 0;

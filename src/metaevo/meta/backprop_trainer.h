@@ -3,10 +3,10 @@
 // Adam on the query cross-entropy, one episode per step, with the learning rate halved every
 // `lr_halve_every` episodes (Snell et al. 2017). Resumable: a checkpoint holds the parameters, the
 // Adam state and the episode counter, and episodes are a function of their index.
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "metaevo/core/options.h"
@@ -16,12 +16,12 @@
 namespace metaevo::meta {
 
 struct BackpropOptions {
-  double lr = 1e-3;               // Adam step size
-  int64_t lr_halve_every = 2000;  // episodes between halvings of lr (0 = constant)
-  int64_t episodes = 20000;       // training episodes, one Adam step each
-  double time_budget_s = 0;       // wall-clock limit (0 = none)
-  int64_t val_every = 500;        // episodes between validations
-  int64_t checkpoint_every = 100; // episodes between checkpoints
+  double lr = 1e-3;                // Adam step size
+  int64_t lr_halve_every = 2000;   // episodes between halvings of lr (0 = constant)
+  int64_t episodes = 20000;        // training episodes, one Adam step each
+  double time_budget_s = 0;        // wall-clock limit (0 = none)
+  int64_t val_every = 500;         // episodes between validations
+  int64_t checkpoint_every = 100;  // episodes between checkpoints
   template <class V>
   void visit(V& v) {
     v("lr", lr, "Adam learning rate");

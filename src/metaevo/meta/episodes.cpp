@@ -29,8 +29,8 @@ EpisodeSampler::EpisodeSampler(const data::Omniglot& omniglot, const std::vector
                                const EpisodeOptions& options, uint64_t seed)
     : o_(options), seed_(seed) {
   o_.validate();
-  METAEVO_CHECK(int64_t(classes.size()) >= o_.ways, "episodes: {} classes cannot make {}-way episodes",
-                classes.size(), o_.ways);
+  METAEVO_CHECK(int64_t(classes.size()) >= o_.ways, "episodes: {} classes cannot make {}-way episodes", classes.size(),
+                o_.ways);
   std::vector<torch::Tensor> images;
   images.reserve(classes.size());
   for (const auto& c : classes) {

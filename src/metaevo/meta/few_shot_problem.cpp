@@ -9,10 +9,10 @@
 #include "metaevo/core/runtime.h"
 #include "metaevo/data/dataset.h"
 #include "metaevo/es/chunks.h"
-#include "metaevo/es/run.h"
-#include "metaevo/models/parameters.h"
 #include "metaevo/es/population_forward.h"
+#include "metaevo/es/run.h"
 #include "metaevo/meta/protonet.h"
+#include "metaevo/models/parameters.h"
 
 namespace metaevo::meta {
 namespace {
@@ -77,7 +77,8 @@ nlohmann::json test_accuracy(torch::nn::Sequential encoder, const std::string& d
     for (auto shots : o.shots) {
       const EpisodeSampler sampler(omniglot, classes, {ways, shots, o.queries}, 0x7E57);
       const auto acc = evaluate_episodes(encoder, sampler, o.episodes, device);
-      rows.push_back({{"ways", ways}, {"shots", shots}, {"episodes", o.episodes}, {"acc", acc.mean}, {"ci95", acc.ci95}});
+      rows.push_back(
+          {{"ways", ways}, {"shots", shots}, {"episodes", o.episodes}, {"acc", acc.mean}, {"ci95", acc.ci95}});
       // Settings grow in cost with ways and shots, so the ETA is only a rough guide.
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       spdlog::info("test {}-way {}-shot: {:.2f}% +- {:.2f} ({} of {} settings, {:.0f}s, ETA {:.0f}s)", ways, shots,

@@ -18,13 +18,13 @@ struct FewShotOptions {
   std::string train_split = "train";  // Vinyals split the members are scored on
   std::string val_split = "val";      // split of report()'s validation episodes
   int64_t ways = 5, shots = 5, queries = 15;
-  int64_t episodes = 1;               // episodes per generation (fitness = their mean)
-  int64_t channels = 64;              // conv4 filters
+  int64_t episodes = 1;   // episodes per generation (fitness = their mean)
+  int64_t channels = 64;  // conv4 filters
   // Members per batched forward. One member's first-block activations on a 100-image episode
   // are ~20 MB; chunks of 8 (160 MB) ran 10x slower per generation on CPU. Raise it on CUDA.
   int64_t eval_chunk = 1;
-  int64_t val_episodes = 200;         // episodes of report()'s validation accuracy
-  std::string fitness = "loss";       // loss (minimised) | accuracy (maximised)
+  int64_t val_episodes = 200;    // episodes of report()'s validation accuracy
+  std::string fitness = "loss";  // loss (minimised) | accuracy (maximised)
   std::string device = "cpu";
   template <class V>
   void visit(V& v) {

@@ -23,8 +23,8 @@ namespace {
 
 /// Prototypical loss of `images` (class-major, `per_class` each) classified by the prototypes of
 /// `support` images; both embedded by the encoder with parameters p.
-torch::Tensor proto_loss(const Params& p, const torch::Tensor& support, const torch::Tensor& images, const torch::Tensor& labels,
-                         int64_t ways) {
+torch::Tensor proto_loss(const Params& p, const torch::Tensor& support, const torch::Tensor& images,
+                         const torch::Tensor& labels, int64_t ways) {
   auto protos = prototypes(conv4_functional(support, p), ways);
   auto logits = proto_logits(conv4_functional(images, p), protos);
   return F::cross_entropy(logits, labels);
@@ -41,7 +41,8 @@ torch::Tensor inner_loop_loss(const Params& theta, const Episode& e, int64_t way
     if (!differentiable)
       for (auto& w : fast) w = w.detach().requires_grad_(true);
     auto loss = proto_loss(fast, e.support, e.support, support_labels, ways);
-    auto grads = torch::autograd::grad({loss}, fast, {}, /*retain_graph=*/differentiable, /*create_graph=*/differentiable);
+    auto grads =
+        torch::autograd::grad({loss}, fast, {}, /*retain_graph=*/differentiable, /*create_graph=*/differentiable);
     for (size_t i = 0; i < fast.size(); ++i) fast[i] = fast[i] - o.alpha * grads[i];
   }
   if (!differentiable) {

@@ -36,7 +36,7 @@ Params meta_gradient_autodiff(const Params& theta, const Episode& episode, int64
 
 /// The ES estimate with `pairs` antithetic pairs of perturbations of scale sigma:
 /// sum_i (L(theta + sigma e_i) - L(theta - sigma e_i)) e_i / (2 sigma pairs), e_i from (seed, i).
-Params meta_gradient_es(const Params& theta, const Episode& episode, int64_t ways, const InnerLoopOptions& o, int64_t pairs,
-                        double sigma, uint64_t seed);
+Params meta_gradient_es(const Params& theta, const Episode& episode, int64_t ways, const InnerLoopOptions& o,
+                        int64_t pairs, double sigma, uint64_t seed);
 
 }  // namespace metaevo::meta

@@ -8,8 +8,8 @@ torch::nn::Sequential make_conv4(int64_t in_channels, int64_t channels, uint64_t
   torch::manual_seed(seed);
   torch::nn::Sequential net;
   for (int64_t block = 0; block < 4; ++block) {
-    net->push_back(torch::nn::Conv2d(
-        torch::nn::Conv2dOptions(block == 0 ? in_channels : channels, channels, 3).padding(1)));
+    net->push_back(
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(block == 0 ? in_channels : channels, channels, 3).padding(1)));
     net->push_back(torch::nn::BatchNorm2d(channels));
     net->push_back(torch::nn::ReLU());
     net->push_back(torch::nn::MaxPool2d(2));

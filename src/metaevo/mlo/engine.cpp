@@ -52,7 +52,7 @@ Engine::Engine(std::vector<std::shared_ptr<Problem>> problems, Dependencies depe
 
   // Paths from each problem back to itself: one u2l edge down, then l2u edges up (depth-first).
   std::function<void(Problem*, Problem*, std::vector<Problem*>&)> walk = [&](Problem* at, Problem* target,
-                                                                            std::vector<Problem*>& path) {
+                                                                             std::vector<Problem*>& path) {
     path.push_back(at);
     if (at == target && path.size() > 1) {
       paths_[target->name()].push_back(path);
@@ -77,10 +77,10 @@ Engine::Engine(std::vector<std::shared_ptr<Problem>> problems, Dependencies depe
     for (const auto& path : list)
       for (size_t i = 1; i + 1 < path.size(); ++i) {
         const auto& m = path[i]->options().method.hypergradient;
-        METAEVO_CHECK(!(path[i]->method().needs_graph() || path[i]->method().needs_snapshot()) ||
-                          paths(path[i]->name()).empty(),
-                      "{}.hypergradient: '{}' needs a lowest-level problem, but '{}' has lower problems", path[i]->name(),
-                      m, path[i]->name());
+        METAEVO_CHECK(
+            !(path[i]->method().needs_graph() || path[i]->method().needs_snapshot()) || paths(path[i]->name()).empty(),
+            "{}.hypergradient: '{}' needs a lowest-level problem, but '{}' has lower problems", path[i]->name(), m,
+            path[i]->name());
       }
   for (auto& p : problems_) {
     auto it = deps_.l2u.find(p->name());
@@ -156,7 +156,8 @@ void Engine::descend(Problem& p) {
   Params wrt = p.params_;
   std::map<Problem*, size_t> offset;
   for (const auto& path : my_paths)
-    if (offset.emplace(path[1], wrt.size()).second) wrt.insert(wrt.end(), path[1]->params_.begin(), path[1]->params_.end());
+    if (offset.emplace(path[1], wrt.size()).second)
+      wrt.insert(wrt.end(), path[1]->params_.begin(), path[1]->params_.end());
   const auto grads = vector_grad({loss / gas}, wrt, {}, /*create_graph=*/p.differentiable(), /*retain_graph=*/false);
   Params grad(grads.begin(), grads.begin() + int64_t(p.params_.size()));
   for (auto& [lower, params] : unrolled) lower->params_ = params;
@@ -215,7 +216,8 @@ nlohmann::json Engine::run() {
     if (o_.log_step > 0 && iteration_ % o_.log_step == 0) {
       std::string losses;
       for (const auto& p : problems_)
-        losses += fmt::format("{}{} {:.4f} (step {})", losses.empty() ? "" : " | ", p->name(), p->last_loss(), p->count());
+        losses +=
+            fmt::format("{}{} {:.4f} (step {})", losses.empty() ? "" : " | ", p->name(), p->last_loss(), p->count());
       progress.update(iteration_, clock.elapsed_s(), losses, /*force=*/true);
     }
     if (o_.valid_step > 0 && iteration_ % o_.valid_step == 0) validate();
@@ -237,7 +239,8 @@ void Engine::write_state(torch::serialize::OutputArchive& archive) const {
   write_scalar(archive, "iteration", double(iteration_));
   stop_.save(archive);
   write_string(archive, "history", history_.dump());
-  for (const auto& [edge, done] : ready_) write_scalar(archive, "ready/" + edge.first + "/" + edge.second, done ? 1 : 0);
+  for (const auto& [edge, done] : ready_)
+    write_scalar(archive, "ready/" + edge.first + "/" + edge.second, done ? 1 : 0);
   for (const auto& p : problems_) {
     const std::string k = "problem/" + p->name() + "/";
     const auto& s = p->optimizer_.state();

@@ -25,9 +25,9 @@
 namespace metaevo::mlo {
 
 struct EngineOptions {
-  int64_t train_iters = 1000;  // iterations (steps of the lowest-level problems)
-  int64_t valid_step = 0;      // validate every this many iterations (0 = only at the end)
-  int64_t log_step = 100;      // progress line every this many iterations (0 = none)
+  int64_t train_iters = 1000;    // iterations (steps of the lowest-level problems)
+  int64_t valid_step = 0;        // validate every this many iterations (0 = only at the end)
+  int64_t log_step = 100;        // progress line every this many iterations (0 = none)
   int64_t checkpoint_every = 0;  // iterations between checkpoints (0 = none)
   bool early_stopping = false;
   std::string early_stopping_metric = "loss";
@@ -38,7 +38,8 @@ struct EngineOptions {
     v("train_iters", train_iters, "iterations: steps of the lowest-level problems");
     v("valid_step", valid_step, "validate every this many iterations (0 = only at the end)");
     v("log_step", log_step, "progress line every this many iterations (0 = none)");
-    v("checkpoint_every", checkpoint_every, "iterations between checkpoints (0 = none); taken at inner-loop boundaries");
+    v("checkpoint_every", checkpoint_every,
+      "iterations between checkpoints (0 = none); taken at inner-loop boundaries");
     v("early_stopping", early_stopping, "stop when the validation metric stops improving");
     v("early_stopping_metric", early_stopping_metric, "validation metric watched by early stopping");
     v("early_stopping_mode", early_stopping_mode, "min | max: which direction is better");

@@ -6,8 +6,8 @@
 namespace metaevo::mlo {
 
 void HypergradientOptions::validate() const {
-  require(HypergradientRegistry::instance().contains(hypergradient), "hypergradient", "unknown '{}' (choose one of: {})",
-          hypergradient, HypergradientRegistry::instance().names());
+  require(HypergradientRegistry::instance().contains(hypergradient), "hypergradient",
+          "unknown '{}' (choose one of: {})", hypergradient, HypergradientRegistry::instance().names());
   require(darts_alpha > 0, "darts_alpha", "must be > 0, got {}", darts_alpha);
   require(neumann_iterations >= 0, "neumann_iterations", "must be >= 0, got {}", neumann_iterations);
   require(neumann_alpha > 0, "neumann_alpha", "must be > 0, got {}", neumann_alpha);

@@ -1,10 +1,10 @@
 #include "metaevo/mlo/optimizer.h"
 
-#include "metaevo/core/error.h"
-
 #include <cmath>
 #include <functional>
 #include <optional>
+
+#include "metaevo/core/error.h"
 
 namespace metaevo::mlo {
 
@@ -47,7 +47,8 @@ Params clone_params(const Params& params) {
 }
 
 Params Optimizer::step(const Params& params, const Params& grads, bool differentiable) {
-  METAEVO_CHECK(params.size() == grads.size(), "optimizer: {} parameters but {} gradients", params.size(), grads.size());
+  METAEVO_CHECK(params.size() == grads.size(), "optimizer: {} parameters but {} gradients", params.size(),
+                grads.size());
   std::optional<torch::NoGradGuard> no_grad;
   if (!differentiable) no_grad.emplace();
   auto& s = state_;
@@ -78,7 +79,8 @@ Params Optimizer::step(const Params& params, const Params& grads, bool different
       const double c1 = 1 - std::pow(o_.beta1, double(s.steps)), c2 = 1 - std::pow(o_.beta2, double(s.steps));
       // sqrt of a zero second moment has an infinite derivative: keep eps inside it when the step
       // must be differentiated.
-      const auto denom = differentiable ? (s.second[i] / c2 + o_.eps * o_.eps).sqrt() : (s.second[i] / c2).sqrt() + o_.eps;
+      const auto denom =
+          differentiable ? (s.second[i] / c2 + o_.eps * o_.eps).sqrt() : (s.second[i] / c2).sqrt() + o_.eps;
       update = (s.first[i] / c1) / denom;
     }
     auto next = p - o_.lr * update;

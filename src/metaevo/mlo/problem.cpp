@@ -15,13 +15,17 @@ void ProblemOptions::validate() const {
 }
 
 Problem::Problem(std::string name, Params params, ProblemOptions options)
-    : name_(std::move(name)), o_(std::move(options)), params_(detach_params(clone_params(params))), optimizer_(o_.optimizer) {
+    : name_(std::move(name)),
+      o_(std::move(options)),
+      params_(detach_params(clone_params(params))),
+      optimizer_(o_.optimizer) {
   o_.validate();
   method_ = HypergradientRegistry::instance().create(o_.method.hypergradient, name_ + ".hypergradient", o_.method);
 }
 
 void Problem::set_params(Params params) {
-  METAEVO_CHECK(params.size() == params_.size(), "{}: {} tensors for {} parameters", name_, params.size(), params_.size());
+  METAEVO_CHECK(params.size() == params_.size(), "{}: {} tensors for {} parameters", name_, params.size(),
+                params_.size());
   params_ = std::move(params);
 }
 

@@ -11,8 +11,8 @@ std::unique_ptr<Program> make_program(const Config& config, uint64_t seed) {
   const auto type = section.get<std::string>("type", "");
   METAEVO_CHECK(!type.empty(), "{}: program.type: missing (choose one of: {})", config.origin(),
                 ProgramRegistry::instance().names());
-  return ProgramRegistry::instance().create(type, config.origin() + ": program.type", section, config.section("problems"),
-                                            seed);
+  return ProgramRegistry::instance().create(type, config.origin() + ": program.type", section,
+                                            config.section("problems"), seed);
 }
 
 }  // namespace metaevo::mlo

@@ -4,8 +4,7 @@ namespace metaevo::models {
 
 void ModelOptions::validate() const {
   require(type == "mlp" || type == "cnn", "type", "must be mlp or cnn, got '{}'", type);
-  require(activation == "relu" || activation == "tanh", "activation", "must be relu or tanh, got '{}'",
-          activation);
+  require(activation == "relu" || activation == "tanh", "activation", "must be relu or tanh, got '{}'", activation);
   for (auto h : hidden) require(h > 0, "hidden", "widths must be > 0, got {}", h);
   for (auto c : channels) require(c > 0, "channels", "must be > 0, got {}", c);
   require(input_pool >= 1, "input_pool", "must be >= 1, got {}", input_pool);
@@ -18,8 +17,10 @@ torch::nn::Sequential make_classifier(const ModelOptions& o, std::vector<int64_t
   torch::manual_seed(seed);
   torch::nn::Sequential net;
   auto activation = [&] {
-    if (o.activation == "tanh") net->push_back(torch::nn::Tanh());
-    else net->push_back(torch::nn::ReLU());
+    if (o.activation == "tanh")
+      net->push_back(torch::nn::Tanh());
+    else
+      net->push_back(torch::nn::ReLU());
   };
   int64_t c = input.at(0), h = input.at(1), w = input.at(2);
   if (o.input_pool > 1) {

@@ -12,10 +12,10 @@
 namespace metaevo::models {
 
 struct ModelOptions {
-  std::string type = "mlp";               // mlp | cnn
-  std::vector<int64_t> hidden = {128};    // mlp: hidden widths
+  std::string type = "mlp";                 // mlp | cnn
+  std::vector<int64_t> hidden = {128};      // mlp: hidden widths
   std::vector<int64_t> channels = {8, 16};  // cnn: conv channels (5x5 conv + 2x2 max-pool each)
-  std::string activation = "relu";        // relu | tanh
+  std::string activation = "relu";          // relu | tanh
   /// Average-pool the input by this factor before the first layer (1 = off). It divides an MLP's
   /// first layer by its square, and ES needs fewer samples per step the fewer weights it perturbs.
   int64_t input_pool = 1;

@@ -7,9 +7,15 @@
 namespace metaevo::munet {
 
 nlohmann::json TaskIteration::to_json() const {
-  return {{"task", task},         {"iteration", iteration},         {"children", children},
-          {"kept", kept},         {"quality", quality},             {"test_quality", test_quality},
-          {"score", score},       {"accounted_params", accounted_params}, {"total_params", total_params},
+  return {{"task", task},
+          {"iteration", iteration},
+          {"children", children},
+          {"kept", kept},
+          {"quality", quality},
+          {"test_quality", test_quality},
+          {"score", score},
+          {"accounted_params", accounted_params},
+          {"total_params", total_params},
           {"system_params", system_params}};
 }
 
@@ -33,7 +39,8 @@ namespace {
 /// Keeps the task's best path, locks it, and records its metrics (test accuracy measured here).
 void finish_task(Population& population, const TaskData& task, const Scorer& scorer, const TrainOptions& train,
                  TaskIteration& out) {
-  METAEVO_CHECK(!population.paths(task.name).empty(), "task '{}': no path after iteration {}", task.name, out.iteration);
+  METAEVO_CHECK(!population.paths(task.name).empty(), "task '{}': no path after iteration {}", task.name,
+                out.iteration);
   const auto best = population.end_task(task.name, [&](const Path& p) { return scorer(p); });
   best->test_quality = evaluate(*best, task.test, population.vit(), train.batch_size);
   out.quality = best->quality;
@@ -71,9 +78,9 @@ TaskIteration run_task_iteration(Population& population, const TaskData& task, c
     const double bar = parent->task == task.name ? scorer(*parent) : -std::numeric_limits<double>::infinity();
     const auto result = train_path(*child, task, train, population.vit(), score, bar, mix64(seed, uint64_t(child->id)));
     ++out.children;
-    spdlog::info("{} iteration {} child {}/{}: parent {} ({}), validation {:.4f}, score {:.4f} vs {:.4f}: {}", task.name,
-                 iteration, g + 1, evolution.children, parent->id, parent->task, result.quality, scorer(*child), bar,
-                 result.improved ? "kept" : "dropped");
+    spdlog::info("{} iteration {} child {}/{}: parent {} ({}), validation {:.4f}, score {:.4f} vs {:.4f}: {}",
+                 task.name, iteration, g + 1, evolution.children, parent->id, parent->task, result.quality,
+                 scorer(*child), bar, result.improved ? "kept" : "dropped");
     if (!result.improved) continue;
     population.add(child);
     ++out.kept;
@@ -91,8 +98,9 @@ TaskIteration run_baseline_task(Population& population, const TaskData& task, co
   out.task = task.name;
   out.iteration = iteration;
   const auto path = baseline_path(population, baseline, task.name, task.classes);
-  train_path(*path, task, train, population.vit(), [&](const Path& p) { return scorer(p); },
-             -std::numeric_limits<double>::infinity(), mix64(seed, uint64_t(path->id)));
+  train_path(
+      *path, task, train, population.vit(), [&](const Path& p) { return scorer(p); },
+      -std::numeric_limits<double>::infinity(), mix64(seed, uint64_t(path->id)));
   population.add(path);
   out.children = out.kept = 1;
   finish_task(population, task, scorer, train, out);

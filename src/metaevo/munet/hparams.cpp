@@ -27,9 +27,15 @@ HparamSpace HparamSpace::reference(int64_t depth) {
       {"ds_flip_left_right", {false, true}},
   };
   // The reference's defaults; no augmentation to start with (mu2Net+).
-  s.defaults = {{"_mu_", 0.1},           {"num_layers", depth},       {"adapter_dim", 32},
-                {"opt_lr", 0.01},        {"opt_lr_schedule", "cosine"}, {"opt_lr_warmup_ratio", 0.1},
-                {"opt_momentum", 0.9},   {"opt_nesterov", false},     {"ds_area_range_min", 1.0},
+  s.defaults = {{"_mu_", 0.1},
+                {"num_layers", depth},
+                {"adapter_dim", 32},
+                {"opt_lr", 0.01},
+                {"opt_lr_schedule", "cosine"},
+                {"opt_lr_warmup_ratio", 0.1},
+                {"opt_momentum", 0.9},
+                {"opt_nesterov", false},
+                {"ds_area_range_min", 1.0},
                 {"ds_flip_left_right", false}};
   return s;
 }

@@ -7,8 +7,7 @@
 
 namespace metaevo::munet {
 
-Population::Population(VitOptions vit, HparamSpace space, MutationOptions mutation, uint64_t seed,
-                       torch::Device device)
+Population::Population(VitOptions vit, HparamSpace space, MutationOptions mutation, uint64_t seed, torch::Device device)
     : vit_(vit), space_(std::move(space)), mutation_(std::move(mutation)), seed_(seed), device_(device) {
   vit_.validate();
   root_ = std::make_shared<Path>();

@@ -51,8 +51,8 @@ PretrainResult pretrain_root(Population& population, const TaskData& source, con
                 /*force=*/true);
     return p.quality;
   };
-  const auto trained = train_path(model, source, t, population.vit(), progress,
-                                  -std::numeric_limits<double>::infinity(), seed);
+  const auto trained =
+      train_path(model, source, t, population.vit(), progress, -std::numeric_limits<double>::infinity(), seed);
   for (auto& [name, c] : root->components) c->lock(kRootTask);
 
   PretrainResult out;

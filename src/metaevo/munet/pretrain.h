@@ -10,11 +10,11 @@
 namespace metaevo::munet {
 
 struct PretrainOptions {
-  std::string from;                           // system database whose root to start from ("" = none)
-  std::string task;                           // source task; "" = keep the random root
-  int64_t validations = 10;                   // the budget is validations x batches between
+  std::string from;          // system database whose root to start from ("" = none)
+  std::string task;          // source task; "" = keep the random root
+  int64_t validations = 10;  // the budget is validations x batches between
   int64_t batches_between_validations = 200;
-  double learning_rate = 0.01;                // peak of the default warmup-cosine schedule
+  double learning_rate = 0.01;  // peak of the default warmup-cosine schedule
   template <class V>
   void visit(V& v) {
     v("from", from, "start from the root of this system database (e.g. one pretrained before)");

@@ -9,10 +9,10 @@
 namespace metaevo::munet {
 
 struct ScoreOptions {
-  double scale = 1.0;             // s: 1 = no size penalty; the reference's "size scale" 0.98 ... 0.02
-  double reference_params = 0;    // P_root; 0 = the root model's parameter count
-  double flops_scale = 1.0;       // second factor on FLOPs (mu2Net+); 1 = off
-  double reference_flops = 0;     // F_root; 0 = the root model's FLOPs per image
+  double scale = 1.0;           // s: 1 = no size penalty; the reference's "size scale" 0.98 ... 0.02
+  double reference_params = 0;  // P_root; 0 = the root model's parameter count
+  double flops_scale = 1.0;     // second factor on FLOPs (mu2Net+); 1 = off
+  double reference_flops = 0;   // F_root; 0 = the root model's FLOPs per image
   template <class V>
   void visit(V& v) {
     v("scale", scale, "size penalty base s in (0, 1]; 1 = no penalty");

@@ -1,7 +1,6 @@
 #include "metaevo/munet/system_store.h"
 
 #include <filesystem>
-
 #include <set>
 
 #include "metaevo/core/serialize.h"
@@ -76,7 +75,8 @@ void SystemStore::save(const Population& population, const std::vector<TaskItera
   SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
   db_.exec("CREATE TEMP TABLE IF NOT EXISTS live (id INTEGER PRIMARY KEY); DELETE FROM live;");
   SQLite::Statement live(db_, "INSERT INTO live(id) VALUES (?)");
-  SQLite::Statement insert_component(db_, "INSERT OR IGNORE INTO components(id, name, locks, tensors) VALUES (?, ?, ?, ?)");
+  SQLite::Statement insert_component(db_,
+                                     "INSERT OR IGNORE INTO components(id, name, locks, tensors) VALUES (?, ?, ?, ?)");
   SQLite::Statement update_locks(db_, "UPDATE components SET locks = ? WHERE id = ?");
   for (const auto& [id, c] : components) {
     const std::string locks = nlohmann::json(c->locks()).dump();
@@ -96,15 +96,19 @@ void SystemStore::save(const Population& population, const std::vector<TaskItera
     live.reset();
   }
   db_.exec("DELETE FROM components WHERE id NOT IN (SELECT id FROM live); DELETE FROM live;");
-  SQLite::Statement insert_path(db_,
-                                "INSERT OR REPLACE INTO paths(id, task, parent, retained, hparams, components, offsprings, "
-                                "quality, test_quality, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  SQLite::Statement insert_path(
+      db_,
+      "INSERT OR REPLACE INTO paths(id, task, parent, retained, hparams, components, offsprings, "
+      "quality, test_quality, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const auto& [id, p] : paths) {
     nlohmann::json parts = nlohmann::json::object();
     for (const auto& [name, c] : p->components) parts[name] = c->id();
     insert_path.bind(1, id);
     insert_path.bind(2, p->task);
-    if (p->parent) insert_path.bind(3, p->parent->id); else insert_path.bind(3);
+    if (p->parent)
+      insert_path.bind(3, p->parent->id);
+    else
+      insert_path.bind(3);
     insert_path.bind(4, retained.count(id) ? 1 : 0);
     insert_path.bind(5, nlohmann::json(p->hparams).dump());
     insert_path.bind(6, parts.dump());
@@ -172,7 +176,8 @@ bool SystemStore::load(Population& population, std::vector<TaskIteration>& histo
     for (const auto& [k, v] : hparams.items()) p->hparams[k] = v;
     for (const auto& [name, id] : parts.items()) {
       auto it = components.find(id.get<int64_t>());
-      METAEVO_CHECK(it != components.end(), "{}: path {} names a missing component {}", path_, p->id, id.get<int64_t>());
+      METAEVO_CHECK(it != components.end(), "{}: path {} names a missing component {}", path_, p->id,
+                    id.get<int64_t>());
       p->components[name] = it->second;
     }
     p->offsprings = qp.getColumn(6).getInt64();

@@ -10,7 +10,8 @@ namespace metaevo::munet {
 
 torch::Tensor to_task_images(const torch::Tensor& images) {
   const int64_t pad = (32 - images.size(-1)) / 2;
-  return torch::constant_pad_nd(images, {pad, 32 - images.size(-1) - pad, pad, 32 - images.size(-2) - pad}, 0.0) * 2 - 1;
+  return torch::constant_pad_nd(images, {pad, 32 - images.size(-1) - pad, pad, 32 - images.size(-2) - pad}, 0.0) * 2 -
+         1;
 }
 
 namespace {
@@ -179,9 +180,11 @@ class OmniglotSet : public OmniglotCharacters {
 };
 
 const Registrar<TaskRegistry> mnist_registration("mnist", [] { return std::make_unique<Idx>("mnist"); });
-const Registrar<TaskRegistry> fashion_registration("fashion-mnist", [] { return std::make_unique<Idx>("fashion-mnist"); });
+const Registrar<TaskRegistry> fashion_registration("fashion-mnist",
+                                                   [] { return std::make_unique<Idx>("fashion-mnist"); });
 const Registrar<TaskRegistry> rotated_registration("mnist-rot", [] { return std::make_unique<Idx>("mnist", rotate); });
-const Registrar<TaskRegistry> permuted_registration("mnist-perm", [] { return std::make_unique<Idx>("mnist", permute); });
+const Registrar<TaskRegistry> permuted_registration("mnist-perm",
+                                                    [] { return std::make_unique<Idx>("mnist", permute); });
 const Registrar<TaskRegistry> omniglot_registration("omniglot", [] { return std::make_unique<OmniglotAlphabet>(); });
 const Registrar<TaskRegistry> omniglot_set_registration("omniglot-set", [] { return std::make_unique<OmniglotSet>(); });
 

@@ -26,7 +26,9 @@ struct TaskData {
   TaskSplit train, valid, test;
   int64_t classes = 0;
   /// The task with every split on `device` (the system's device: batches are drawn there).
-  TaskData to(torch::Device device) const { return {name, train.to(device), valid.to(device), test.to(device), classes}; }
+  TaskData to(torch::Device device) const {
+    return {name, train.to(device), valid.to(device), test.to(device), classes};
+  }
 };
 
 /// Where the data sets are (empty = the standard places, see data::resolve_data_dir).

@@ -28,12 +28,15 @@ double learning_rate(const Hparams& h, int64_t step, int64_t steps, int64_t inte
   return 0.5 * lr * (1 + std::cos(M_PI * std::min(1.0, progress)));
 }
 
-double evaluate(const Path& path, const TaskSplit& split, const VitOptions& vit, int64_t batch_size, int64_t max_batches) {
+double evaluate(const Path& path, const TaskSplit& split, const VitOptions& vit, int64_t batch_size,
+                int64_t max_batches) {
   torch::NoGradGuard no_grad;
   int64_t correct = 0, seen = 0;
-  for (int64_t start = 0, b = 0; start < split.size() && (max_batches == 0 || b < max_batches); start += batch_size, ++b) {
+  for (int64_t start = 0, b = 0; start < split.size() && (max_batches == 0 || b < max_batches);
+       start += batch_size, ++b) {
     const int64_t n = std::min(batch_size, split.size() - start);
-    correct += path.forward(split.x.narrow(0, start, n), vit).argmax(1).eq(split.y.narrow(0, start, n)).sum().item<int64_t>();
+    correct +=
+        path.forward(split.x.narrow(0, start, n), vit).argmax(1).eq(split.y.narrow(0, start, n)).sum().item<int64_t>();
     seen += n;
   }
   return seen ? double(correct) / double(seen) : 0.0;
@@ -49,10 +52,14 @@ torch::Tensor augment(torch::Tensor x, const Hparams& h, const StreamId& stream)
     const int64_t side = x.size(-1);
     const double area = area_min + (1 - area_min) * u[0].item<double>();
     const int64_t crop = std::max<int64_t>(4, int64_t(std::round(std::sqrt(area) * double(side))));
-    const int64_t top = int64_t(u[1].item<double>() * double(side - crop + 1)), left = int64_t(u[2].item<double>() * double(side - crop + 1));
+    const int64_t top = int64_t(u[1].item<double>() * double(side - crop + 1)),
+                  left = int64_t(u[2].item<double>() * double(side - crop + 1));
     x = torch::nn::functional::interpolate(
         x.narrow(2, std::min(top, side - crop), crop).narrow(3, std::min(left, side - crop), crop),
-        torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{side, side}).mode(torch::kBilinear).align_corners(false));
+        torch::nn::functional::InterpolateFuncOptions()
+            .size(std::vector<int64_t>{side, side})
+            .mode(torch::kBilinear)
+            .align_corners(false));
   }
   if (h.at("ds_flip_left_right").get<bool>()) {
     const auto flip = u.narrow(0, 4, x.size(0)).lt(0.5).view({-1, 1, 1, 1}).to(x.device());

@@ -15,9 +15,9 @@ namespace metaevo::munet {
 
 struct TrainOptions {
   int64_t batch_size = 128;
-  int64_t validations = 5;                  // validations per child
+  int64_t validations = 5;  // validations per child
   int64_t batches_between_validations = 100;
-  int64_t validation_batches = 10;          // cap on the validation batches per measurement
+  int64_t validation_batches = 10;  // cap on the validation batches per measurement
   /// Ties count as improvements (mu2Net/mu3Net's `>=`): a later validation that ties the best so
   /// far replaces its checkpoint, and a child that ties its parent's score is kept. muNet and
   /// mu4Net use `>` (the default). On small validation sets ties are common, and `>=` lets a
@@ -47,11 +47,13 @@ struct TrainResult {
 
 /// Trains `path` in place on `task`. `score` maps the path (with its current quality) to its score;
 /// the child improves iff some validation scores above `bar` (or ties it, with `accept_ties`; bar
-/// is the parent's score for a parent of the same task, else -infinity). Batches and augmentation are drawn from `seed`.
+/// is the parent's score for a parent of the same task, else -infinity). Batches and augmentation are drawn from
+/// `seed`.
 TrainResult train_path(Path& path, const TaskData& task, const TrainOptions& o, const VitOptions& vit,
                        const std::function<double(const Path&)>& score, double bar, uint64_t seed);
 
 /// Accuracy of the path on a split, in batches of `batch_size` (at most `max_batches`, 0 = all).
-double evaluate(const Path& path, const TaskSplit& split, const VitOptions& vit, int64_t batch_size, int64_t max_batches = 0);
+double evaluate(const Path& path, const TaskSplit& split, const VitOptions& vit, int64_t batch_size,
+                int64_t max_batches = 0);
 
 }  // namespace metaevo::munet

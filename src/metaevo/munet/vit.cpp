@@ -44,7 +44,8 @@ torch::Tensor layer_norm(const torch::Tensor& x, const torch::Tensor& w, const t
 torch::Tensor encoder_block(const torch::Tensor& x, const Params& p, int64_t heads) {
   // p: ln1 w, b; qkv w, b; out w, b; ln2 w, b; mlp1 w, b; mlp2 w, b
   const int64_t batch = x.size(0), tokens = x.size(1), width = x.size(2), d = width / heads;
-  auto qkv = F::linear(layer_norm(x, p[0], p[1]), p[2], p[3]).view({batch, tokens, 3, heads, d}).permute({2, 0, 3, 1, 4});
+  auto qkv =
+      F::linear(layer_norm(x, p[0], p[1]), p[2], p[3]).view({batch, tokens, 3, heads, d}).permute({2, 0, 3, 1, 4});
   const auto q = qkv[0], k = qkv[1], v = qkv[2];
   const auto attention = torch::softmax(q.matmul(k.transpose(-2, -1)) / std::sqrt(double(d)), -1);
   const auto mixed = attention.matmul(v).transpose(1, 2).reshape({batch, tokens, width});
@@ -74,19 +75,29 @@ Params init_on_cpu(const std::string& name, const VitOptions& o, int64_t classes
   if (name == "encoder_norm") return {ones(w), zeros({w})};
   if (name == "head") return {zeros({classes, w}), zeros({classes})};
   if (name.rfind("encoderblock_", 0) == 0)
-    return {ones(w),  zeros({w}), init.xavier(3 * w, w), zeros({3 * w}), init.xavier(w, w), zeros({w}),
-            ones(w),  zeros({w}), init.xavier(o.mlp_dim, w), init.normal({o.mlp_dim}, 1e-6),
-            init.xavier(w, o.mlp_dim), init.normal({w}, 1e-6)};
+    return {ones(w),
+            zeros({w}),
+            init.xavier(3 * w, w),
+            zeros({3 * w}),
+            init.xavier(w, w),
+            zeros({w}),
+            ones(w),
+            zeros({w}),
+            init.xavier(o.mlp_dim, w),
+            init.normal({o.mlp_dim}, 1e-6),
+            init.xavier(w, o.mlp_dim),
+            init.normal({w}, 1e-6)};
   if (name.rfind("residual_adapter_", 0) == 0)
     // The output layer starts at zero: inserting an adapter leaves the function unchanged.
-    return {ones(w), zeros({w}), init.xavier(adapter_dim, w), zeros({adapter_dim}), zeros({w, adapter_dim}), zeros({w})};
+    return {ones(w),   zeros({w}), init.xavier(adapter_dim, w), zeros({adapter_dim}), zeros({w, adapter_dim}),
+            zeros({w})};
   fail("init_component: unknown component '{}'", name);
 }
 
 }  // namespace
 
-Params init_component(const std::string& name, const VitOptions& o, int64_t classes, int64_t adapter_dim,
-                      uint64_t seed, torch::Device device) {
+Params init_component(const std::string& name, const VitOptions& o, int64_t classes, int64_t adapter_dim, uint64_t seed,
+                      torch::Device device) {
   auto tensors = init_on_cpu(name, o, classes, adapter_dim, seed);
   for (auto& t : tensors) t = t.to(device);
   return tensors;

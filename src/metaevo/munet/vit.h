@@ -38,8 +38,8 @@ struct VitOptions {
 /// Fresh tensors of component `name` (random init as the reference ViT; head and the adapter's
 /// output layer zero), for `classes` outputs (head) or `adapter_dim` (adapters), on `device`. The
 /// values are drawn on the CPU, so they are the same on every device.
-Params init_component(const std::string& name, const VitOptions& o, int64_t classes, int64_t adapter_dim,
-                      uint64_t seed, torch::Device device);
+Params init_component(const std::string& name, const VitOptions& o, int64_t classes, int64_t adapter_dim, uint64_t seed,
+                      torch::Device device);
 
 /// Logits of `images` [B, C, S, S] through the components named in `parts`; encoder blocks
 /// 0..layers-1 are used, each preceded by its adapter when `parts` has one.

@@ -64,14 +64,13 @@ Chart heatmap(const std::string& title, const std::string& x_title, const std::s
               const std::vector<std::tuple<std::string, std::string, double>>& cells, const std::string& value_title) {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& [x, y, v] : cells) rows.push_back({{"x", x}, {"series", y}, {"y", v}});
-  nlohmann::json spec = {
-      {"title", title},
-      {"data", {{"values", rows}}},
-      {"mark", {{"type", "rect"}, {"tooltip", true}}},
-      {"encoding",
-       {{"x", {{"field", "x"}, {"type", "nominal"}, {"title", x_title}, {"sort", nullptr}}},
-        {"y", {{"field", "series"}, {"type", "nominal"}, {"title", y_title}, {"sort", nullptr}}},
-        {"color", {{"field", "y"}, {"type", "quantitative"}, {"title", value_title}}}}}};
+  nlohmann::json spec = {{"title", title},
+                         {"data", {{"values", rows}}},
+                         {"mark", {{"type", "rect"}, {"tooltip", true}}},
+                         {"encoding",
+                          {{"x", {{"field", "x"}, {"type", "nominal"}, {"title", x_title}, {"sort", nullptr}}},
+                           {"y", {{"field", "series"}, {"type", "nominal"}, {"title", y_title}, {"sort", nullptr}}},
+                           {"color", {{"field", "y"}, {"type", "quantitative"}, {"title", value_title}}}}}};
   return {spec};
 }
 
@@ -90,8 +89,8 @@ std::vector<Chart> learning_curves(const run::Metrics& metrics, const std::strin
   }
   std::vector<Chart> charts;
   if (!fitness.empty())
-    charts.push_back(line_chart("fitness of each " + x, x, with_direction("fitness", better_direction("best", sense)),
-                                fitness));
+    charts.push_back(
+        line_chart("fitness of each " + x, x, with_direction("fitness", better_direction("best", sense)), fitness));
   for (const auto& [k, points] : fields)
     charts.push_back(line_chart(k, x, with_direction(k, better_direction(k, sense)), points));
   return charts;

@@ -38,7 +38,7 @@ std::vector<Chart> learning_curves(const run::Metrics& metrics, const std::strin
 /// report.html of a run directory: curves from metrics.jsonl, the results of result.json, the
 /// configuration of config.yaml, and `rows` (e.g. test accuracy per setting) as a second table.
 /// Returns the page's path.
-std::string write_run_report(const std::string& dir, const std::string& title,
-                             const std::string& rows_title = "", const nlohmann::json& rows = nlohmann::json::array());
+std::string write_run_report(const std::string& dir, const std::string& title, const std::string& rows_title = "",
+                             const nlohmann::json& rows = nlohmann::json::array());
 
 }  // namespace metaevo::report

@@ -3,7 +3,6 @@
 // specs drawn by vega-embed. The Vega scripts (npm packages vega, vega-lite, vega-embed, fetched
 // by scripts/setup.sh) are inlined, so the page works offline and from a copied folder.
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 
@@ -17,13 +16,13 @@ struct Chart {
 };
 
 struct Report {
-  std::string title;                            // "metaevo es: runs/fmnist"
+  std::string title;  // "metaevo es: runs/fmnist"
   // Ordered: tables keep the order in which keys were added (rank before trial, and so on).
   nlohmann::ordered_json results = nlohmann::ordered_json::object();  // key -> value, shown as a table
-  std::string rows_title;                                  // a second table (leaderboard, per task, ...)
-  nlohmann::ordered_json rows = nlohmann::ordered_json::array();  // array of objects, one table row each
+  std::string rows_title;                                             // a second table (leaderboard, per task, ...)
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();      // array of objects, one table row each
   std::vector<Chart> charts;
-  std::string config;                           // the effective configuration (YAML), shown as is
+  std::string config;  // the effective configuration (YAML), shown as is
 };
 
 /// The page. Without the Vega scripts it still holds the tables, the configuration and each

@@ -3,9 +3,8 @@
 // ({"metrics": "metaevo", "x": "generation"}), then one record per step of that axis. A resumed run
 // keeps the records its checkpoint covers and drops the rest, a line torn by `kill -9` included,
 // so the file ends equal to that of an uninterrupted run.
-#include <nlohmann/json.hpp>
-
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>

@@ -12,9 +12,7 @@ uint64_t read_seed(const Config& config) {
   return uint64_t(seed);
 }
 
-std::string fingerprint(const nlohmann::json& value) {
-  return fmt::format("{:016x}", hash64(value.dump()));
-}
+std::string fingerprint(const nlohmann::json& value) { return fmt::format("{:016x}", hash64(value.dump())); }
 
 nlohmann::json yaml_to_json(const YAML::Node& node) {
   if (node.IsMap()) {

@@ -2,7 +2,6 @@
 // The settings a run is defined by, read one way by every command: the seed, and the fingerprint
 // that ties a checkpoint, a study or a stored system to the settings that produced it.
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 

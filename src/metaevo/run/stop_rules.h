@@ -2,9 +2,9 @@
 // The stop rules every long command shares: a step limit, a time budget, and early stopping on a
 // named metric of the validation records. Their state goes into the run's checkpoint, so a
 // resumed run stops where an uninterrupted one would.
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace metaevo::run {

@@ -3,8 +3,8 @@
 #include "metaevo/core/philox.h"
 #include "metaevo/core/runtime.h"
 #include "metaevo/es/chunks.h"
-#include "metaevo/models/parameters.h"
 #include "metaevo/es/population_forward.h"
+#include "metaevo/models/parameters.h"
 
 namespace metaevo::es {
 
@@ -70,7 +70,8 @@ nlohmann::json ClassificationProblem::report(const torch::Tensor& x) {
     const int64_t n = std::min<int64_t>(1000, test.labels.size(0) - i);
     auto logits = model_->forward(test.images.narrow(0, i, n).to(device_));
     auto labels = test.labels.narrow(0, i, n).to(device_);
-    loss += torch::nn::functional::cross_entropy(logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+    loss += torch::nn::functional::cross_entropy(
+                logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                 .item<double>();
     correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
   }

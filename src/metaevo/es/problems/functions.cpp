@@ -30,8 +30,7 @@ torch::Tensor evaluate_function(const std::string& name, const torch::Tensor& x)
   }
   if (name == "rastrigin") return 10.0 * d + (x.square() - 10.0 * torch::cos(2 * M_PI * x)).sum(1);
   if (name == "ackley") {
-    return -20.0 * torch::exp(-0.2 * x.square().mean(1).sqrt()) - torch::cos(2 * M_PI * x).mean(1).exp() +
-           20.0 + M_E;
+    return -20.0 * torch::exp(-0.2 * x.square().mean(1).sqrt()) - torch::cos(2 * M_PI * x).mean(1).exp() + 20.0 + M_E;
   }
   fail("problem.function: unknown function '{}' (choose one of: {})", name, fmt::join(function_names(), ", "));
 }

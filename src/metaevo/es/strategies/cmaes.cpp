@@ -413,10 +413,12 @@ std::unique_ptr<Strategy> build(const Config& cfg, const StrategyContext& c, boo
   return std::make_unique<CMAES>(o, c, separable, cfg.origin() + ": " + cfg.path("name"));
 }
 
-Registrar<StrategyRegistry> cmaes_registration("cmaes",
-                                     [](const Config& cfg, const StrategyContext& c) { return build(cfg, c, false); });
-Registrar<StrategyRegistry> sep_cmaes_registration("sep_cmaes",
-                                    [](const Config& cfg, const StrategyContext& c) { return build(cfg, c, true); });
+Registrar<StrategyRegistry> cmaes_registration("cmaes", [](const Config& cfg, const StrategyContext& c) {
+  return build(cfg, c, false);
+});
+Registrar<StrategyRegistry> sep_cmaes_registration("sep_cmaes", [](const Config& cfg, const StrategyContext& c) {
+  return build(cfg, c, true);
+});
 
 }  // namespace
 }  // namespace metaevo::es

@@ -35,8 +35,7 @@ struct OpenAIESOptions {
   }
   void validate() const {
     require(population >= 2, "population", "must be >= 2, got {}", population);
-    require(!mirrored || population % 2 == 0, "population", "must be even with mirrored sampling, got {}",
-            population);
+    require(!mirrored || population % 2 == 0, "population", "must be even with mirrored sampling, got {}", population);
     require(sigma > 0, "sigma", "must be > 0, got {}", sigma);
     require(sigma_decay > 0 && sigma_decay <= 1, "sigma_decay", "must be in (0, 1], got {}", sigma_decay);
     require(min_sigma >= 0 && min_sigma <= sigma, "min_sigma", "must be in [0, sigma], got {}", min_sigma);
@@ -50,8 +49,7 @@ struct OpenAIESOptions {
 class OpenAIES : public GaussianSearch {
  public:
   OpenAIES(const OpenAIESOptions& o, const OptimizerOptions& opt, const StrategyContext& c)
-      : GaussianSearch(c, o.population, o.mirrored, torch::tensor(float(o.sigma)), o.shaping),
-        o_(o) {
+      : GaussianSearch(c, o.population, o.mirrored, torch::tensor(float(o.sigma)), o.shaping), o_(o) {
     optimizer_ = make_optimizer(opt, c.layout.dim());
   }
 

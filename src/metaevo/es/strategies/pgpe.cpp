@@ -29,8 +29,7 @@ struct PGPEOptions {
   }
   void validate() const {
     require(population >= 2, "population", "must be >= 2, got {}", population);
-    require(!mirrored || population % 2 == 0, "population", "must be even with mirrored sampling, got {}",
-            population);
+    require(!mirrored || population % 2 == 0, "population", "must be even with mirrored sampling, got {}", population);
     require(sigma > 0, "sigma", "must be > 0, got {}", sigma);
     require_shaping(shaping);
     require(sigma_lr >= 0, "sigma_lr", "must be >= 0, got {}", sigma_lr);
@@ -42,8 +41,7 @@ struct PGPEOptions {
 class PGPE : public GaussianSearch {
  public:
   PGPE(const PGPEOptions& o, const OptimizerOptions& opt, const StrategyContext& c)
-      : GaussianSearch(c, o.population, o.mirrored, torch::full({c.layout.dim()}, float(o.sigma)), o.shaping),
-        o_(o) {
+      : GaussianSearch(c, o.population, o.mirrored, torch::full({c.layout.dim()}, float(o.sigma)), o.shaping), o_(o) {
     optimizer_ = make_optimizer(opt, c.layout.dim());
   }
 
@@ -59,8 +57,8 @@ class PGPE : public GaussianSearch {
     auto grad_sigma = noise_sq_sum(pop, (w - w.mean()) * pair_scale) * sigma_ / float(n);
     center_.add_(optimizer_->step(grad_mu));
     auto next = sigma_ + grad_sigma * float(o_.sigma_lr);
-    sigma_ = torch::min(torch::max(next, sigma_ * float(1 - o_.sigma_max_change)),
-                        sigma_ * float(1 + o_.sigma_max_change));
+    sigma_ =
+        torch::min(torch::max(next, sigma_ * float(1 - o_.sigma_max_change)), sigma_ * float(1 + o_.sigma_max_change));
     ++generation_;
   }
 

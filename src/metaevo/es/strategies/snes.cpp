@@ -29,8 +29,7 @@ struct SNESOptions {
   }
   void validate() const {
     require(population == 0 || population >= 2, "population", "must be 0 (auto) or >= 2, got {}", population);
-    require(!mirrored || population % 2 == 0, "population", "must be even with mirrored sampling, got {}",
-            population);
+    require(!mirrored || population % 2 == 0, "population", "must be even with mirrored sampling, got {}", population);
     require(sigma > 0, "sigma", "must be > 0, got {}", sigma);
     require_shaping(shaping);
     require(lr_mu > 0, "lr_mu", "must be > 0, got {}", lr_mu);

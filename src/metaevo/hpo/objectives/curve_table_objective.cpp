@@ -34,14 +34,18 @@ struct TableOptions {
 class TableRun : public TrialRun {
  public:
   TableRun(const CurveTable::Row& row, const Assignment& config, std::string checkpoint, double time_scale)
-      : row_(row), checkpointer_(std::move(checkpoint), "hpo-curve-table", run::fingerprint(config)), time_scale_(time_scale) {
+      : row_(row),
+        checkpointer_(std::move(checkpoint), "hpo-curve-table", run::fingerprint(config)),
+        time_scale_(time_scale) {
     checkpointer_.load([&](torch::serialize::InputArchive& archive) {
       epoch_ = int(read_scalar(archive, "epoch"));
       METAEVO_CHECK(epoch_ >= 0 && epoch_ <= int(row_.value.size()), "epoch {} out of range", epoch_);
     });
   }
   int epoch() const override { return epoch_; }
-  EpochMetrics recorded(int e) const override { return {row_.value.at(e - 1), row_.test.at(e - 1), row_.seconds.at(e - 1)}; }
+  EpochMetrics recorded(int e) const override {
+    return {row_.value.at(e - 1), row_.test.at(e - 1), row_.seconds.at(e - 1)};
+  }
   EpochMetrics train_epoch() override {
     METAEVO_CHECK(epoch_ < int(row_.value.size()), "the curve table has no epoch {}", epoch_ + 1);
     const auto m = recorded(++epoch_);
@@ -86,7 +90,9 @@ class TableObjective : public Objective {
   CurveTable table_;
 };
 
-const Registrar<ObjectiveRegistry> curve_table_objective_registration("curve_table", [](const Config& c) { return std::make_unique<TableObjective>(c); });
+const Registrar<ObjectiveRegistry> curve_table_objective_registration("curve_table", [](const Config& c) {
+  return std::make_unique<TableObjective>(c);
+});
 
 }  // namespace
 }  // namespace metaevo::hpo

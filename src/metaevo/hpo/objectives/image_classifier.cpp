@@ -46,14 +46,16 @@ struct ImageClassifierOptions {
     v("device", device, "cpu | cuda");
   }
   void validate() const {
-    require(dataset == "fashion-mnist" || dataset == "mnist", "dataset", "must be fashion-mnist or mnist, got '{}'", dataset);
+    require(dataset == "fashion-mnist" || dataset == "mnist", "dataset", "must be fashion-mnist or mnist, got '{}'",
+            dataset);
     require(model == "mlp" || model == "cnn", "model", "must be mlp or cnn, got '{}'", model);
     require(train_size >= 0, "train_size", "must be >= 0, got {}", train_size);
     require(validation_size >= 100, "validation_size", "must be >= 100, got {}", validation_size);
     require(lr_schedule == "constant" || lr_schedule == "cosine", "lr_schedule", "must be constant or cosine, got '{}'",
             lr_schedule);
     if (lr_schedule == "cosine")
-      require(schedule_epochs >= 1, "schedule_epochs", "must be >= 1 with the cosine schedule, got {}", schedule_epochs);
+      require(schedule_epochs >= 1, "schedule_epochs", "must be >= 1 with the cosine schedule, got {}",
+              schedule_epochs);
     else
       require(schedule_epochs == 0, "schedule_epochs", "applies only to lr_schedule: cosine, got {}", schedule_epochs);
   }
@@ -126,7 +128,8 @@ double accuracy(torch::nn::Sequential& net, const Split& split) {
 
 class ImageRun : public TrialRun {
  public:
-  ImageRun(const Data& data, const ImageClassifierOptions& o, const Assignment& config, uint64_t seed, std::string checkpoint)
+  ImageRun(const Data& data, const ImageClassifierOptions& o, const Assignment& config, uint64_t seed,
+           std::string checkpoint)
       : data_(data),
         options_(o),
         hyper_(config),
@@ -136,7 +139,8 @@ class ImageRun : public TrialRun {
     net_ = build(o.model, hyper_, data.train.x.size(-1));
     net_->to(data.train.x.device());
     opt_ = std::make_unique<torch::optim::SGD>(
-        net_->parameters(), torch::optim::SGDOptions(hyper_.lr).momentum(hyper_.momentum).weight_decay(hyper_.weight_decay));
+        net_->parameters(),
+        torch::optim::SGDOptions(hyper_.lr).momentum(hyper_.momentum).weight_decay(hyper_.weight_decay));
     load();
   }
 
@@ -155,7 +159,8 @@ class ImageRun : public TrialRun {
       auto idx = order.slice(0, i, i + hyper_.batch_size);
       set_lr(double(e - 1) + double(i) / double(n));
       opt_->zero_grad();
-      auto loss = torch::nn::functional::cross_entropy(net_->forward(train.x.index_select(0, idx)), train.y.index_select(0, idx));
+      auto loss = torch::nn::functional::cross_entropy(net_->forward(train.x.index_select(0, idx)),
+                                                       train.y.index_select(0, idx));
       loss.backward();
       opt_->step();
     }
@@ -228,8 +233,8 @@ class ImageClassifier : public Objective {
     const auto device = parse_device(options_.device);
     auto all = data::load_mnist_like(data::resolve_data_dir(options_.dataset, options_.data_dir), options_.dataset);
     const int64_t n = all.train.images.size(0);
-    METAEVO_CHECK(options_.validation_size < n, "{}: objective.validation_size {} leaves no training images", section.origin(),
-                  options_.validation_size);
+    METAEVO_CHECK(options_.validation_size < n, "{}: objective.validation_size {} leaves no training images",
+                  section.origin(), options_.validation_size);
     const int64_t rest = n - options_.validation_size;
     const int64_t used = options_.train_size > 0 ? std::min<int64_t>(options_.train_size, rest) : rest;
     auto take = [&](const data::Dataset& d, int64_t begin, int64_t end) {
@@ -276,8 +281,9 @@ class ImageClassifier : public Objective {
   Data data_;
 };
 
-const Registrar<ObjectiveRegistry> image_classifier_registration("image_classifier",
-                                             [](const Config& c) { return std::make_unique<ImageClassifier>(c); });
+const Registrar<ObjectiveRegistry> image_classifier_registration("image_classifier", [](const Config& c) {
+  return std::make_unique<ImageClassifier>(c);
+});
 
 }  // namespace
 }  // namespace metaevo::hpo

@@ -21,7 +21,8 @@ class EvolutionarySampler : public Sampler {
     for (int i = 0; i < options_.tournament; ++i) {
       std::swap(recent[i], recent[i + draws.below(recent.size() - i)]);
       const TrialSummary* c = recent[i];
-      if (!parent || c->resource > parent->resource || (c->resource == parent->resource && c->value > parent->value)) parent = c;
+      if (!parent || c->resource > parent->resource || (c->resource == parent->resource && c->value > parent->value))
+        parent = c;
     }
     return space.mutate(parent->config, draws, options_.mutation_scale);
   }
@@ -30,8 +31,9 @@ class EvolutionarySampler : public Sampler {
   SamplerOptions options_;
 };
 
-const Registrar<SamplerRegistry> evolutionary_sampler_registration("evolutionary",
-                                           [](const SamplerOptions& o) { return std::make_unique<EvolutionarySampler>(o); });
+const Registrar<SamplerRegistry> evolutionary_sampler_registration("evolutionary", [](const SamplerOptions& o) {
+  return std::make_unique<EvolutionarySampler>(o);
+});
 
 }  // namespace
 }  // namespace metaevo::hpo

@@ -10,7 +10,9 @@ class RandomSampler : public Sampler {
   }
 };
 
-const Registrar<SamplerRegistry> random_sampler_registration("random", [](const SamplerOptions&) { return std::make_unique<RandomSampler>(); });
+const Registrar<SamplerRegistry> random_sampler_registration("random", [](const SamplerOptions&) {
+  return std::make_unique<RandomSampler>();
+});
 
 }  // namespace
 }  // namespace metaevo::hpo

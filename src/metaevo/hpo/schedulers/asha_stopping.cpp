@@ -30,8 +30,9 @@ class AshaStopping : public RungScheduler {
   }
 };
 
-const Registrar<SchedulerRegistry> asha_stopping_registration("asha_stopping",
-                                             [](const SchedulerOptions& o) { return std::make_unique<AshaStopping>(o); });
+const Registrar<SchedulerRegistry> asha_stopping_registration("asha_stopping", [](const SchedulerOptions& o) {
+  return std::make_unique<AshaStopping>(o);
+});
 
 }  // namespace
 }  // namespace metaevo::hpo

@@ -23,7 +23,9 @@ class Fifo : public RungScheduler {
   }
 };
 
-const Registrar<SchedulerRegistry> fifo_registration("fifo", [](const SchedulerOptions& o) { return std::make_unique<Fifo>(o); });
+const Registrar<SchedulerRegistry> fifo_registration("fifo", [](const SchedulerOptions& o) {
+  return std::make_unique<Fifo>(o);
+});
 
 }  // namespace
 }  // namespace metaevo::hpo

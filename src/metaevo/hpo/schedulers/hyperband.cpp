@@ -29,8 +29,10 @@ class Hyperband : public RungScheduler {
 
   void on_job(const Job& job) override {
     RungScheduler::on_job(job);
-    if (job.kind == Job::Kind::kStart) ++started_;
-    else ++handed_;
+    if (job.kind == Job::Kind::kStart)
+      ++started_;
+    else
+      ++handed_;
   }
 
   Decision on_result(int64_t trial, int resource, double value) override {
@@ -78,7 +80,9 @@ class Hyperband : public RungScheduler {
   Rung stage_{0};
 };
 
-const Registrar<SchedulerRegistry> hyperband_registration("hyperband", [](const SchedulerOptions& o) { return std::make_unique<Hyperband>(o); });
+const Registrar<SchedulerRegistry> hyperband_registration("hyperband", [](const SchedulerOptions& o) {
+  return std::make_unique<Hyperband>(o);
+});
 
 }  // namespace
 }  // namespace metaevo::hpo

@@ -18,7 +18,8 @@ bool soft_ranking_consistent(const Rung& upper, const Rung& lower, double epsilo
   for (size_t i = 0; i < low.size(); ++i) {
     if (up[i].trial == low[i].trial) continue;
     bool tied = false;
-    for (size_t j = i; j-- > 0 && std::abs(low[j].value - low[i].value) <= epsilon;) tied |= low[j].trial == up[i].trial;
+    for (size_t j = i; j-- > 0 && std::abs(low[j].value - low[i].value) <= epsilon;)
+      tied |= low[j].trial == up[i].trial;
     for (size_t j = i + 1; j < low.size() && std::abs(low[j].value - low[i].value) <= epsilon; ++j)
       tied |= low[j].trial == up[i].trial;
     if (!tied) return false;
@@ -41,8 +42,10 @@ void RankingNoise::add(int64_t trial, int epoch, double value) {
     bool reversed = false, earlier = false;
     for (int t = epoch - 2; t >= 0 && !earlier; --t) {
       const int then = sign(mine[t] - theirs[t]);
-      if (!reversed) reversed = then == -now;
-      else earlier = then == now;
+      if (!reversed)
+        reversed = then == -now;
+      else
+        earlier = then == now;
     }
     if (earlier) gaps_[epoch].push_back(std::abs(mine[epoch - 1] - theirs[epoch - 1]));
   }
@@ -89,7 +92,9 @@ Decision Pasha::on_result(int64_t trial, int resource, double value) {
 }
 
 namespace {
-const Registrar<SchedulerRegistry> pasha_registration("pasha", [](const SchedulerOptions& o) { return std::make_unique<Pasha>(o); });
+const Registrar<SchedulerRegistry> pasha_registration("pasha", [](const SchedulerOptions& o) {
+  return std::make_unique<Pasha>(o);
+});
 }
 
 }  // namespace metaevo::hpo

@@ -31,14 +31,14 @@ class EvolutionStrategies : public Hypergradient {
     const Params lambda = upper.params();
     es::Layout layout;
     for (size_t i = 0; i < lambda.size(); ++i) layout.add(std::to_string(i), lambda[i].sizes().vec());
-    const es::Noise noise(mix64(context.seed, hash64(lower.name() + "->" + upper.name())),
-                          layout);
+    const es::Noise noise(mix64(context.seed, hash64(lower.name() + "->" + upper.name())), layout);
 
     auto f = [&](const torch::Tensor& delta) {
       Params shifted;
       for (size_t i = 0; i < lambda.size(); ++i) {
         const auto& s = layout.segments()[i];
-        shifted.push_back(lambda[i].detach() + delta.narrow(0, s.offset, s.numel).view(lambda[i].sizes()).to(lambda[i].device()));
+        shifted.push_back(lambda[i].detach() +
+                          delta.narrow(0, s.offset, s.numel).view(lambda[i].sizes()).to(lambda[i].device()));
       }
       upper.set_params(shifted);
       lower.replay(start, until);

@@ -15,7 +15,9 @@ class Itd : public Hypergradient {
   bool needs_graph() const override { return true; }
 };
 
-const Registrar<HypergradientRegistry> itd_registration("itd", [](const HypergradientOptions&) { return std::make_unique<Itd>(); });
+const Registrar<HypergradientRegistry> itd_registration("itd", [](const HypergradientOptions&) {
+  return std::make_unique<Itd>();
+});
 
 }  // namespace
 }  // namespace metaevo::mlo

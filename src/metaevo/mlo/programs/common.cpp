@@ -51,11 +51,13 @@ ClassificationData synthetic(const Config& program, uint64_t seed) {
   const auto c = program.get<int64_t>("classes", 2);
   const auto informative = program.get<int64_t>("informative", 10);
   const auto label_noise = program.get<double>("teacher_noise", 1.0);
-  METAEVO_CHECK(d >= 1 && c >= 2 && informative >= 1 && informative <= d, "{}: {}: need features >= informative >= 1 and classes >= 2",
-                program.origin(), program.path("features"));
+  METAEVO_CHECK(d >= 1 && c >= 2 && informative >= 1 && informative <= d,
+                "{}: {}: need features >= informative >= 1 and classes >= 2", program.origin(),
+                program.path("features"));
   const std::array<int64_t, 3> sizes{program.get<int64_t>("train_size", 100), program.get<int64_t>("valid_size", 100),
                                      program.get<int64_t>("test_size", 2000)};
-  for (auto n : sizes) METAEVO_CHECK(n >= 1, "{}: {}: split sizes must be >= 1", program.origin(), program.path("train_size"));
+  for (auto n : sizes)
+    METAEVO_CHECK(n >= 1, "{}: {}: split sizes must be >= 1", program.origin(), program.path("train_size"));
   // A teacher that uses only the first `informative` features: the rest are noise that per-feature
   // weight decay should learn to suppress.
   auto teacher = philox_normal({seed, 1, 0, 0}, c * d).view({c, d});
@@ -76,8 +78,8 @@ ClassificationData images(const Config& program, const std::string& name, uint64
   const auto n_train = program.get<int64_t>("train_size", 50000);
   const auto n_valid = program.get<int64_t>("valid_size", 10000);
   const int64_t n = all.train.images.size(0);
-  METAEVO_CHECK(n_train >= 1 && n_valid >= 1 && n_train + n_valid <= n, "{}: {}: train_size + valid_size must be in [2, {}]",
-                program.origin(), program.path("train_size"), n);
+  METAEVO_CHECK(n_train >= 1 && n_valid >= 1 && n_train + n_valid <= n,
+                "{}: {}: train_size + valid_size must be in [2, {}]", program.origin(), program.path("train_size"), n);
   const auto order = philox_uniform({seed, 4, 0, 0}, n).argsort();
   auto flat = [](const data::Dataset& d) { return Split{d.images.flatten(1), d.labels}; };
   const Split train = flat(all.train);

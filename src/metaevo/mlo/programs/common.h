@@ -36,7 +36,9 @@ struct Split {
 struct ClassificationData {
   Split train, valid, test;
   int64_t classes = 0;
-  ClassificationData to(torch::Device device) const { return {train.to(device), valid.to(device), test.to(device), classes}; }
+  ClassificationData to(torch::Device device) const {
+    return {train.to(device), valid.to(device), test.to(device), classes};
+  }
 };
 
 /// `program.dataset`: "synthetic" (a sparse linear teacher over Gaussian features, sized by

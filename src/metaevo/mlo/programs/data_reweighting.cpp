@@ -31,8 +31,9 @@ class Classifier : public Problem {
       : Problem("classifier", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
     const auto batch = s_->data.train.rows(s_->train.indices(step));
-    const auto losses = torch::nn::functional::cross_entropy(
-        mlp_forward(batch.x, params()), batch.y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+    const auto losses =
+        torch::nn::functional::cross_entropy(mlp_forward(batch.x, params()), batch.y,
+                                             torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
     if (!s_->reweight) return losses.mean();
     // The weight net sees the loss as a number, not as a function of the classifier. Weights are
     // normalised over the batch (as in MW-Net's code): otherwise raising every weight acts as a
@@ -62,13 +63,16 @@ class DataReweighting : public Program {
  public:
   DataReweighting(const Config& program, const Config& problems, uint64_t seed) {
     const auto noise = program.get<double>("noise", 0.4);
-    METAEVO_CHECK(noise >= 0 && noise < 1, "{}: {}: must be in [0, 1), got {}", program.origin(), program.path("noise"), noise);
+    METAEVO_CHECK(noise >= 0 && noise < 1, "{}: {}: must be in [0, 1), got {}", program.origin(), program.path("noise"),
+                  noise);
     const auto hidden = program.get<int64_t>("hidden", 256);
     const auto weight_hidden = program.get<int64_t>("weight_hidden", 100);
     const auto batch = program.get<int64_t>("batch_size", 100);
     const auto meta_batch = program.get<int64_t>("meta_batch_size", 100);
-    METAEVO_CHECK(hidden >= 1 && weight_hidden >= 1, "{}: {}: layer sizes must be >= 1", program.origin(), program.path("hidden"));
-    METAEVO_CHECK(batch >= 1 && meta_batch >= 1, "{}: {}: batch sizes must be >= 1", program.origin(), program.path("batch_size"));
+    METAEVO_CHECK(hidden >= 1 && weight_hidden >= 1, "{}: {}: layer sizes must be >= 1", program.origin(),
+                  program.path("hidden"));
+    METAEVO_CHECK(batch >= 1 && meta_batch >= 1, "{}: {}: batch sizes must be >= 1", program.origin(),
+                  program.path("batch_size"));
     const bool reweight = program.get<bool>("reweight", true);
     // The meta set is the validation split of load_classification, kept clean.
     auto data = load_classification(program, seed);
@@ -83,8 +87,8 @@ class DataReweighting : public Program {
     data = data.to(device);
     clean = clean.to(device);
     const int64_t n_meta = data.valid.size(), d = data.train.x.size(1);
-    s_ = std::make_shared<ReweightingData>(
-        ReweightingData{std::move(data), clean, Batches(n, batch, mix64(seed, 11)), Batches(n_meta, meta_batch, mix64(seed, 12)), reweight});
+    s_ = std::make_shared<ReweightingData>(ReweightingData{std::move(data), clean, Batches(n, batch, mix64(seed, 11)),
+                                                           Batches(n_meta, meta_batch, mix64(seed, 12)), reweight});
 
     ProblemOptions classifier_defaults, reweight_defaults;
     classifier_defaults.optimizer.lr = 0.1;
@@ -92,14 +96,14 @@ class DataReweighting : public Program {
     classifier_defaults.optimizer.weight_decay = 5e-4;
     reweight_defaults.optimizer.optimizer = "adam";
     reweight_defaults.optimizer.lr = 1e-3;
-    auto classifier =
-        std::make_shared<Classifier>(s_, to_device(init_mlp({d, hidden, c}, seed), device), problem_options(problems, "classifier", classifier_defaults));
+    auto classifier = std::make_shared<Classifier>(s_, to_device(init_mlp({d, hidden, c}, seed), device),
+                                                   problem_options(problems, "classifier", classifier_defaults));
     // Read either way, so one config serves the reweighted run and its baseline.
     const auto reweight_options = problem_options(problems, "reweight", reweight_defaults);
     this->problems = {classifier};
     if (!reweight) return;
-    this->problems.push_back(
-        std::make_shared<Reweight>(s_, to_device(init_mlp({1, weight_hidden, 1}, mix64(seed, 13)), device), reweight_options));
+    this->problems.push_back(std::make_shared<Reweight>(
+        s_, to_device(init_mlp({1, weight_hidden, 1}, mix64(seed, 13)), device), reweight_options));
     dependencies.u2l = {{"reweight", {"classifier"}}};
     dependencies.l2u = {{"classifier", {"reweight"}}};
   }
@@ -135,7 +139,9 @@ class DataReweighting : public Program {
   std::shared_ptr<ReweightingData> s_;
 };
 
-const Registrar<ProgramRegistry> data_reweighting_registration("data_reweighting", [](const Config& program, const Config& problems, uint64_t seed) {
+const Registrar<ProgramRegistry> data_reweighting_registration("data_reweighting", [](const Config& program,
+                                                                                      const Config& problems,
+                                                                                      uint64_t seed) {
   return std::make_unique<DataReweighting>(program, problems, seed);
 });
 

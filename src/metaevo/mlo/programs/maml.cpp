@@ -53,7 +53,8 @@ torch::Tensor logits(const Params& p, const torch::Tensor& images) {
 /// The support loss of the adapted weights phi, with iMAML's proximal term towards theta.
 torch::Tensor support_loss(const MamlData& s, const Params& phi, const Params& theta, const meta::Episode& e) {
   const int64_t shots = e.support.size(0) / s.ways;
-  auto loss = F::cross_entropy(logits(phi, e.support), torch::arange(s.ways, phi[0].options().dtype(torch::kInt64)).repeat_interleave(shots));
+  auto loss = F::cross_entropy(logits(phi, e.support),
+                               torch::arange(s.ways, phi[0].options().dtype(torch::kInt64)).repeat_interleave(shots));
   if (s.proximal > 0) {
     torch::Tensor distance = torch::zeros({}, phi[0].options());
     for (size_t i = 0; i < phi.size(); ++i) distance = distance + (phi[i] - theta[i]).pow(2).sum();
@@ -64,7 +65,8 @@ torch::Tensor support_loss(const MamlData& s, const Params& phi, const Params& t
 
 class Adapt : public Problem {
  public:
-  Adapt(std::shared_ptr<MamlData> s, Params p, ProblemOptions o) : Problem("adapt", std::move(p), std::move(o)), s_(std::move(s)) {}
+  Adapt(std::shared_ptr<MamlData> s, Params p, ProblemOptions o)
+      : Problem("adapt", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
     return support_loss(*s_, params(), peer("meta").params(), s_->train_episode(step / steps_per_loop()));
   }
@@ -82,7 +84,8 @@ class Adapt : public Problem {
 
 class MetaInit : public Problem {
  public:
-  MetaInit(std::shared_ptr<MamlData> s, Params p, ProblemOptions o) : Problem("meta", std::move(p), std::move(o)), s_(std::move(s)) {}
+  MetaInit(std::shared_ptr<MamlData> s, Params p, ProblemOptions o)
+      : Problem("meta", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
     const auto& e = s_->train_episode(step);
     return F::cross_entropy(logits(peer("adapt").params(), e.query), e.query_labels);
@@ -99,8 +102,9 @@ class Maml : public Program {
     const auto channels = program.get<int64_t>("channels", 64);
     val_episodes_ = program.get<int64_t>("val_episodes", 100);
     s_->proximal = program.get<double>("proximal", 0.0);
-    METAEVO_CHECK(channels >= 1 && val_episodes_ >= 1 && s_->proximal >= 0, "{}: {}: channels and val_episodes must be >= 1, proximal >= 0",
-                  program.origin(), program.path("channels"));
+    METAEVO_CHECK(channels >= 1 && val_episodes_ >= 1 && s_->proximal >= 0,
+                  "{}: {}: channels and val_episodes must be >= 1, proximal >= 0", program.origin(),
+                  program.path("channels"));
     const auto dir = data::resolve_data_dir("omniglot", program.get<std::string>("data_dir", ""));
     const auto omniglot = data::Omniglot::load(dir);
     s_->ways = episodes.ways;
@@ -112,7 +116,8 @@ class Maml : public Program {
 
     Params theta;
     for (const auto& p : meta::make_conv4(1, channels, seed)->parameters()) theta.push_back(p.detach().clone());
-    const int64_t features = meta::conv4_functional(torch::zeros({1, 1, omniglot.image_size(), omniglot.image_size()}), theta).size(1);
+    const int64_t features =
+        meta::conv4_functional(torch::zeros({1, 1, omniglot.image_size(), omniglot.image_size()}), theta).size(1);
     const auto head = init_mlp({features, episodes.ways}, mix64(seed, 22));
     theta.insert(theta.end(), head.begin(), head.end());
     theta = to_device(theta, s_->device);
@@ -153,9 +158,10 @@ class Maml : public Program {
   int64_t val_episodes_ = 100;
 };
 
-const Registrar<ProgramRegistry> maml_registration("maml", [](const Config& program, const Config& problems, uint64_t seed) {
-  return std::make_unique<Maml>(program, problems, seed);
-});
+const Registrar<ProgramRegistry> maml_registration("maml",
+                                                   [](const Config& program, const Config& problems, uint64_t seed) {
+                                                     return std::make_unique<Maml>(program, problems, seed);
+                                                   });
 
 }  // namespace
 }  // namespace metaevo::mlo

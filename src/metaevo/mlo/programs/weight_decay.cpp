@@ -26,7 +26,8 @@ struct WeightDecayData {
 
 class Model : public Problem {
  public:
-  Model(std::shared_ptr<WeightDecayData> s, Params p, ProblemOptions o) : Problem("model", std::move(p), std::move(o)), s_(std::move(s)) {}
+  Model(std::shared_ptr<WeightDecayData> s, Params p, ProblemOptions o)
+      : Problem("model", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
     const auto batch = s_->data.train.rows(s_->train.indices(step));
     const auto& lambda = peer("decay").params()[0];
@@ -41,7 +42,8 @@ class Model : public Problem {
 
 class Decay : public Problem {
  public:
-  Decay(std::shared_ptr<WeightDecayData> s, Params p, ProblemOptions o) : Problem("decay", std::move(p), std::move(o)), s_(std::move(s)) {}
+  Decay(std::shared_ptr<WeightDecayData> s, Params p, ProblemOptions o)
+      : Problem("decay", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
     const auto batch = s_->valid_a.rows(s_->valid_a_batches.indices(step));
     auto loss = torch::nn::functional::cross_entropy(mlp_forward(batch.x, peer("model").params()), batch.y);
@@ -56,7 +58,8 @@ class Decay : public Problem {
 
 class Prior : public Problem {
  public:
-  Prior(std::shared_ptr<WeightDecayData> s, Params p, ProblemOptions o) : Problem("prior", std::move(p), std::move(o)), s_(std::move(s)) {}
+  Prior(std::shared_ptr<WeightDecayData> s, Params p, ProblemOptions o)
+      : Problem("prior", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
     const auto batch = s_->valid_b.rows(s_->valid_b_batches.indices(step));
     return torch::nn::functional::cross_entropy(mlp_forward(batch.x, peer("model").params()), batch.y);
@@ -82,10 +85,10 @@ class WeightDecay : public Program {
       valid_a = data.valid.rows(torch::arange(n_valid / 2));
       valid_b = data.valid.rows(torch::arange(n_valid / 2, n_valid));
     }
-    s_ = std::make_shared<WeightDecayData>(WeightDecayData{std::move(data), valid_a, valid_b, Batches(n_train, batch, mix64(seed, 1)),
-                                         Batches(valid_a.size(), batch, mix64(seed, 2)),
-                                         Batches(valid_b.size(), batch, mix64(seed, 3)),
-                                         std::log(init * double(n_train)), three_levels});
+    s_ = std::make_shared<WeightDecayData>(
+        WeightDecayData{std::move(data), valid_a, valid_b, Batches(n_train, batch, mix64(seed, 1)),
+                        Batches(valid_a.size(), batch, mix64(seed, 2)), Batches(valid_b.size(), batch, mix64(seed, 3)),
+                        std::log(init * double(n_train)), three_levels});
     const int64_t d = s_->data.train.x.size(1), c = s_->data.classes;
     ProblemOptions model_defaults, decay_defaults;
     model_defaults.unroll_steps = 100;
@@ -95,7 +98,8 @@ class WeightDecay : public Program {
     decay_defaults.optimizer.optimizer = "adam";
     decay_defaults.optimizer.lr = 0.03;
     if (three_levels) decay_defaults.unroll_steps = 5;
-    auto model = std::make_shared<Model>(s_, to_device(init_mlp({d, c}, seed), device), problem_options(problems, "model", model_defaults));
+    auto model = std::make_shared<Model>(s_, to_device(init_mlp({d, c}, seed), device),
+                                         problem_options(problems, "model", model_defaults));
     // Weight decay lives on a log scale: the search is over orders of magnitude.
     auto decay = std::make_shared<Decay>(s_, Params{torch::full({c, d}, s_->lambda0, device)},
                                          problem_options(problems, "decay", decay_defaults));
@@ -125,8 +129,12 @@ class WeightDecay : public Program {
     const auto [valid_loss, valid_acc] = loss_acc(s_->data.valid);
     const auto [test_loss, test_acc] = loss_acc(s_->data.test);
     const auto decay = problems[1]->params()[0].exp() / double(s_->data.train.size());
-    nlohmann::json out = {{"train_loss", train_loss}, {"valid_loss", valid_loss}, {"valid_acc", valid_acc},
-                          {"test_loss", test_loss},   {"test_acc", test_acc},     {"train_acc", train_acc},
+    nlohmann::json out = {{"train_loss", train_loss},
+                          {"valid_loss", valid_loss},
+                          {"valid_acc", valid_acc},
+                          {"test_loss", test_loss},
+                          {"test_acc", test_acc},
+                          {"train_acc", train_acc},
                           {"decay_median", decay.median().item<double>()}};
     if (s_->three_levels) out["prior_mu"] = problems[2]->params()[0].item<double>();
     return out;
@@ -136,10 +144,13 @@ class WeightDecay : public Program {
   std::shared_ptr<WeightDecayData> s_;
 };
 
-const Registrar<ProgramRegistry> weight_decay_registration("weight_decay", [](const Config& program, const Config& problems, uint64_t seed) {
+const Registrar<ProgramRegistry> weight_decay_registration("weight_decay", [](const Config& program,
+                                                                              const Config& problems, uint64_t seed) {
   return std::make_unique<WeightDecay>(program, problems, seed, false);
 });
-const Registrar<ProgramRegistry> weight_decay_3level_registration("weight_decay_3level", [](const Config& program, const Config& problems, uint64_t seed) {
+const Registrar<ProgramRegistry> weight_decay_3level_registration("weight_decay_3level", [](const Config& program,
+                                                                                            const Config& problems,
+                                                                                            uint64_t seed) {
   return std::make_unique<WeightDecay>(program, problems, seed, true);
 });
 

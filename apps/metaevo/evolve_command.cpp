@@ -8,7 +8,6 @@
 // D` prints each task's test accuracy, parameters and sharing.
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <set>

@@ -80,8 +80,15 @@ int run_meta(const Common& common, const RunArgs& args) {
     spdlog::info("{}-way {}-shot: {:.2f}% +- {:.2f}", r["ways"].get<int64_t>(), r["shots"].get<int64_t>(),
                  100 * r["acc"].get<double>(), 100 * r["ci95"].get<double>());
   write_file_atomic((fs::path(output) / "test.json").string(), rows.dump(2) + "\n");
+  nlohmann::ordered_json table = nlohmann::ordered_json::array();  // the setting first, then its accuracy
+  for (const auto& r : rows)
+    table.push_back({{"ways", r["ways"]},
+                     {"shots", r["shots"]},
+                     {"episodes", r["episodes"]},
+                     {"accuracy", r["acc"]},
+                     {"95% interval", r["ci95"]}});
   spdlog::info("wrote {}", report::write_run_report(output, "metaevo meta (" + trainer + "): " + output,
-                                                    "Test accuracy (95% intervals)", rows));
+                                                    "Test accuracy (95% intervals)", table));
   std::cout << nlohmann::json{{"trainer", trainer}, {"test", rows}}.dump() << std::endl;
   return 0;
 }

@@ -11,7 +11,6 @@
 #include <iostream>
 
 #include "commands.h"
-#include "metaevo/core/atomic_file.h"
 #include "metaevo/dist/communicator.h"
 #include "metaevo/hpo/curve_table.h"
 #include "metaevo/hpo/leaderboard.h"

@@ -2,13 +2,11 @@
 
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 
 #include "metaevo/core/runtime.h"
 #include "metaevo/core/serialize.h"
 #include "metaevo/es/sharding.h"
 #include "metaevo/run/progress.h"
-#include "metaevo/run/stop_rules.h"
 
 namespace metaevo::es {
 namespace {
@@ -34,9 +32,10 @@ void DriverOptions::validate() const {
 }
 
 Driver::Driver(Strategy& strategy, Problem& problem, DriverOptions options)
-    : strategy_(strategy), problem_(problem), o_(std::move(options)) {
-  o_.validate();
-}
+    : strategy_(strategy),
+      problem_(problem),
+      o_((options.validate(), std::move(options))),
+      stop_(o_.generations, o_.time_budget_s) {}
 
 void Driver::distribute(dist::Communicator& comm) {
   comm_ = &comm;
@@ -96,7 +95,7 @@ bool Driver::resume() {
 }
 
 std::string Driver::stop_reason(double elapsed_s) const {
-  const auto common = run::StopRules(o_.generations, o_.time_budget_s).reason(state_.generation, elapsed_s);
+  const auto common = stop_.reason(state_.generation, elapsed_s);
   if (!common.empty()) return common == "steps" ? "generations" : common;
   if (o_.max_evals > 0 && state_.evals >= o_.max_evals) return "max_evals";
   if (!std::isnan(o_.target) && !std::isnan(state_.best_fitness) &&

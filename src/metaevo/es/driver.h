@@ -16,6 +16,7 @@
 #include "metaevo/es/problem.h"
 #include "metaevo/es/strategy.h"
 #include "metaevo/run/checkpointer.h"
+#include "metaevo/run/stop_rules.h"
 
 namespace metaevo::es {
 
@@ -106,6 +107,7 @@ class Driver {
   Strategy& strategy_;
   Problem& problem_;
   DriverOptions o_;
+  run::StopRules stop_;  // generations and time budget; the driver adds evals, target and the strategy's own
   RunState state_;
   bool resumed_ = false;
   run::Checkpointer checkpointer_;

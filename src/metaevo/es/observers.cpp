@@ -13,11 +13,13 @@ void ProgressLogger::on_start(const RunState& state, bool resumed) {
 
 void ProgressLogger::on_generation(const GenerationStats& stats, const Strategy& strategy) {
   const auto& s = stats.state;
+  const bool force = !stats.report.empty();
+  if (!progress_.due(s.elapsed_s, force)) return;
   const double rate = double(s.evals - start_evals_) / std::max(1e-9, s.elapsed_s - start_elapsed_);
   std::string detail = fmt::format("best {:.6g} | mean {:.6g} | best ever {:.6g} | {:.0f} evals/s", stats.best,
                                    stats.mean, s.best_fitness, rate);
   for (const auto& [k, v] : stats.report.items()) detail += fmt::format(" | {} {}", k, v.dump());
-  progress_.update(s.generation, s.elapsed_s, detail, /*force=*/!stats.report.empty());
+  progress_.update(s.generation, s.elapsed_s, detail, force);
 }
 
 void ProgressLogger::on_finish(const RunState& state, const std::string& reason) {

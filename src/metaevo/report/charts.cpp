@@ -97,7 +97,7 @@ std::vector<Chart> learning_curves(const run::Metrics& metrics, const std::strin
 }
 
 std::string write_run_report(const std::string& dir, const std::string& title, const std::string& rows_title,
-                             const nlohmann::json& rows) {
+                             const nlohmann::ordered_json& rows) {
   namespace fs = std::filesystem;
   const auto metrics_path = (fs::path(dir) / "metrics.jsonl").string();
   const auto metrics = run::read_metrics(metrics_path);
@@ -112,7 +112,7 @@ std::string write_run_report(const std::string& dir, const std::string& title, c
   const auto config = fs::path(dir) / "config.yaml";
   if (fs::exists(config)) report.config = read_file(config.string());
   report.rows_title = rows_title;
-  report.rows = nlohmann::ordered_json::parse(rows.dump());
+  report.rows = rows;
   report.charts = learning_curves(metrics, report.results.value("sense", ""));
   return write(report, (fs::path(dir) / "report.html").string());
 }

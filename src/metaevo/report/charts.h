@@ -39,6 +39,6 @@ std::vector<Chart> learning_curves(const run::Metrics& metrics, const std::strin
 /// configuration of config.yaml, and `rows` (e.g. test accuracy per setting) as a second table.
 /// Returns the page's path.
 std::string write_run_report(const std::string& dir, const std::string& title, const std::string& rows_title = "",
-                             const nlohmann::json& rows = nlohmann::json::array());
+                             const nlohmann::ordered_json& rows = nlohmann::ordered_json::array());
 
 }  // namespace metaevo::report

@@ -45,7 +45,7 @@ double Progress::eta_s(int64_t step, double elapsed_s) const {
 }
 
 void Progress::update(int64_t step, double elapsed_s, const std::string& detail, bool force) {
-  if (!force && elapsed_s - last_line_s_ < every_s_) return;
+  if (!due(elapsed_s, force)) return;
   last_line_s_ = elapsed_s;
   const double rate = double(step - start_step_) / std::max(1e-9, elapsed_s - start_elapsed_);
   const std::string total = total_ > 0 ? fmt::format("/{}", total_) : "";

@@ -31,6 +31,8 @@ class Progress {
   void start(int64_t step, double elapsed_s);
   /// Seconds left to `total` at this process's rate, capped by the time budget; -1 when unknown.
   double eta_s(int64_t step, double elapsed_s) const;
+  /// Whether update() at `elapsed_s` would print (callers skip formatting a line it would drop).
+  bool due(double elapsed_s, bool force = false) const { return force || elapsed_s - last_line_s_ >= every_s_; }
   /// Logs the line when `every_s` has passed since the last one, or when `force`.
   void update(int64_t step, double elapsed_s, const std::string& detail, bool force = false);
 

@@ -5,9 +5,7 @@
 // uninterrupted one.
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 
-#include "metaevo/core/atomic_file.h"
 #include "metaevo/core/options.h"
 #include "metaevo/core/philox.h"
 #include "metaevo/core/runtime.h"

@@ -9,7 +9,7 @@ DEMO=1
 [ "${1:-}" = "--no-demo" ] && DEMO=0
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config clang-format
+  build-essential cmake ninja-build pkg-config clang-format clang-tidy
   libtorch-dev libopenblas0-pthread            # without OpenBLAS-pthread, LibTorch GEMMs run ~30x slower
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libzip-dev libpng-dev zlib1g-dev

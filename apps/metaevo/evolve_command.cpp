@@ -6,22 +6,14 @@
 // gets a baseline model instead of evolved paths, trained for the same total budget.
 // Writes metrics.jsonl (one record per task iteration), results.json and report.html. `metaevo evolve status --output
 // D` prints each task's test accuracy, parameters and sharing.
-#include <spdlog/spdlog.h>
-
 #include <filesystem>
 #include <iostream>
-#include <set>
 
 #include "commands.h"
 #include "metaevo/core/atomic_file.h"
-#include "metaevo/core/runtime.h"
-#include "metaevo/munet/pretrain.h"
+#include "metaevo/munet/evolve.h"
 #include "metaevo/munet/system_store.h"
 #include "metaevo/report/charts.h"
-#include "metaevo/run/fault.h"
-#include "metaevo/run/metrics_log.h"
-#include "metaevo/run/progress.h"
-#include "metaevo/run/settings.h"
 
 namespace metaevo::cli {
 namespace {
@@ -34,27 +26,6 @@ struct EvolveArgs {
   std::vector<std::string> add_tasks;
   std::string status_output;
 };
-
-/// Per task: accuracy, parameters, and which other tasks hold each shared component.
-nlohmann::json summary(const Population& population) {
-  nlohmann::json rows = nlohmann::json::array();
-  for (const auto& task : population.tasks())
-    for (const auto& p : population.paths(task)) {
-      std::set<std::string> shared_with;
-      for (const auto& [name, c] : p->components)
-        for (const auto& lock : c->locks())
-          if (lock != task && lock != kRootTask) shared_with.insert(lock);
-      rows.push_back({{"task", task},
-                      {"path", p->id},
-                      {"validation_accuracy", p->quality},
-                      {"test_accuracy", p->test_quality},
-                      {"accounted_params", accounted_params(*p)},
-                      {"total_params", total_params(*p)},
-                      {"layers", p->layers()},
-                      {"shares_with", shared_with}});
-    }
-  return rows;
-}
 
 /// report.html: each task's row, accuracy and size as task iterations go by, and which tasks
 /// share components.
@@ -107,128 +78,21 @@ void print_summary(const nlohmann::json& rows) {
                              r["total_params"].get<int64_t>(), r["shares_with"].dump());
 }
 
-/// The per-task training budget of a baseline: what the evolution spends on a task
-/// (task_iterations x children x validations x batches between validations), as one run.
-TrainOptions baseline_budget(TrainOptions train, const EvolutionOptions& evolution, int64_t rounds) {
-  train.validations *= evolution.children * rounds;
-  return train;
-}
-
 int run_evolve(const Common& common, const EvolveArgs& args) {
   auto config = load_run_config(args.run);
   start_runtime(common, &config);
   const std::string output = run_output(args.run, config, "runs/evolve");
-  const auto seed = run::read_seed(config);
-  const auto device = parse_device(config.get<std::string>("device", "cpu"));
-  const auto vit = read_options<VitOptions>(config.section("vit"));
-  const auto score_options = read_options<ScoreOptions>(config.section("score"));
-  const auto train = read_options<TrainOptions>(config.section("train"));
-  const auto evolution = read_options<EvolutionOptions>(config.section("evolution"));
-  const auto pretrain = read_options<PretrainOptions>(config.section("root"));
-  const auto baseline = read_options<BaselineOptions>(config.section("baseline"));
-  const auto tasks = config.get<std::vector<std::string>>("tasks", {});
-  const auto rounds = config.get<int64_t>("task_iterations", 1);
-  const auto data = config.section("data");
-  const DataDirs dirs{data.get<std::string>("mnist", ""), data.get<std::string>("fashion_mnist", ""),
-                      data.get<std::string>("omniglot", "")};
+  const auto settings = EvolveSettings::read(config);
   config.check_all_used();
-  METAEVO_CHECK(rounds >= 1, "{}: task_iterations: must be >= 1, got {}", config.origin(), rounds);
-  METAEVO_CHECK(!tasks.empty() || !args.add_tasks.empty(), "{}: tasks: name at least one task (or pass --add-task)",
-                config.origin());
-  // Every task name is checked before anything is pretrained, loaded or written.
-  std::vector<std::string> all_tasks = tasks;
-  for (const auto& task : tasks) with_context(config.origin() + ": tasks", [&] { check_task_name(task); });
-  for (const auto& task : args.add_tasks) with_context("--add-task", [&] { check_task_name(task); });
-  if (!pretrain.task.empty()) with_context(config.origin() + ": root.task", [&] { check_task_name(pretrain.task); });
-  all_tasks.insert(all_tasks.end(), args.add_tasks.begin(), args.add_tasks.end());
-  if (!pretrain.task.empty()) all_tasks.push_back(pretrain.task);
-  for (const auto& task : all_tasks) with_context(config.origin() + ": data", [&] { check_task_data(task, dirs); });
-
-  fs::create_directories(output);
-  SystemStore store((fs::path(output) / "system.db").string());
-  // What the system is: changing any of it would make the stored one a different system.
-  store.check_settings(
-      run::settings_fingerprint(config, {"vit", "score", "root", "baseline", "evolution.mutation_probability"}),
-      {{"seed", seed},
-       {"vit", to_json(vit)},
-       {"score", to_json(score_options)},
-       {"root", to_json(pretrain)},
-       {"baseline", to_json(baseline)},
-       {"mutation_probability", evolution.mutation_probability}});
-  Population population(vit, hparam_space(evolution, vit.depth), {}, seed, device);
-  std::vector<TaskIteration> history;
-  const auto pretrain_file = (fs::path(output) / "pretrain.json").string();
-  if (store.load(population, history)) {
-    spdlog::info("continuing {} after {} task iterations", store.path(), history.size());
-  } else if (!pretrain.from.empty()) {
-    std::vector<TaskIteration> ignored;
-    adopt_root(population, load_system(pretrain.from, ignored, device), pretrain.from);
-    const auto source_pretrain = fs::path(pretrain.from).parent_path() / "pretrain.json";
-    write_file_atomic(pretrain_file, nlohmann::json{{"from", pretrain.from},
-                                                    {"source", fs::exists(source_pretrain)
-                                                                   ? nlohmann::json::parse(read_file(source_pretrain))
-                                                                   : nlohmann::json()}}
-                                             .dump(2) +
-                                         "\n");
-    store.save(population, history);
-  } else if (!pretrain.task.empty()) {
-    const auto r = pretrain_root(population, load_task(pretrain.task, dirs).to(device), pretrain, train, seed);
-    spdlog::info("root pretrained on {}: validation {:.4f}, test {:.4f} after {} steps", pretrain.task,
-                 r.validation_accuracy, r.test_accuracy, r.steps);
-    write_file_atomic(pretrain_file, nlohmann::json{{"task", pretrain.task},
-                                                    {"validation_accuracy", r.validation_accuracy},
-                                                    {"test_accuracy", r.test_accuracy},
-                                                    {"steps", r.steps}}
-                                             .dump(2) +
-                                         "\n");
-    store.save(population, history);
-  }
-  const Scorer scorer(score_options, *population.root(), vit);
-
-  // The schedule: rounds over the config's tasks, then each added task's iterations (a baseline
-  // trains each task once, for the evolution's whole budget).
-  const int64_t repeats = baseline.kind.empty() ? rounds : 1;
-  std::vector<std::string> schedule;
-  for (int64_t r = 0; r < repeats; ++r) schedule.insert(schedule.end(), tasks.begin(), tasks.end());
-  if (!args.add_tasks.empty()) {
-    schedule.resize(std::max(schedule.size(), history.size()), "");
-    for (int64_t r = 0; r < repeats; ++r) schedule.insert(schedule.end(), args.add_tasks.begin(), args.add_tasks.end());
-  }
-  run::MetricsLog log((fs::path(output) / "metrics.jsonl").string(), "task_iterations", int64_t(history.size()));
-  const run::RunClock clock;
-  run::Progress progress("task iteration", int64_t(schedule.size()));
-  progress.start(int64_t(history.size()), 0);
-  std::map<std::string, TaskData> loaded;
-  for (size_t i = history.size(); i < schedule.size(); ++i) {
-    const auto& name = schedule[i];
-    if (!loaded.count(name)) loaded[name] = load_task(name, dirs).to(device);
-    const auto result = baseline.kind.empty()
-                            ? run_task_iteration(population, loaded[name], scorer, evolution, train, seed, int64_t(i))
-                            : run_baseline_task(population, loaded[name], scorer, baseline,
-                                                baseline_budget(train, evolution, rounds), seed, int64_t(i));
-    history.push_back(result);
-    // The log first, then the system: a kill between the two re-runs the iteration on resume, and
-    // the log drops the record the store does not cover.
-    auto record = result.to_json();
-    record["task_iterations"] = history.size();
-    log.append(record);
-    store.save(population, history);
-    run::crash_point("checkpoint");
-    progress.update(
-        int64_t(i + 1), clock.elapsed_s(),
-        fmt::format("{}: validation {:.4f}, test {:.4f}, accounted {:.0f} of {} parameters ({} of {} children "
-                    "kept), system {} parameters",
-                    name, result.quality, result.test_quality, result.accounted_params, result.total_params,
-                    result.kept, result.children, result.system_params),
-        /*force=*/true);
-  }
-  const auto rows = summary(population);
+  check_tasks(settings, args.add_tasks, config.origin());
+  const auto outcome = evolve_system(settings, args.add_tasks, output);
+  const auto rows = system_summary(outcome.population);
   nlohmann::json iterations = nlohmann::json::array();
-  for (const auto& it : history) iterations.push_back(it.to_json());
+  for (const auto& it : outcome.history) iterations.push_back(it.to_json());
   nlohmann::json results{{"tasks", rows}, {"iterations", iterations}};
-  if (fs::exists(pretrain_file)) results["pretrain"] = nlohmann::json::parse(read_file(pretrain_file));
+  if (!outcome.pretrain.is_null()) results["pretrain"] = outcome.pretrain;
   write_file_atomic((fs::path(output) / "results.json").string(), results.dump(2) + "\n");
-  write_report(output, rows, history, config.dump());
+  write_report(output, rows, outcome.history, config.dump());
   print_summary(rows);
   return 0;
 }
@@ -237,7 +101,7 @@ int run_status(const Common& common, const EvolveArgs& args) {
   start_runtime(common);
   std::vector<TaskIteration> history;
   const auto population = load_system((fs::path(args.status_output) / "system.db").string(), history);
-  print_summary(summary(population));
+  print_summary(system_summary(population));
   return 0;
 }
 

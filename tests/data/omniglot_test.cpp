@@ -175,7 +175,7 @@ void write_zip(const std::string& path, const std::vector<std::pair<std::string,
     }
   }
   ASSERT_EQ(zip_close(z.get()), 0) << zip_strerror(z.get());
-  z.release();  // zip_close freed it
+  static_cast<void>(z.release());  // zip_close freed it
 }
 
 TEST(OmniglotRelease, OfficialZips) {

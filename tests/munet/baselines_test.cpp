@@ -109,11 +109,11 @@ TEST(MunetPretrain, TrainsTheRootAndLocksItAgain) {
 
   // Another system can start from this root: same tensors, locked to the root again.
   auto space = HparamSpace::reference(2);
-  space.defaults["_mu_"] = 0.2;
+  space.defaults["opt_lr"] = 0.2;
   auto other = Population(testing::small_vit(), space, {}, 9);
   pop.root()->components.at("cls")->lock("some task");
   adopt_root(other, pop, "test");
-  EXPECT_EQ(other.root()->hparams.at("_mu_"), 0.2);  // the adopting system's defaults, not the source's
+  EXPECT_EQ(other.root()->hparams.at("opt_lr"), 0.2);  // the adopting system's defaults, not the source's
   for (const auto& [name, c] : other.root()->components) {
     EXPECT_EQ(c->locks(), std::set<std::string>{kRootTask}) << name;
     EXPECT_TRUE(torch::equal(c->tensors()[0], pop.root()->components.at(name)->tensors()[0])) << name;

@@ -41,11 +41,12 @@ TEST(MunetEvolution, TaskIterationsKeepOnePathPerTaskAndNeverForget) {
 
 TEST(MunetEvolution, HparamSpaceFollowsTheEvolutionOptions) {
   EvolutionOptions evolution;
-  evolution.mutation_probability = 0.3;  // the list's top: every child mutates often
+  MutationOptions mutation;
+  mutation.probability = 0.3;  // the list's top: every child mutates often
   for (const bool mutate : {true, false}) {
     evolution.mutate_num_layers = mutate;
-    Population pop(testing::small_vit(), hparam_space(evolution, 2), {}, 3);
-    EXPECT_EQ(pop.root()->hparams.at("_mu_"), 0.3);
+    Population pop(testing::small_vit(), hparam_space(evolution, 2), mutation, 3);
+    EXPECT_EQ(pop.root()->rates.base, 0.3);
     Rng rng(11);
     int changed = 0;
     for (int i = 0; i < 40; ++i) changed += pop.make_child(pop.root(), "t", 4, rng)->layers() != 2;
@@ -54,8 +55,13 @@ TEST(MunetEvolution, HparamSpaceFollowsTheEvolutionOptions) {
     else
       EXPECT_EQ(changed, 0);
   }
-  evolution.mutation_probability = 0;
+  evolution.children = 0;
   EXPECT_THROW(hparam_space(evolution, 2), Error);
+  mutation.probability = 1.5;
+  EXPECT_THROW(Population(testing::small_vit(), hparam_space({}, 2), mutation, 3), Error);
+  mutation.probability = 0.1;
+  mutation.kinds = {"hp", "no-such-mutation"};
+  EXPECT_THROW(Population(testing::small_vit(), hparam_space({}, 2), mutation, 3), Error);
 }
 
 }  // namespace

@@ -2,18 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "../support/munet_tasks.h"
 
 namespace metaevo::munet {
 namespace {
 
-/// A population whose mutations fire only when forced: _mu_ = 0 (outside the list on purpose).
+/// A population whose mutations fire only when forced.
 Population quiet(std::vector<std::string> forced = {"clone:encoder_norm"}) {
-  auto space = HparamSpace::reference(2);
-  space.defaults["_mu_"] = 0.0;
-  MutationOptions m;
+  auto m = testing::forced_mutations_only();
   m.forced = std::move(forced);
-  return Population(testing::small_vit(), space, m, 1);
+  return Population(testing::small_vit(), HparamSpace::reference(2), m, 1);
 }
 
 torch::Tensor images() { return torch::rand({4, 1, 32, 32}, torch::TensorOptions().dtype(torch::kFloat32)); }
@@ -155,24 +155,39 @@ TEST(MunetPopulation, ParentSelectionDecaysWithOffspring) {
 }
 
 TEST(MunetPopulation, MutationProbabilitiesArePerTypeAndForcedOnesAlwaysFire) {
-  auto pop = quiet({"clone:encoder_norm"});
+  MutationOptions o;
+  o.forced = {"clone:encoder_norm"};
   Rng rng(7);
-  Hparams h = pop.space().defaults;
-  h["_mu_"] = 0.0;
+  MutationRates rates;
+  rates.base = 0;
+  Mutator never(o, rates, rng);
   for (int i = 0; i < 100; ++i) {
-    EXPECT_TRUE(pop.do_mutate(h, "clone:encoder_norm", rng));
-    EXPECT_FALSE(pop.do_mutate(h, "hp:opt_lr", rng));
+    EXPECT_TRUE(never.fires("clone:encoder_norm"));
+    EXPECT_FALSE(never.fires("hp:opt_lr"));
   }
-  h["_mu_"] = 0.3;
-  h["_mu_|hp:opt_lr"] = 0.3;
+  EXPECT_EQ(rates.by_type.count("clone:encoder_norm"), 0u);  // forced types have no rate to tune
+  EXPECT_EQ(rates.by_type.at("hp:opt_lr"), 0.0);
+
+  rates.base = 0.3;
+  rates.by_type = {{"hp:opt_lr", 0.3}};
   int fired = 0;
+  std::set<double> seen;
   for (int i = 0; i < 2000; ++i) {
-    Hparams copy = h;
-    fired += pop.do_mutate(copy, "hp:opt_lr", rng);
-    EXPECT_TRUE(copy.count("_mu_|hp:opt_lr"));
+    MutationRates copy = rates;
+    Mutator m(o, copy, rng);
+    fired += m.fires("hp:opt_lr");
+    seen.insert(copy.by_type.at("hp:opt_lr"));
+    EXPECT_EQ(copy.by_type.count("hp:other"), 0u);  // a type's rate appears when it is first asked
   }
   // 0.3 moves by one list step (0.02) 30% of the time: the rate stays near 0.3.
   EXPECT_NEAR(fired / 2000.0, 0.3, 0.04);
+  EXPECT_EQ(seen, (std::set<double>{0.28, 0.3}));  // at the list's top it can only step down
+
+  // Children inherit their parent's rates; the hyperparameters hold none.
+  auto pop = quiet({});
+  auto child = pop.make_child(pop.root(), "t", 4, rng);
+  EXPECT_EQ(child->rates.base, 0.0);
+  for (const auto& [key, value] : child->hparams) EXPECT_EQ(key.find("_mu_"), std::string::npos) << key;
 }
 
 TEST(MunetPopulation, FinishedTasksAreUnchangedByLaterTasks) {

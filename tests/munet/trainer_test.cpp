@@ -23,10 +23,10 @@ TEST(MunetTrainer, LearningRateSchedules) {
 
 TEST(MunetTrainer, TrainsOnlyTheTrainableComponentsAndKeepsTheBestValidation) {
   auto space = HparamSpace::reference(2);
-  space.defaults["_mu_"] = 0.0;
   space.defaults["opt_lr"] = 0.05;
   // Everything cloned (trainable) but the last block, which stays the root's, shared and frozen.
   MutationOptions m;
+  m.probability = 0;
   m.forced = {"clone:embedding", "clone:cls", "clone:posembed", "clone:encoderblock_0", "clone:encoder_norm"};
   Population pop(testing::small_vit(), space, m, 1);
   Rng rng(1);
@@ -57,7 +57,6 @@ TEST(MunetTrainer, TrainsOnlyTheTrainableComponentsAndKeepsTheBestValidation) {
 
 TEST(MunetTrainer, SameSeedSameWeights) {
   auto space = HparamSpace::reference(2);
-  space.defaults["_mu_"] = 0.0;
   space.defaults["ds_flip_left_right"] = true;
   space.defaults["ds_area_range_min"] = 0.5;
   const auto task = testing::quadrants(128);
@@ -67,7 +66,7 @@ TEST(MunetTrainer, SameSeedSameWeights) {
   o.batches_between_validations = 5;
   std::vector<torch::Tensor> heads;
   for (int run = 0; run < 2; ++run) {
-    Population pop(testing::small_vit(), space, {}, 1);
+    Population pop(testing::small_vit(), space, testing::forced_mutations_only(), 1);
     Rng rng(1);
     auto child = pop.make_child(pop.root(), "quadrants", 4, rng);
     train_path(
@@ -79,7 +78,6 @@ TEST(MunetTrainer, SameSeedSameWeights) {
 
 TEST(MunetTrainer, TiesCountOnlyWithAcceptTies) {
   auto space = HparamSpace::reference(2);
-  space.defaults["_mu_"] = 0.0;
   const auto task = testing::quadrants(128);
   TrainOptions o;
   o.batch_size = 16;
@@ -90,7 +88,7 @@ TEST(MunetTrainer, TiesCountOnlyWithAcceptTies) {
   std::vector<torch::Tensor> heads;
   for (const bool ties : {false, true}) {
     o.accept_ties = ties;
-    Population pop(testing::small_vit(), space, {}, 1);
+    Population pop(testing::small_vit(), space, testing::forced_mutations_only(), 1);
     Rng rng(1);
     auto child = pop.make_child(pop.root(), "quadrants", 4, rng);
     EXPECT_EQ(train_path(*child, task, o, pop.vit(), flat, 0.5, 3).improved, ties);

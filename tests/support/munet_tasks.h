@@ -2,6 +2,7 @@
 // Small synthetic tasks and a tiny ViT for the muNet tests: they train in a second.
 #include <torch/torch.h>
 
+#include "metaevo/munet/mutation.h"
 #include "metaevo/munet/tasks.h"
 #include "metaevo/munet/vit.h"
 
@@ -24,6 +25,13 @@ inline TaskData quadrants(int64_t n_train) {
     return TaskSplit{x, y};
   };
   return {"quadrants", make(n_train, 1), make(256, 2), make(256, 3), 4};
+}
+
+/// Mutation options under which only the forced mutations fire.
+inline munet::MutationOptions forced_mutations_only() {
+  munet::MutationOptions m;
+  m.probability = 0;
+  return m;
 }
 
 inline VitOptions small_vit() {

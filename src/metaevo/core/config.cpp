@@ -11,7 +11,7 @@ Config::Config() : Config(std::make_shared<State>(), YAML::Node(YAML::NodeType::
 }
 
 Config::Config(std::shared_ptr<State> state, YAML::Node node, std::string prefix)
-    : state_(std::move(state)), node_(std::move(node)), prefix_(std::move(prefix)) {}
+    : state_(std::move(state)), node_(node), prefix_(std::move(prefix)) {}
 
 Config Config::parse(const std::string& text, const std::string& origin) {
   auto state = std::make_shared<State>();

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "metaevo/core/error.h"
 
@@ -22,6 +23,11 @@ class Registry {
   }
   void add(const std::string& name, Factory factory) { factories_[name] = std::move(factory); }
   bool contains(const std::string& name) const { return factories_.count(name) > 0; }
+  std::vector<std::string> keys() const {
+    std::vector<std::string> out;
+    for (const auto& [name, _] : factories_) out.push_back(name);
+    return out;
+  }
   std::string names() const {
     std::string out;
     for (const auto& [name, _] : factories_) out += (out.empty() ? "" : ", ") + name;

@@ -173,9 +173,11 @@ void SearchSpace::validate(const Assignment& config, const std::string& origin) 
     const double x = v.get<double>();
     METAEVO_CHECK(x >= p.low && x <= p.high, "{}: '{}' = {} is outside [{}, {}]", origin, p.name, x, p.low, p.high);
   }
-  for (const auto& [key, _] : config.items())
+  for (const auto& item : config.items()) {
+    const auto& key = item.key();
     METAEVO_CHECK(std::any_of(params_.begin(), params_.end(), [&](const Param& p) { return p.name == key; }),
                   "{}: unknown parameter '{}'", origin, key);
+  }
 }
 
 }  // namespace metaevo::hpo

@@ -1,6 +1,7 @@
 #include "metaevo/munet/baselines.h"
 
 #include "metaevo/core/philox.h"
+#include "metaevo/munet/component_kind.h"
 
 namespace metaevo::munet {
 
@@ -35,15 +36,15 @@ PathPtr baseline_path(Population& population, const BaselineOptions& o, const st
     if (name == "head") continue;
     bool frozen = o.kind == "adapters" && name != "encoder_norm";
     if (o.kind == "freeze_bottom") {
-      const bool block = name.rfind("encoderblock_", 0) == 0;
-      frozen = !block ? name != "encoder_norm" : std::stoll(name.substr(13)) < o.frozen_layers;
+      const auto n = ComponentName::parse(name);
+      frozen = n.kind != "encoderblock" ? name != "encoder_norm" : n.layer < o.frozen_layers;
     }
     path->components[name] = frozen ? component : component->clone(population.next_id());
   }
   path->components["head"] = fresh("head");
   if (o.kind == "adapters")
     for (int64_t i = 0; i < vit.depth; ++i) {
-      const auto name = "residual_adapter_" + std::to_string(i);
+      const auto name = ComponentName{"residual_adapter", i}.str();
       path->components[name] = fresh(name);
     }
   return path;

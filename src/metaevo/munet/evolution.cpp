@@ -56,7 +56,6 @@ void finish_task(Population& population, const TaskData& task, const Scorer& sco
 HparamSpace hparam_space(const EvolutionOptions& evolution, int64_t depth) {
   evolution.validate();
   auto space = HparamSpace::reference(depth);
-  space.defaults["_mu_"] = evolution.mutation_probability;
   if (!evolution.mutate_num_layers) space.ranges.erase("num_layers");
   return space;
 }

@@ -15,23 +15,15 @@ namespace metaevo::munet {
 
 struct EvolutionOptions {
   int64_t children = 4;  // children trained per task iteration
-  /// The root's `_mu_`: the mutation probability a new task's first children start from (each
-  /// path then tunes its own). The reference uses 0.1 for its Ti3 and base runs, 0.2 for large.
-  double mutation_probability = 0.1;
   /// Whether children step num_layers (layer removal). muNet mutates it; mu2Net's auto-tuning
   /// leaves it fixed unless the score penalises size, where removing a layer has something to win.
   bool mutate_num_layers = true;
   template <class V>
   void visit(V& v) {
     v("children", children, "children trained per task iteration");
-    v("mutation_probability", mutation_probability, "the root's _mu_, where new tasks' mutation rates start");
     v("mutate_num_layers", mutate_num_layers, "step the number of layers kept (layer removal)");
   }
-  void validate() const {
-    require(children >= 1, "children", "must be >= 1, got {}", children);
-    require(mutation_probability > 0 && mutation_probability <= 1, "mutation_probability", "must be in (0, 1], got {}",
-            mutation_probability);
-  }
+  void validate() const { require(children >= 1, "children", "must be >= 1, got {}", children); }
 };
 
 struct TaskIteration {
@@ -45,8 +37,8 @@ struct TaskIteration {
   static TaskIteration from_json(const nlohmann::json& j);
 };
 
-/// The reference's Ti3 value lists for a ViT of `depth` blocks, with the root's `_mu_` from
-/// `evolution` and, unless it mutates them, the number of layers fixed at `depth`.
+/// The reference's Ti3 value lists for a ViT of `depth` blocks; unless `evolution` mutates it, the
+/// number of layers is fixed at `depth`.
 HparamSpace hparam_space(const EvolutionOptions& evolution, int64_t depth);
 
 /// Runs task iteration `iteration` of `task`; every random choice derives from (seed, iteration,

@@ -6,16 +6,12 @@
 
 namespace metaevo::munet {
 
-double uniform(Rng& rng) { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
-
 HparamSpace HparamSpace::reference(int64_t depth) {
   using J = nlohmann::json;
   HparamSpace s;
-  std::vector<J> mu, layers;
-  for (int i = 1; i <= 15; ++i) mu.push_back(0.02 * i);  // 0.02 .. 0.30 (mu2Net+)
+  std::vector<J> layers;
   for (int64_t i = 1; i <= depth; ++i) layers.push_back(i);
   s.ranges = {
-      {"_mu_", mu},
       {"num_layers", layers},
       {"adapter_dim", {8, 16, 32, 64, 128}},
       {"opt_lr", {1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5}},
@@ -27,23 +23,20 @@ HparamSpace HparamSpace::reference(int64_t depth) {
       {"ds_flip_left_right", {false, true}},
   };
   // The reference's defaults; no augmentation to start with (mu2Net+).
-  s.defaults = {{"_mu_", 0.1},
-                {"num_layers", depth},
-                {"adapter_dim", 32},
-                {"opt_lr", 0.01},
-                {"opt_lr_schedule", "cosine"},
-                {"opt_lr_warmup_ratio", 0.1},
-                {"opt_momentum", 0.9},
-                {"opt_nesterov", false},
-                {"ds_area_range_min", 1.0},
-                {"ds_flip_left_right", false}};
+  s.defaults = {{"num_layers", depth},         {"adapter_dim", 32},          {"opt_lr", 0.01},
+                {"opt_lr_schedule", "cosine"}, {"opt_lr_warmup_ratio", 0.1}, {"opt_momentum", 0.9},
+                {"opt_nesterov", false},       {"ds_area_range_min", 1.0},   {"ds_flip_left_right", false}};
   return s;
 }
 
 nlohmann::json HparamSpace::step(const std::string& key, const nlohmann::json& current, Rng& rng) const {
   auto it = ranges.find(key);
   METAEVO_CHECK(it != ranges.end(), "hparams: no value list for '{}'", key);
-  const auto& values = it->second;
+  return incremental_step(key, it->second, current, rng);
+}
+
+nlohmann::json incremental_step(const std::string& key, const std::vector<nlohmann::json>& values,
+                                const nlohmann::json& current, Rng& rng) {
   // Numbers compare by value (0.1 written as 0.1 or 1e-1): the nearest list entry is current.
   size_t at = 0;
   double best = std::numeric_limits<double>::infinity();
@@ -57,7 +50,7 @@ nlohmann::json HparamSpace::step(const std::string& key, const nlohmann::json& c
     }
   }
   METAEVO_CHECK(std::isfinite(best), "hparams: '{}' = {} is not in its value list", key, current.dump());
-  const int64_t next = std::clamp<int64_t>(int64_t(at) + (uniform(rng) < 0.5 ? -1 : 1), 0, int64_t(values.size()) - 1);
+  const int64_t next = std::clamp<int64_t>(int64_t(at) + (rng.uniform() < 0.5 ? -1 : 1), 0, int64_t(values.size()) - 1);
   return values[size_t(next)];
 }
 

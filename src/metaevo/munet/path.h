@@ -8,6 +8,7 @@
 
 #include "metaevo/munet/component.h"
 #include "metaevo/munet/hparams.h"
+#include "metaevo/munet/mutation_rates.h"
 #include "metaevo/munet/vit.h"
 
 namespace metaevo::munet {
@@ -18,6 +19,7 @@ struct Path {
   std::shared_ptr<Path> parent;
   std::map<std::string, ComponentPtr> components;
   Hparams hparams;
+  MutationRates rates;
   int64_t offsprings = 0;    // children of this path for its own task
   double quality = 0;        // best validation accuracy
   double test_quality = -1;  // test accuracy of a task's retained path (-1 = not measured)

@@ -4,19 +4,37 @@
 
 #include "metaevo/core/error.h"
 #include "metaevo/core/philox.h"
+#include "metaevo/munet/component_kind.h"
 
 namespace metaevo::munet {
+
+namespace {
+
+/// The components every path of `layers` encoder layers holds.
+std::vector<std::string> required_components(int64_t layers) {
+  std::vector<std::string> out;
+  for (const auto& kind : component_kinds())
+    if (!component_kind(kind).optional())
+      for (const auto& name : component_names(kind, layers)) out.push_back(name);
+  return out;
+}
+
+}  // namespace
 
 Population::Population(VitOptions vit, HparamSpace space, MutationOptions mutation, uint64_t seed, torch::Device device)
     : vit_(vit), space_(std::move(space)), mutation_(std::move(mutation)), seed_(seed), device_(device) {
   vit_.validate();
+  mutation_.validate();
+  for (const auto& name : mutation_.active())
+    mutations_.push_back(MutationRegistry::instance().create(name, "mutation.kinds"));
+  std::stable_sort(mutations_.begin(), mutations_.end(),
+                   [](const auto& a, const auto& b) { return a->stage() < b->stage(); });
   root_ = std::make_shared<Path>();
   root_->id = next_id();
   root_->task = kRootTask;
   root_->hparams = space_.defaults;
-  std::vector<std::string> names{"embedding", "cls", "posembed", "encoder_norm", "head"};
-  for (int64_t i = 0; i < vit_.depth; ++i) names.push_back("encoderblock_" + std::to_string(i));
-  for (const auto& name : names) {
+  root_->rates.base = mutation_.probability;
+  for (const auto& name : required_components(vit_.depth)) {
     auto c = std::make_shared<Component>(next_id(), name, init_component(name, vit_, 1, 0, seed_, device_));
     c->lock(kRootTask);
     root_->components[name] = c;
@@ -35,15 +53,6 @@ std::vector<std::string> Population::tasks() const {
   return out;
 }
 
-bool Population::do_mutate(Hparams& hparams, const std::string& name, Rng& rng) const {
-  if (std::find(mutation_.forced.begin(), mutation_.forced.end(), name) != mutation_.forced.end()) return true;
-  const double mu = hparams.at("_mu_").get<double>();
-  const std::string key = "_mu_|" + name;
-  if (!hparams.count(key)) hparams[key] = hparams.at("_mu_");
-  if (uniform(rng) < mu) hparams[key] = space_.step("_mu_", hparams[key], rng);
-  return hparams[key].get<double>() > uniform(rng);
-}
-
 PathPtr Population::make_child(const PathPtr& parent, const std::string& task, int64_t classes, Rng& rng) {
   auto child = std::make_shared<Path>();
   child->id = next_id();
@@ -52,46 +61,50 @@ PathPtr Population::make_child(const PathPtr& parent, const std::string& task, i
   child->generation = parent->generation + 1;
   child->hparams = parent->hparams;
   child->hparams["num_classes"] = classes;
-  for (const auto& [key, values] : space_.ranges)
-    if (key != "_mu_" && do_mutate(child->hparams, "hp:" + key, rng))
-      child->hparams[key] = space_.step(key, child->hparams[key], rng);
-  if (child->hparams.count("_mu_") && uniform(rng) < child->hparams["_mu_"].get<double>())
-    child->hparams["_mu_"] = space_.step("_mu_", child->hparams["_mu_"], rng);
+  child->rates = parent->rates;
+  Mutator mutator(mutation_, child->rates, rng);
+  mutator.tune_base();
+  ChildDraft draft{*parent, *child, space_, vit_, {}, {}, [this] { return next_id(); }};
+  const auto run = [&](Mutation::Stage stage) {
+    for (const auto& m : mutations_)
+      if (m->stage() == stage) m->apply(draft, mutator);
+  };
+  run(Mutation::Stage::hparams);
 
+  // The architecture: every required component, and the parent's optional ones in the layers
+  // still kept (those of dropped layers go with them).
   const int64_t layers = child->layers(), adapter_dim = child->hparams.at("adapter_dim").get<int64_t>();
-  std::vector<std::string> names{"embedding", "cls", "posembed", "encoder_norm", "head"};
-  std::set<std::string> fresh_adapters;
-  for (int64_t i = 0; i < layers; ++i) {
-    names.push_back("encoderblock_" + std::to_string(i));
-    const std::string adapter = "residual_adapter_" + std::to_string(i);
-    if (parent->components.count(adapter)) {
-      names.push_back(adapter);  // adapters of layers no longer kept are dropped
-    } else if (mutation_.adapters && do_mutate(child->hparams, "add:" + adapter, rng)) {
-      names.push_back(adapter);
-      fresh_adapters.insert(adapter);
-    }
+  draft.names = required_components(layers);
+  for (const auto& [name, c] : parent->components) {
+    const auto n = ComponentName::parse(name);
+    const auto& kind = component_kind(n.kind);
+    if (kind.optional() && (kind.stage() != ComponentKind::Stage::layer || n.layer < layers))
+      draft.names.push_back(name);
   }
+  run(Mutation::Stage::architecture);
+
+  // Each component from the nearest ancestor with one of the same name and shape, shared if it is
+  // frozen; a task-specific one (a head) never from another task's path.
   const uint64_t init_seed = mix64(seed_, uint64_t(child->id));
-  for (const auto& name : names) {
+  for (const auto& name : draft.names) {
     const Component wanted(-1, name, init_component(name, vit_, classes, adapter_dim, init_seed, device_));
-    // The nearest ancestor's component of the same name and shape; a head of another task is
-    // never inherited (a new task starts from a zero head).
+    const bool task_specific = component_kind(ComponentName::parse(name).kind).task_specific();
     ComponentPtr found;
-    if (!fresh_adapters.count(name))
+    if (!draft.fresh.count(name))
       for (auto at = parent; at && !found; at = at->parent) {
         auto it = at->components.find(name);
         if (it == at->components.end() || !it->second->fits(wanted)) continue;
-        if (name == "head" && at->task != task) continue;
+        if (task_specific && at->task != task) continue;
         found = it->second;
       }
-    if (!found) {
+    if (!found)
       child->components[name] = std::make_shared<Component>(next_id(), name, wanted.tensors());
-    } else if (found->trainable() || do_mutate(child->hparams, "clone:" + name, rng)) {
+    else if (found->trainable())  // still its owner's to train: the child gets a copy
       child->components[name] = found->clone(next_id());
-    } else {
+    else
       child->components[name] = found;  // shared frozen, by reference
-    }
   }
+  run(Mutation::Stage::components);
   if (parent->task == task) ++parent->offsprings;
   return child;
 }
@@ -101,12 +114,12 @@ PathPtr Population::select_parent(const std::string& task, const std::function<d
   auto own = paths(task);
   std::stable_sort(own.begin(), own.end(), [&](const PathPtr& a, const PathPtr& b) { return score(*a) > score(*b); });
   for (const auto& p : own)
-    if (uniform(rng) < acceptance(p->offsprings)) return p;
+    if (rng.uniform() < acceptance(p->offsprings)) return p;
   std::vector<PathPtr> pool = own;
   for (const auto& [other, list] : paths_)
     if (other != task) pool.insert(pool.end(), list.begin(), list.end());
   pool.push_back(root_);
-  return pool[size_t(std::uniform_int_distribution<size_t>(0, pool.size() - 1)(rng))];
+  return pool[rng.below(pool.size())];
 }
 
 int64_t Population::system_params() const {

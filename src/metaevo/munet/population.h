@@ -13,22 +13,16 @@
 #include <string>
 #include <vector>
 
+#include "metaevo/munet/mutation.h"
 #include "metaevo/munet/path.h"
 #include "metaevo/munet/scorer.h"
 
 namespace metaevo::munet {
 
-struct MutationOptions {
-  /// Mutations that always fire, e.g. "clone:encoder_norm" (the reference force-clones the last
-  /// norm, which belongs with the head).
-  std::vector<std::string> forced{"clone:encoder_norm"};
-  bool adapters = true;  // residual-adapter insertion
-};
-
 class Population {
  public:
   /// A root of `vit` with random weights (or pretrained ones loaded later into its components),
-  /// every tensor of the system on `device`.
+  /// every tensor of the system on `device`, with the base mutation rate `mutation.probability`.
   Population(VitOptions vit, HparamSpace space, MutationOptions mutation, uint64_t seed,
              torch::Device device = torch::kCPU);
 
@@ -47,13 +41,10 @@ class Population {
     next_id_ = next_id;
   }
 
-  /// A child of `parent` for `task` with `classes` outputs, drawn with `rng`.
+  /// A child of `parent` for `task` with `classes` outputs: the parent's hyperparameters,
+  /// architecture and components, changed by the active mutations (mutation.h), drawn with `rng`.
   PathPtr make_child(const PathPtr& parent, const std::string& task, int64_t classes, Rng& rng);
-  /// Whether the mutation `name` (e.g. "hp:opt_lr", "clone:head", "add:residual_adapter_1") fires
-  /// for a child with `hparams`. Each type has its own probability `_mu_|name` (default the
-  /// path's `_mu_`), which itself takes an incremental step with probability `_mu_` first
-  /// (mu2Net+'s per-mutation auto-tuning). Forced mutations always fire.
-  bool do_mutate(Hparams& hparams, const std::string& name, Rng& rng) const;
+  const MutationOptions& mutation() const { return mutation_; }
 
   /// The task's paths best-first by `score`, each accepted with probability 0.5^offsprings; if
   /// none is, uniformly among the task's paths, the other tasks' paths and the root.
@@ -73,6 +64,7 @@ class Population {
   VitOptions vit_;
   HparamSpace space_;
   MutationOptions mutation_;
+  std::vector<std::unique_ptr<Mutation>> mutations_;  // the active ones, in stage order
   uint64_t seed_;
   torch::Device device_;
   PathPtr root_;

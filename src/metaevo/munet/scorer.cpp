@@ -3,6 +3,8 @@
 #include <cmath>
 #include <set>
 
+#include "metaevo/munet/component_kind.h"
+
 namespace metaevo::munet {
 
 void ScoreOptions::validate() const {
@@ -38,15 +40,12 @@ int64_t total_params(const Path& path) {
 }
 
 double path_flops(const Path& path, const VitOptions& o) {
-  const double n = double(o.tokens()), w = double(o.width);
-  double flops = 2.0 * (n - 1) * w * double(o.channels * o.patch * o.patch);
-  for (int64_t i = 0; i < path.layers(); ++i) {
-    flops += 2.0 * n * w * (3 * w) + 2.0 * n * n * w * 2 + 2.0 * n * w * w + 2.0 * n * w * double(o.mlp_dim) * 2;
-    auto a = path.components.find("residual_adapter_" + std::to_string(i));
-    if (a != path.components.end()) flops += 2.0 * n * w * double(a->second->tensors()[2].size(0)) * 2;
+  double flops = 0;
+  for (const auto& [name, c] : path.components) {
+    const auto n = ComponentName::parse(name);
+    const auto& kind = component_kind(n.kind);
+    if (kind.stage() != ComponentKind::Stage::layer || n.layer < path.layers()) flops += kind.flops(c->tensors(), o);
   }
-  auto head = path.components.find("head");
-  if (head != path.components.end()) flops += 2.0 * w * double(head->second->tensors()[0].size(0));
   return flops;
 }
 

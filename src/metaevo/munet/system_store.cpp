@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS components (id INTEGER PRIMARY KEY, name TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS paths (
   id INTEGER PRIMARY KEY, task TEXT NOT NULL, parent INTEGER, retained INTEGER NOT NULL, hparams TEXT NOT NULL,
   components TEXT NOT NULL, offsprings INTEGER NOT NULL, quality REAL NOT NULL, test_quality REAL NOT NULL,
-  generation INTEGER NOT NULL);
+  generation INTEGER NOT NULL, rates TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS iterations (iteration INTEGER PRIMARY KEY, record TEXT NOT NULL);
 )";
 
@@ -32,6 +32,9 @@ SystemStore::SystemStore(const std::string& path) try
   db_.exec("PRAGMA journal_mode=WAL");
   SQLite::Transaction txn(db_, SQLite::TransactionBehavior::IMMEDIATE);
   db_.exec(kSchema);
+  // Systems stored before mutation rates had their own column: their paths read as default rates.
+  if (!db_.execAndGet("SELECT COUNT(*) FROM pragma_table_info('paths') WHERE name = 'rates'").getInt())
+    db_.exec("ALTER TABLE paths ADD COLUMN rates TEXT NOT NULL DEFAULT '{}'");
   txn.commit();
 } catch (const SQLite::Exception& e) {
   fail("{}: cannot open the system database: {}", path, e.what());
@@ -99,7 +102,7 @@ void SystemStore::save(const Population& population, const std::vector<TaskItera
   SQLite::Statement insert_path(
       db_,
       "INSERT OR REPLACE INTO paths(id, task, parent, retained, hparams, components, offsprings, "
-      "quality, test_quality, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "quality, test_quality, generation, rates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const auto& [id, p] : paths) {
     nlohmann::json parts = nlohmann::json::object();
     for (const auto& [name, c] : p->components) parts[name] = c->id();
@@ -116,6 +119,7 @@ void SystemStore::save(const Population& population, const std::vector<TaskItera
     insert_path.bind(8, p->quality);
     insert_path.bind(9, p->test_quality);
     insert_path.bind(10, p->generation);
+    insert_path.bind(11, p->rates.to_json().dump());
     insert_path.exec();
     insert_path.reset();
     live.bind(1, id);
@@ -164,7 +168,7 @@ bool SystemStore::load(Population& population, std::vector<TaskIteration>& histo
   std::vector<PathPtr> retained;
   SQLite::Statement qp(db_,
                        "SELECT id, task, parent, retained, hparams, components, offsprings, quality, test_quality, "
-                       "generation FROM paths ORDER BY id");
+                       "generation, rates FROM paths ORDER BY id");
   while (qp.executeStep()) {
     auto p = std::make_shared<Path>();
     p->id = qp.getColumn(0).getInt64();
@@ -184,6 +188,8 @@ bool SystemStore::load(Population& population, std::vector<TaskIteration>& histo
     p->quality = qp.getColumn(7).getDouble();
     p->test_quality = qp.getColumn(8).getDouble();
     p->generation = qp.getColumn(9).getInt64();
+    const auto rates = nlohmann::json::parse(qp.getColumn(10).getString());
+    if (!rates.empty()) p->rates = MutationRates::from_json(rates);
     paths[p->id] = p;
     if (qp.getColumn(3).getInt() != 0) retained.push_back(p);
   }

@@ -1,10 +1,8 @@
 #pragma once
 // The small Vision Transformer that muNet paths are made of, written as a function of named
-// components so that each path can assemble its own model from shared and private blocks:
-//   embedding (patch convolution), cls (class token), posembed (position embedding),
-//   encoderblock_i (pre-norm self-attention + MLP), encoder_norm, head, and optional
-//   residual_adapter_i applied before encoderblock_i: x + Dense(gelu(Dense(LayerNorm(x)))).
-// The defaults are the reference's "Ti3": width 192, 3 heads, MLP 768, 3 blocks, patch 16.
+// components so that each path can assemble its own model from shared and private blocks (the
+// kinds are in components/vit_components.cpp). The defaults are the reference's "Ti3": width 192, 3 heads, MLP 768, 3
+// blocks, patch 16.
 #include <map>
 #include <string>
 
@@ -35,14 +33,14 @@ struct VitOptions {
   int64_t tokens() const { return (image_size / patch) * (image_size / patch) + 1; }
 };
 
-/// Fresh tensors of component `name` (random init as the reference ViT; head and the adapter's
-/// output layer zero), for `classes` outputs (head) or `adapter_dim` (adapters), on `device`. The
-/// values are drawn on the CPU, so they are the same on every device.
+/// Fresh tensors of component `name` (see component_kind.h) for `classes` outputs (head) or
+/// `adapter_dim` (adapters), on `device`: drawn on the CPU from (seed, name), so the same on every
+/// device.
 Params init_component(const std::string& name, const VitOptions& o, int64_t classes, int64_t adapter_dim, uint64_t seed,
                       torch::Device device);
 
-/// Logits of `images` [B, C, S, S] through the components named in `parts`; encoder blocks
-/// 0..layers-1 are used, each preceded by its adapter when `parts` has one.
+/// Logits of `images` [B, C, S, S] through `parts` in their kinds' order; the layer kinds only in
+/// layers 0..layers-1. An Error names a required component that is missing.
 torch::Tensor vit_forward(const torch::Tensor& images, const std::map<std::string, ComponentPtr>& parts, int64_t layers,
                           const VitOptions& o);
 

@@ -16,7 +16,7 @@ uint64_t read_seed(const Config& config);
 /// builds and platforms, and blind to the order of keys in a file.
 std::string fingerprint(const nlohmann::json& value);
 
-/// The fingerprint of the seed and of the listed keys (dotted paths, e.g. "evolution.mutation_probability")
+/// The fingerprint of the seed and of the listed keys (dotted paths, e.g. "es.sigma")
 /// of the effective config, overrides included. Absent keys count as absent, so adding a key with
 /// its default value changes the fingerprint: settings are compared as written.
 std::string settings_fingerprint(const Config& config, const std::vector<std::string>& keys);

@@ -1,0 +1,40 @@
+#include "metaevo/munet/mutation.h"
+
+#include <algorithm>
+
+namespace metaevo::munet {
+
+void MutationOptions::validate() const {
+  require(probability >= 0 && probability <= 1, "probability", "must be in [0, 1], got {}", probability);
+  require(!rate_values.empty() && std::is_sorted(rate_values.begin(), rate_values.end()) && rate_values.front() > 0 &&
+              rate_values.back() <= 1,
+          "rate_values", "must be ascending values in (0, 1]");
+  const auto& registry = MutationRegistry::instance();
+  for (const auto& kind : kinds)
+    require(registry.contains(kind), "kinds", "unknown mutation '{}' (choose from: {})", kind, registry.names());
+  for (const auto& type : forced)
+    require(registry.contains(type.substr(0, type.find(':'))), "forced",
+            "'{}' is not <mutation>:<target> of a registered mutation ({})", type, registry.names());
+}
+
+std::vector<std::string> MutationOptions::active() const {
+  return kinds.empty() ? MutationRegistry::instance().keys() : kinds;
+}
+
+Mutator::Mutator(const MutationOptions& o, MutationRates& rates, Rng& rng)
+    : o_(o), values_(o.rate_values.begin(), o.rate_values.end()), rates_(rates), rng_(rng) {}
+
+double Mutator::step(double rate) { return incremental_step("mutation rate", values_, rate, rng_).get<double>(); }
+
+bool Mutator::fires(const std::string& type) {
+  if (std::find(o_.forced.begin(), o_.forced.end(), type) != o_.forced.end()) return true;
+  auto [it, fresh] = rates_.by_type.emplace(type, rates_.base);
+  if (rng_.uniform() < rates_.base) it->second = step(it->second);
+  return it->second > rng_.uniform();
+}
+
+void Mutator::tune_base() {
+  if (rng_.uniform() < rates_.base) rates_.base = step(rates_.base);
+}
+
+}  // namespace metaevo::munet

@@ -1,0 +1,149 @@
+// The muNet outer loop (munet/evolve.h) run in-process on a synthetic task type registered here.
+#include "metaevo/munet/evolve.h"
+
+#include <gtest/gtest.h>
+
+#include "../support/munet_tasks.h"
+#include "../support/scratch_dir.h"
+#include "metaevo/run/metrics_log.h"
+
+namespace metaevo::munet {
+namespace {
+
+/// "quadrants" and "quadrants:mirrored" (left-right flipped images): no data on disk.
+class Quadrants : public TaskType {
+  TaskData load(const std::string& argument, const DataDirs&) const override {
+    check(argument);
+    auto task = testing::quadrants(128);
+    if (argument == "mirrored") {
+      task.name = "quadrants:mirrored";
+      for (auto* split : {&task.train, &task.valid, &task.test}) split->x = split->x.flip({3});
+    }
+    return task;
+  }
+  std::vector<std::string> available(const DataDirs&) const override { return {"quadrants", "quadrants:mirrored"}; }
+  void check(const std::string& argument) const override {
+    METAEVO_CHECK(argument.empty() || argument == "mirrored", "quadrants: no variant '{}'", argument);
+  }
+  void check_data(const DataDirs&) const override {}
+};
+const Registrar<TaskRegistry> quadrants_registration("quadrants", [] { return std::make_unique<Quadrants>(); });
+
+EvolveSettings tiny(int64_t task_iterations = 2) {
+  EvolveSettings s;
+  s.seed = 2;
+  s.vit = testing::small_vit();
+  s.train.batch_size = 32;
+  s.train.validations = 1;
+  s.train.batches_between_validations = 4;
+  s.evolution.children = 2;
+  s.tasks = {"quadrants"};
+  s.task_iterations = task_iterations;
+  return s;
+}
+
+std::vector<nlohmann::json> records(const std::vector<TaskIteration>& history) {
+  std::vector<nlohmann::json> out;
+  for (const auto& it : history) out.push_back(it.to_json());
+  return out;
+}
+
+class MunetEvolve : public testing::ScratchDirTest {
+ protected:
+  MunetEvolve() : ScratchDirTest("metaevo_munet_evolve_") {}
+  std::string out(const std::string& name) { return (dir_ / name).string(); }
+};
+
+TEST_F(MunetEvolve, ScheduleRunsRoundsThenTheAddedTasks) {
+  auto s = tiny(2);
+  s.tasks = {"a", "b"};
+  EXPECT_EQ(task_schedule(s, {}, 0), (std::vector<std::string>{"a", "b", "a", "b"}));
+  // Added tasks come after everything already run, however many that was.
+  EXPECT_EQ(task_schedule(s, {"c"}, 4), (std::vector<std::string>{"a", "b", "a", "b", "c", "c"}));
+  EXPECT_EQ(task_schedule(s, {"c"}, 6), (std::vector<std::string>{"a", "b", "a", "b", "", "", "c", "c"}));
+  s.baseline.kind = "finetune";  // a baseline trains each task once, for the whole budget
+  EXPECT_EQ(task_schedule(s, {"c"}, 2), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(baseline_budget(s).validations, s.train.validations * s.evolution.children * 2);
+}
+
+TEST_F(MunetEvolve, ContinuesAfterTheStoredIterationsAsIfNeverStopped) {
+  const auto whole = evolve_system(tiny(2), {}, out("whole"));
+  ASSERT_EQ(whole.history.size(), 2u);
+  EXPECT_TRUE(whole.pretrain.is_null());
+  // Stopped after one round, then asked for two: the second round continues the stored system.
+  EXPECT_EQ(evolve_system(tiny(1), {}, out("split")).history.size(), 1u);
+  const auto split = evolve_system(tiny(2), {}, out("split"));
+  EXPECT_EQ(records(split.history), records(whole.history));
+  const auto metrics = run::read_metrics(out("split") + "/metrics.jsonl");
+  EXPECT_EQ(metrics.x_key, "task_iterations");
+  ASSERT_EQ(metrics.records.size(), 2u);
+  EXPECT_EQ(metrics.records[1]["test_quality"], whole.history[1].test_quality);
+  // Nothing left to do: a rerun changes nothing.
+  EXPECT_EQ(records(evolve_system(tiny(2), {}, out("split")).history), records(whole.history));
+}
+
+TEST_F(MunetEvolve, AddedTasksExtendTheSystemWithoutTouchingTheOthers) {
+  const auto first = evolve_system(tiny(1), {}, out("run"));
+  const auto kept = first.population.paths("quadrants")[0];
+  const auto x = testing::quadrants(16).test.x;
+  const auto before = kept->forward(x, first.population.vit());
+  const auto grown = evolve_system(tiny(1), {"quadrants:mirrored"}, out("run"));
+  ASSERT_EQ(grown.history.size(), 2u);
+  EXPECT_EQ(grown.history[1].task, "quadrants:mirrored");
+  const auto rows = system_summary(grown.population);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_TRUE(torch::equal(grown.population.paths("quadrants")[0]->forward(x, grown.population.vit()), before));
+}
+
+TEST_F(MunetEvolve, ABaselineTrainsEachTaskOnce) {
+  auto s = tiny(2);
+  s.baseline.kind = "adapters";
+  const auto run = evolve_system(s, {}, out("base"));
+  ASSERT_EQ(run.history.size(), 1u);
+  EXPECT_EQ(run.history[0].children, 1);
+  EXPECT_TRUE(run.population.paths("quadrants")[0]->components.count("residual_adapter_0"));
+}
+
+TEST_F(MunetEvolve, AnotherShapeOrMutationSettingIsAnotherSystem) {
+  evolve_system(tiny(1), {}, out("run"));
+  auto wider = tiny(1);
+  wider.vit.width = 24;
+  EXPECT_THROW(evolve_system(wider, {}, out("run")), Error);
+  auto other = tiny(1);
+  other.mutation.probability = 0.2;
+  EXPECT_THROW(evolve_system(other, {}, out("run")), Error);
+  auto longer = tiny(3);  // more rounds of the same system is fine
+  EXPECT_EQ(evolve_system(longer, {}, out("run")).history.size(), 3u);
+}
+
+TEST_F(MunetEvolve, SettingsComeFromTheConfigAndTasksAreCheckedFirst) {
+  const auto config = Config::parse(
+      "seed: 4\nvit: {width: 16, heads: 2, mlp_dim: 32, depth: 2}\nevolution: {children: 3}\n"
+      "mutation: {probability: 0.2, forced: [], kinds: [hp, clone]}\ntasks: [quadrants]\ntask_iterations: 2\n",
+      "c.yaml");
+  const auto s = EvolveSettings::read(config);
+  EXPECT_EQ(s.seed, 4u);
+  EXPECT_EQ(s.evolution.children, 3);
+  EXPECT_EQ(s.mutation.probability, 0.2);
+  EXPECT_TRUE(s.mutation.forced.empty());
+  EXPECT_EQ(s.mutation.kinds, (std::vector<std::string>{"hp", "clone"}));
+  EXPECT_EQ(s.task_iterations, 2);
+  EXPECT_NO_THROW(check_tasks(s, {"quadrants:mirrored"}, "c.yaml"));
+  const auto message = [&](const std::string& text, const std::vector<std::string>& add = {}) {
+    try {
+      check_tasks(EvolveSettings::read(Config::parse(text, "c.yaml")), add, "c.yaml");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message("tasks: [quadrants:upside-down]").find("c.yaml: tasks"), std::string::npos);
+  EXPECT_NE(message("tasks: [quadrants]", {"no-such-task"}).find("--add-task"), std::string::npos);
+  EXPECT_NE(message("tasks: []").find("c.yaml: tasks"), std::string::npos);
+  EXPECT_NE(message("mutation: {kinds: [grow]}\ntasks: [quadrants]").find("mutation.kinds"), std::string::npos);
+  EXPECT_NE(message("task_iterations: 0\ntasks: [quadrants]").find("task_iterations"), std::string::npos);
+  EXPECT_NE(message("tasks: [mnist]\ndata: {mnist: /nonexistent}").find("c.yaml: data"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace metaevo::munet

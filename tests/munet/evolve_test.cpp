@@ -119,7 +119,9 @@ TEST_F(MunetEvolve, AnotherShapeOrMutationSettingIsAnotherSystem) {
 TEST_F(MunetEvolve, SettingsComeFromTheConfigAndTasksAreCheckedFirst) {
   const auto config = Config::parse(
       "seed: 4\nvit: {width: 16, heads: 2, mlp_dim: 32, depth: 2}\nevolution: {children: 3}\n"
-      "mutation: {probability: 0.2, forced: [], kinds: [hp, clone]}\ntasks: [quadrants]\ntask_iterations: 2\n",
+      "mutation: {probability: 0.2, forced: [], kinds: [hp, clone]}\ntasks: [quadrants]\ntask_iterations: 2\n"
+      "hparams: {opt_lr: {default: 0.05}, adapter_dim: {values: [8, 16], default: 16}, opt_nesterov: {default: "
+      "true}}\n",
       "c.yaml");
   const auto s = EvolveSettings::read(config);
   EXPECT_EQ(s.seed, 4u);
@@ -128,6 +130,11 @@ TEST_F(MunetEvolve, SettingsComeFromTheConfigAndTasksAreCheckedFirst) {
   EXPECT_TRUE(s.mutation.forced.empty());
   EXPECT_EQ(s.mutation.kinds, (std::vector<std::string>{"hp", "clone"}));
   EXPECT_EQ(s.task_iterations, 2);
+  const auto space = s.space();
+  EXPECT_EQ(space.defaults.at("opt_lr"), 0.05);
+  EXPECT_EQ(space.defaults.at("opt_nesterov"), true);
+  EXPECT_EQ(space.ranges.at("adapter_dim"), (std::vector<nlohmann::json>{8, 16}));
+  EXPECT_EQ(evolve_system(s, {}, out("configured")).population.root()->hparams.at("adapter_dim"), 16);
   EXPECT_NO_THROW(check_tasks(s, {"quadrants:mirrored"}, "c.yaml"));
   const auto message = [&](const std::string& text, const std::vector<std::string>& add = {}) {
     try {
@@ -142,6 +149,12 @@ TEST_F(MunetEvolve, SettingsComeFromTheConfigAndTasksAreCheckedFirst) {
   EXPECT_NE(message("tasks: []").find("c.yaml: tasks"), std::string::npos);
   EXPECT_NE(message("mutation: {kinds: [grow]}\ntasks: [quadrants]").find("mutation.kinds"), std::string::npos);
   EXPECT_NE(message("task_iterations: 0\ntasks: [quadrants]").find("task_iterations"), std::string::npos);
+  EXPECT_NE(
+      message("hparams: {learning_rate: {default: 0.1}}\ntasks: [quadrants]").find("c.yaml: hparams: learning_rate"),
+      std::string::npos);
+  EXPECT_NE(message("hparams: {opt_lr: {default: 0.07}}\ntasks: [quadrants]").find("opt_lr.default"),
+            std::string::npos);
+  EXPECT_NE(message("hparams: {opt_lr: {valeus: [0.1]}}\ntasks: [quadrants]").find("valeus"), std::string::npos);
   EXPECT_NE(message("tasks: [mnist]\ndata: {mnist: /nonexistent}").find("c.yaml: data"), std::string::npos);
 }
 

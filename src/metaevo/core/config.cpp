@@ -79,6 +79,39 @@ std::string Config::path(const std::string& key) const { return prefix_.empty() 
 
 void Config::mark_used(const std::string& key) const { state_->used.insert(path(key)); }
 
+namespace {
+
+nlohmann::json node_json(const YAML::Node& node) {
+  if (node.IsSequence()) {
+    auto out = nlohmann::json::array();
+    for (const auto& item : node) out.push_back(node_json(item));
+    return out;
+  }
+  if (node.IsMap()) {
+    auto out = nlohmann::json::object();
+    for (auto it = node.begin(); it != node.end(); ++it) out[it->first.as<std::string>()] = node_json(it->second);
+    return out;
+  }
+  if (!node.IsDefined() || node.IsNull()) return nullptr;
+  const auto text = node.as<std::string>();
+  auto value = nlohmann::json::parse(text, nullptr, false);
+  return value.is_discarded() || value.is_object() || value.is_array() ? nlohmann::json(text) : value;
+}
+
+}  // namespace
+
+nlohmann::json Config::get_json(const std::string& key) const {
+  mark_used(key);
+  return node_json(lookup(key));
+}
+
+std::vector<std::string> Config::keys() const {
+  std::vector<std::string> out;
+  if (node_.IsMap())
+    for (auto it = node_.begin(); it != node_.end(); ++it) out.push_back(it->first.as<std::string>());
+  return out;
+}
+
 Config Config::section(const std::string& key) const {
   YAML::Node n = lookup(key);
   mark_used(key);

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -40,6 +41,12 @@ class Config {
       fail("{}: {}: cannot read '{}' as {}", origin(), path(key), YAML::Dump(node), type_name<T>());
     }
   }
+
+  /// The value at `key` as JSON, scalars in their natural type (32 a number, true a boolean,
+  /// relu a string), sequences and mappings recursively.
+  nlohmann::json get_json(const std::string& key) const;
+  /// The keys of this section, in file order.
+  std::vector<std::string> keys() const;
 
   /// Dotted path of `key` in the whole file, e.g. "es.strategy.sigma".
   std::string path(const std::string& key) const;

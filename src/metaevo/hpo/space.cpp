@@ -69,22 +69,17 @@ SearchSpace SearchSpace::from_config(const Config& section) {
       fail("{}: {}: unknown type '{}' (float, int, categorical)", entry.origin(), entry.path("type"), type);
     try {
       if (p.kind == Param::Kind::kCategorical) {
-        for (const auto& choice : entry.get<std::vector<YAML::Node>>("choices")) {
-          // YAML scalars keep their natural JSON type: 32 stays a number, "relu" a string.
-          const auto text = choice.as<std::string>();
-          nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
-          p.choices.push_back(value.is_discarded() || value.is_object() || value.is_array() ? nlohmann::json(text)
-                                                                                            : value);
-        }
+        // YAML scalars keep their natural JSON type: 32 stays a number, "relu" a string.
+        const auto choices = entry.get_json("choices");
+        METAEVO_CHECK(choices.is_array(), "choices: expected a list");
+        p.choices = choices.get<std::vector<nlohmann::json>>();
       } else {
         p.low = entry.get<double>("low");
         p.high = entry.get<double>("high");
         p.log = entry.get<bool>("log", false);
       }
       if (entry.has("default")) {
-        const auto text = entry.get<std::string>("default");
-        nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
-        p.initial = value.is_discarded() ? nlohmann::json(text) : value;
+        p.initial = entry.get_json("default");
         if (p.kind == Param::Kind::kInt && p.initial.is_number())
           p.initial = int64_t(std::llround(p.initial.get<double>()));
       }

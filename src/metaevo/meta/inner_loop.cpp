@@ -1,6 +1,7 @@
 #include "metaevo/meta/inner_loop.h"
 
 #include "metaevo/core/philox.h"
+#include "metaevo/es/gradient_estimate.h"
 #include "metaevo/meta/protonet.h"
 
 namespace metaevo::meta {
@@ -61,35 +62,9 @@ Params meta_gradient_autodiff(const Params& theta, const Episode& e, int64_t way
 
 Params meta_gradient_es(const Params& theta, const Episode& e, int64_t ways, const InnerLoopOptions& o, int64_t pairs,
                         double sigma, uint64_t seed) {
-  Params base, grad;
-  int64_t dim = 0;
-  for (const auto& w : theta) {
-    base.push_back(w.detach());
-    grad.push_back(torch::zeros_like(w));
-    dim += w.numel();
-  }
-  auto with_noise = [&](const torch::Tensor& noise, double scale) {
-    Params p;
-    int64_t offset = 0;
-    for (const auto& w : base) {
-      p.push_back(w + scale * noise.narrow(0, offset, w.numel()).view_as(w));
-      offset += w.numel();
-    }
-    return p;
-  };
-  for (int64_t i = 0; i < pairs; ++i) {
-    // Regenerated from its counter, never kept: memory holds one perturbation at a time.
-    const auto noise = philox_normal({mix64(seed), uint32_t(i)}, dim);
-    const double plus = inner_loop_loss(with_noise(noise, sigma), e, ways, o, false).item<double>();
-    const double minus = inner_loop_loss(with_noise(noise, -sigma), e, ways, o, false).item<double>();
-    const double weight = (plus - minus) / (2 * sigma * double(pairs));
-    int64_t offset = 0;
-    for (auto& g : grad) {
-      g.add_(noise.narrow(0, offset, g.numel()).view_as(g), weight);
-      offset += g.numel();
-    }
-  }
-  return grad;
+  return es::estimate_gradient(
+      theta, [&](const Params& point) { return inner_loop_loss(point, e, ways, o, false).item<double>(); }, mix64(seed),
+      0, {pairs, sigma, "raw"});
 }
 
 }  // namespace metaevo::meta

@@ -29,6 +29,12 @@ EvolveSettings EvolveSettings::read(const Config& config) {
   s.mutation = read_options<MutationOptions>(config.section("mutation"));
   s.root = read_options<PretrainOptions>(config.section("root"));
   s.baseline = read_options<BaselineOptions>(config.section("baseline"));
+  const auto hparams = config.section("hparams");
+  for (const auto& key : hparams.keys()) {
+    const auto entry = hparams.section(key);
+    for (const auto& field : entry.keys()) s.hparams[key][field] = entry.get_json(field);
+  }
+  with_context(config.origin() + ": hparams", [&] { s.space(); });
   s.tasks = config.get<std::vector<std::string>>("tasks", {});
   s.task_iterations = config.get<int64_t>("task_iterations", 1);
   const auto data = config.section("data");
@@ -41,7 +47,14 @@ EvolveSettings EvolveSettings::read(const Config& config) {
 
 nlohmann::json EvolveSettings::identity() const {
   return {{"seed", seed},          {"vit", to_json(vit)},           {"score", to_json(score)},
-          {"root", to_json(root)}, {"baseline", to_json(baseline)}, {"mutation", to_json(mutation)}};
+          {"root", to_json(root)}, {"baseline", to_json(baseline)}, {"mutation", to_json(mutation)},
+          {"hparams", hparams}};
+}
+
+HparamSpace EvolveSettings::space() const {
+  auto space = hparam_space(evolution, vit.depth);
+  space.override_with(hparams);
+  return space;
 }
 
 void check_tasks(const EvolveSettings& s, const std::vector<std::string>& add_tasks, const std::string& origin) {
@@ -108,7 +121,7 @@ EvolveOutcome evolve_system(const EvolveSettings& s, const std::vector<std::stri
   SystemStore store((fs::path(output) / "system.db").string());
   const auto identity = s.identity();
   store.check_settings(run::fingerprint(identity), identity);
-  EvolveOutcome out{Population(s.vit, hparam_space(s.evolution, s.vit.depth), s.mutation, s.seed, s.device), {}, {}};
+  EvolveOutcome out{Population(s.vit, s.space(), s.mutation, s.seed, s.device), {}, {}};
   auto& population = out.population;
   auto& history = out.history;
   const auto pretrain_file = (fs::path(output) / "pretrain.json").string();

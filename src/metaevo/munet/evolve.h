@@ -24,15 +24,19 @@ struct EvolveSettings {
   MutationOptions mutation;
   PretrainOptions root;
   BaselineOptions baseline;
+  /// The config's changes to the reference hyperparameter space ({key: {values, default}}).
+  nlohmann::json hparams = nlohmann::json::object();
   std::vector<std::string> tasks;
   int64_t task_iterations = 1;  // rounds over `tasks`
   DataDirs data;
 
-  /// Every section of `config` (seed, device, vit, score, train, evolution, mutation, root,
-  /// baseline, tasks, task_iterations, data), validated; an Error names the file and key.
+  /// Every section of `config` (seed, device, vit, score, train, evolution, mutation, hparams,
+  /// root, baseline, tasks, task_iterations, data), validated; an Error names the file and key.
   static EvolveSettings read(const Config& config);
   /// What the stored system is made with: a run with other values here grows another system.
   nlohmann::json identity() const;
+  /// The hyperparameter space children move in: the reference's, as `evolution` and `hparams` change it.
+  HparamSpace space() const;
 };
 
 /// Checks the names of every task the run will touch (configured, `add_tasks`, the root's source)

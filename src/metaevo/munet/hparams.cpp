@@ -35,6 +35,27 @@ nlohmann::json HparamSpace::step(const std::string& key, const nlohmann::json& c
   return incremental_step(key, it->second, current, rng);
 }
 
+void HparamSpace::override_with(const nlohmann::json& overrides) {
+  for (const auto& [key, entry] : overrides.items()) {
+    METAEVO_CHECK(defaults.count(key), "{}: not a hyperparameter of the space", key);
+    METAEVO_CHECK(entry.is_object(), "{}: expected {{values: [...], default: v}}", key);
+    for (const auto& [field, value] : entry.items()) {
+      if (field == "values") {
+        METAEVO_CHECK(value.is_array() && !value.empty(), "{}.values: expected a non-empty list", key);
+        ranges[key] = value.get<std::vector<nlohmann::json>>();
+      } else if (field == "default") {
+        defaults[key] = value;
+      } else {
+        fail("{}: unknown key '{}' (values, default)", key, field);
+      }
+    }
+    auto it = ranges.find(key);
+    METAEVO_CHECK(
+        it == ranges.end() || std::find(it->second.begin(), it->second.end(), defaults[key]) != it->second.end(),
+        "{}.default: {} is not in its values {}", key, defaults[key].dump(), nlohmann::json(it->second).dump());
+  }
+}
+
 nlohmann::json incremental_step(const std::string& key, const std::vector<nlohmann::json>& values,
                                 const nlohmann::json& current, Rng& rng) {
   // Numbers compare by value (0.1 written as 0.1 or 1e-1): the nearest list entry is current.

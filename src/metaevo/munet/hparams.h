@@ -27,6 +27,10 @@ struct HparamSpace {
   static HparamSpace reference(int64_t depth);
   /// One incremental step of `key` from its current value (which must be in the list).
   nlohmann::json step(const std::string& key, const nlohmann::json& current, Rng& rng) const;
+  /// Applies a config's `hparams` block, {key: {values: [...], default: v}} (either part optional),
+  /// to keys of this space; an Error names the key when it is unknown, a list is empty, or a
+  /// default is not in its list.
+  void override_with(const nlohmann::json& overrides);
 };
 
 }  // namespace metaevo::munet

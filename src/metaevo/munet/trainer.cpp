@@ -75,13 +75,11 @@ TrainResult train_path(Path& path, const TaskData& task, const TrainOptions& o, 
   const auto& h = path.hparams;
   auto params = path.trainable();
   METAEVO_CHECK(!params.empty(), "train_path: path {} of task '{}' has nothing trainable", path.id, task.name);
-  std::vector<torch::Tensor> momentum;
-  for (auto& p : params) {
-    p.requires_grad_(true);
-    momentum.push_back(torch::zeros_like(p));
-  }
-  const double beta = h.at("opt_momentum").get<double>();
-  const bool nesterov = h.at("opt_nesterov").get<bool>();
+  for (auto& p : params) p.requires_grad_(true);
+  const double momentum = h.at("opt_momentum").get<double>();
+  torch::optim::SGD optimizer(params, torch::optim::SGDOptions(h.at("opt_lr").get<double>())
+                                          .momentum(momentum)
+                                          .nesterov(h.at("opt_nesterov").get<bool>() && momentum > 0));
   const int64_t steps = o.validations * o.batches_between_validations, n = task.train.size();
   TrainResult result;
   double best = -std::numeric_limits<double>::infinity();
@@ -94,20 +92,13 @@ TrainResult train_path(Path& path, const TaskData& task, const TrainOptions& o, 
                            .clamp_max(n - 1)
                            .to(task.train.x.device());
     const auto x = augment(task.train.x.index_select(0, index), h, {seed, 2, uint32_t(step), 0});
-    const auto loss = torch::nn::functional::cross_entropy(path.forward(x, vit), task.train.y.index_select(0, index));
-    auto grads = torch::autograd::grad({loss}, params);
-    {
-      torch::NoGradGuard no_grad;
-      double norm2 = 0;
-      for (const auto& g : grads) norm2 += g.pow(2).sum().item<double>();
-      const double clip = std::min(1.0, 1.0 / std::max(std::sqrt(norm2), 1e-12));
-      const double lr = learning_rate(h, step, steps, o.batches_between_validations);
-      for (size_t i = 0; i < params.size(); ++i) {
-        const auto g = grads[i] * clip;
-        momentum[i].mul_(beta).add_(g);
-        params[i].sub_(lr * (nesterov ? g + beta * momentum[i] : momentum[i]));
-      }
-    }
+    optimizer.zero_grad();
+    torch::nn::functional::cross_entropy(path.forward(x, vit), task.train.y.index_select(0, index)).backward();
+    torch::nn::utils::clip_grad_norm_(params, 1.0);  // the reference clips at global norm 1
+    for (auto& group : optimizer.param_groups())
+      static_cast<torch::optim::SGDOptions&>(group.options())
+          .lr(learning_rate(h, step, steps, o.batches_between_validations));
+    optimizer.step();
     if ((step + 1) % o.batches_between_validations != 0) continue;
     path.quality = evaluate(path, task.valid, vit, o.batch_size, o.validation_batches);
     const double s = score(path);
@@ -121,6 +112,7 @@ TrainResult train_path(Path& path, const TaskData& task, const TrainOptions& o, 
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < params.size(); ++i) {
     params[i].copy_(best_params[i]);
+    params[i].mutable_grad() = torch::Tensor();
     params[i].requires_grad_(false);
   }
   path.quality = result.quality;

@@ -1,0 +1,44 @@
+#include "metaevo/es/gradient_estimate.h"
+
+#include "metaevo/core/error.h"
+#include "metaevo/es/noise.h"
+#include "metaevo/es/shaping.h"
+
+namespace metaevo::es {
+
+std::vector<torch::Tensor> estimate_gradient(const std::vector<torch::Tensor>& theta,
+                                             const std::function<double(const std::vector<torch::Tensor>&)>& f,
+                                             uint64_t seed, int64_t step, const GradientEstimateOptions& o) {
+  METAEVO_CHECK(o.pairs >= 1 && o.sigma > 0, "estimate_gradient: needs pairs >= 1 and sigma > 0, got {} and {}",
+                o.pairs, o.sigma);
+  const auto shaping = make_shaping(o.shaping);
+  Layout layout;
+  for (size_t i = 0; i < theta.size(); ++i) layout.add(std::to_string(i), theta[i].sizes().vec());
+  const Noise noise(seed, layout);
+  const auto shifted = [&](const torch::Tensor& z, double scale) {
+    std::vector<torch::Tensor> point;
+    for (size_t i = 0; i < theta.size(); ++i) {
+      const auto& s = layout.segments()[i];
+      point.push_back(theta[i].detach() +
+                      (scale * z.narrow(0, s.offset, s.numel).view(theta[i].sizes())).to(theta[i].options()));
+    }
+    return point;
+  };
+  auto utility = torch::empty({2 * o.pairs}, torch::kFloat64);  // rows 2k, 2k+1: +z_k, -z_k
+  for (int64_t k = 0; k < o.pairs; ++k) {
+    const auto z = noise.flat(step, k, k + 1)[0];
+    utility[2 * k] = -f(shifted(z, o.sigma));
+    utility[2 * k + 1] = -f(shifted(z, -o.sigma));
+  }
+  const auto w = (*shaping)(utility).view({o.pairs, 2});
+  const auto difference = (w.select(1, 1) - w.select(1, 0)).to(torch::kFloat32);
+  const auto g = noise.weighted_sum(step, difference) / float(2 * o.sigma * double(o.pairs));
+  std::vector<torch::Tensor> out;
+  for (size_t i = 0; i < theta.size(); ++i) {
+    const auto& s = layout.segments()[i];
+    out.push_back(g.narrow(0, s.offset, s.numel).view(theta[i].sizes()).to(theta[i].options()));
+  }
+  return out;
+}
+
+}  // namespace metaevo::es

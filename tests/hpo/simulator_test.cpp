@@ -58,7 +58,9 @@ TEST(Simulator, PashaStopsEarlyWhenRankingsAreStable) {
   const auto asha = run(table, "asha_promotion", 81), pasha = run(table, "pasha", 81);
   // Rankings never change, so PASHA never raises its cap above the second rung (3 epochs) ...
   EXPECT_EQ(pasha.max_resource, 3);
-  EXPECT_LT(pasha.epochs * 2, asha.epochs);
+  // 81 trials, eta 3: ASHA pays about 81 + 27 x 2 + 9 x 6 + 3 x 18 = 243 epochs, PASHA capped at
+  // the second rung about 81 + 27 x 2 = 135, a ratio near 0.56.
+  EXPECT_LT(double(pasha.epochs), 0.6 * double(asha.epochs));
   // ... and still picks the configuration ASHA picks.
   EXPECT_EQ(pasha.best_row, asha.best_row);
 }

@@ -24,10 +24,44 @@ Episode random_episode(int64_t ways, int64_t shots, int64_t queries) {
   return e;
 }
 
-Params conv4_params(int64_t channels) {
+Params conv4_params(int64_t channels, uint64_t seed = 5) {
   Params theta;
-  for (const auto& p : make_conv4(1, channels, 5)->parameters()) theta.push_back(p.detach().to(torch::kFloat64));
+  for (const auto& p : make_conv4(1, channels, seed)->parameters()) theta.push_back(p.detach().to(torch::kFloat64));
   return theta;
+}
+
+/// The derivative of the query loss at `theta` along `v` by central differences of step h.
+double finite_difference(const Params& theta, const Params& v, double h, const Episode& e, const InnerLoopOptions& o) {
+  Params plus, minus;
+  for (size_t i = 0; i < theta.size(); ++i) {
+    plus.push_back(theta[i] + h * v[i]);
+    minus.push_back(theta[i] - h * v[i]);
+  }
+  return (inner_loop_loss(plus, e, 3, o, false).item<double>() -
+          inner_loop_loss(minus, e, 3, o, false).item<double>()) /
+         (2 * h);
+}
+
+Params random_direction(const Params& theta) {
+  torch::manual_seed(11);
+  Params v;
+  for (const auto& t : theta) v.push_back(torch::randn_like(t));
+  return v;
+}
+
+/// Max-pooling, ReLU and batch-norm over six 1x1 maps make this 4-channel network's loss
+/// piecewise smooth with very steep pieces: at some initialisations a step of 1e-6 already
+/// crosses a switch. The first of seeds 1, 2, ... whose loss is smooth along the test direction
+/// (two step sizes agree) is where the gradients are compared.
+Params smooth_point(const Episode& e, const InnerLoopOptions& o) {
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    const auto theta = conv4_params(4, seed);
+    const auto v = random_direction(theta);
+    const double a = finite_difference(theta, v, 1e-6, e, o), b = finite_difference(theta, v, 1e-7, e, o);
+    if (std::abs(a - b) <= 1e-5 * std::max(1.0, std::abs(a))) return theta;
+  }
+  ADD_FAILURE() << "no smooth initialisation among seeds 1..10";
+  return conv4_params(4);
 }
 
 TEST(InnerLoop, FunctionalConv4MatchesTheModule) {
@@ -53,31 +87,20 @@ TEST(InnerLoop, InnerStepsChangeTheQueryLossAndBothPathsAgree) {
 
 TEST(InnerLoop, AutodiffMetaGradientMatchesAFiniteDifference) {
   const auto e = random_episode(3, 2, 4);
-  const auto theta = conv4_params(4);
   const InnerLoopOptions o{2, 0.1};
+  const auto theta = smooth_point(e, o);
   const auto exact = meta_gradient_autodiff(theta, e, 3, o);
-  torch::manual_seed(11);
-  Params plus, minus;
+  const auto v = random_direction(theta);
   double along = 0;
-  // This 4-channel network on random images is sharply curved: steps of 1e-4 already bend the
-  // difference quotient, so a tiny step (in double precision) measures the local slope.
-  const double h = 1e-6;
-  for (size_t i = 0; i < theta.size(); ++i) {
-    const auto v = torch::randn_like(theta[i]);
-    plus.push_back(theta[i] + h * v);
-    minus.push_back(theta[i] - h * v);
-    along += (exact[i] * v).sum().item<double>();
-  }
-  const double fd =
-      (inner_loop_loss(plus, e, 3, o, false).item<double>() - inner_loop_loss(minus, e, 3, o, false).item<double>()) /
-      (2 * h);
+  for (size_t i = 0; i < theta.size(); ++i) along += (exact[i] * v[i]).sum().item<double>();
+  const double fd = finite_difference(theta, v, 1e-6, e, o);
   EXPECT_NEAR(fd, along, 1e-4 * std::max(1.0, std::abs(along)));
 }
 
 TEST(InnerLoop, EsMetaGradientAgreesWithAutodiff) {
   const auto e = random_episode(3, 2, 4);
-  const auto theta = conv4_params(4);
   const InnerLoopOptions o{2, 0.1};
+  const auto theta = smooth_point(e, o);
   const auto exact = meta_gradient_autodiff(theta, e, 3, o);
   const auto es = meta_gradient_es(theta, e, 3, o, 400, 1e-6, 7);
   double dot = 0, a = 0, b = 0;

@@ -1,5 +1,7 @@
 #include "metaevo/core/random_stream.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <cmath>
 #include <utility>
 
@@ -40,6 +42,8 @@ double RandomStream::normal() {
 }
 
 void RandomStream::seek(uint64_t position) { position_ = position; }
+
+at::Generator torch_generator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
 
 std::vector<int64_t> permutation(int64_t n, RandomStream& stream) {
   std::vector<int64_t> out(size_t(std::max<int64_t>(n, 0)));

@@ -36,6 +36,10 @@ class RandomStream {
   uint64_t block_at_ = ~uint64_t(0);  // which block `block_` holds
 };
 
+/// A LibTorch CPU generator seeded with `seed` (a Philox-derived value, e.g. stream.seed()), for
+/// the LibTorch calls that draw (randperm, bernoulli): passed explicitly, never the global one.
+at::Generator torch_generator(uint64_t seed);
+
 /// A uniformly random permutation of 0..n-1 (Fisher-Yates).
 std::vector<int64_t> permutation(int64_t n, RandomStream& stream);
 

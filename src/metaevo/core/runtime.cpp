@@ -26,7 +26,7 @@ int configure_threads(int threads) {
   if (threads < 0) fail("threads: must be >= 0 (0 = all cores), got {}", threads);
   if (threads == 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
-  if (auto set = blas_symbol<void (*)(int)>("openblas_set_num_threads")) set(threads);
+  if (auto set = blas_symbol<void (*)(int)>("openblas_set_num_threads")) set(1);
   return at::get_num_threads();
 }
 

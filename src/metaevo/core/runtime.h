@@ -6,13 +6,18 @@
 
 namespace metaevo {
 
-/// Sets LibTorch's intra-op threads and OpenBLAS's threads to `threads` (0 = all cores).
-/// Returns the number in effect.
+/// Sets LibTorch's intra-op threads to `threads` (0 = all cores) and holds OpenBLAS at one thread;
+/// returns the number in effect. OpenBLAS splits a product's sums differently on different thread
+/// counts, so with its own pool results would depend on `threads`; and its pthreads compete with
+/// LibTorch's OpenMP threads for the same cores (a Ti3 ViT training step on 2 cores: 216 ms with
+/// OpenBLAS on 2 threads, 115-131 ms on 1). LibTorch's threads parallelise elementwise work,
+/// reductions, convolutions and batched products, and ES evaluates members in parallel chunks.
 int configure_threads(int threads);
 
 /// Holds OpenBLAS at one thread while alive, for code that parallelises over independent work
 /// items itself (OpenBLAS's pthread pool does not nest inside OpenMP regions: two callers each
-/// asking for all cores oversubscribe them). Restores the previous count on destruction.
+/// asking for all cores oversubscribe them), also when the library is used without
+/// configure_threads. Restores the previous count on destruction.
 class SingleThreadedBlas {
  public:
   SingleThreadedBlas();

@@ -7,18 +7,6 @@
 
 namespace metaevo::hpo {
 
-double unit_uniform(uint64_t bits) { return double(bits >> 11) * 0x1.0p-53; }
-
-double Draws::uniform() { return unit_uniform(mix64(mix64(key_, stream_), counter_++)); }
-
-double Draws::normal() {
-  // Box-Muller; 1 - u keeps the logarithm finite.
-  const double u = 1.0 - uniform(), v = uniform();
-  return std::sqrt(-2.0 * std::log(u)) * std::cos(2.0 * M_PI * v);
-}
-
-uint64_t Draws::below(uint64_t n) { return std::min<uint64_t>(n - 1, uint64_t(uniform() * double(n))); }
-
 namespace {
 
 const char* kind_name(Param::Kind kind) {

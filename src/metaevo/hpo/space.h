@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "metaevo/core/config.h"
+#include "metaevo/core/random_stream.h"
 
 namespace metaevo::hpo {
 
@@ -23,21 +24,11 @@ struct Param {
   nlohmann::json initial;  // the default value
 };
 
-/// Uniform in [0, 1) from 53 random bits: the same numbers on every platform, unlike
-/// std::uniform_real_distribution.
-double unit_uniform(uint64_t bits);
-
-/// The random numbers of one sampling decision, derived from (seed, stream): trial n of a study
+/// The random numbers of one sampling decision: the stream (seed, stream), so trial n of a study
 /// draws the same configuration whichever worker asks.
-class Draws {
+class Draws : public RandomStream {
  public:
-  Draws(uint64_t seed, uint64_t stream) : key_(seed), stream_(stream) {}
-  double uniform();  // [0, 1)
-  double normal();
-  uint64_t below(uint64_t n);  // uniform integer in [0, n)
-
- private:
-  uint64_t key_, stream_, counter_ = 0;
+  Draws(uint64_t seed, uint64_t stream) : RandomStream(mix64(seed, stream)) {}
 };
 
 class SearchSpace {

@@ -1,11 +1,11 @@
 #include "metaevo/meta/protonet.h"
 
 #include "metaevo/core/error.h"
+#include "metaevo/models/init.h"
 
 namespace metaevo::meta {
 
 torch::nn::Sequential make_conv4(int64_t in_channels, int64_t channels, uint64_t seed) {
-  torch::manual_seed(seed);
   torch::nn::Sequential net;
   for (int64_t block = 0; block < 4; ++block) {
     net->push_back(
@@ -15,6 +15,7 @@ torch::nn::Sequential make_conv4(int64_t in_channels, int64_t channels, uint64_t
     net->push_back(torch::nn::MaxPool2d(2));
   }
   net->push_back(torch::nn::Flatten());
+  models::init_parameters(*net, seed);
   return net;
 }
 

@@ -1,5 +1,7 @@
 #include "metaevo/models/zoo.h"
 
+#include "metaevo/models/init.h"
+
 namespace metaevo::models {
 
 void ModelOptions::validate() const {
@@ -14,7 +16,6 @@ void ModelOptions::validate() const {
 torch::nn::Sequential make_classifier(const ModelOptions& o, std::vector<int64_t> input, int64_t classes,
                                       uint64_t seed) {
   o.validate();
-  torch::manual_seed(seed);
   torch::nn::Sequential net;
   auto activation = [&] {
     if (o.activation == "tanh")
@@ -41,6 +42,7 @@ torch::nn::Sequential make_classifier(const ModelOptions& o, std::vector<int64_t
     }
     net->push_back(torch::nn::Flatten());
     net->push_back(torch::nn::Linear(c * h * w, classes));
+    init_parameters(*net, seed);
     return net;
   }
   net->push_back(torch::nn::Flatten());
@@ -51,6 +53,7 @@ torch::nn::Sequential make_classifier(const ModelOptions& o, std::vector<int64_t
     width = out;
   }
   net->push_back(torch::nn::Linear(width, classes));
+  init_parameters(*net, seed);
   return net;
 }
 

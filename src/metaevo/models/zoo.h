@@ -31,7 +31,7 @@ struct ModelOptions {
 };
 
 /// A classifier for inputs of shape `input` (C, H, W) with `classes` outputs, initialised from
-/// `seed` (LibTorch's default init under a fixed generator seed).
+/// `seed` (LibTorch's default init distribution drawn from Philox streams, models/init.h).
 torch::nn::Sequential make_classifier(const ModelOptions& options, std::vector<int64_t> input, int64_t classes,
                                       uint64_t seed);
 

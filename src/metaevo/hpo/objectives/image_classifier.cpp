@@ -8,10 +8,12 @@
 
 #include "metaevo/core/options.h"
 #include "metaevo/core/philox.h"
+#include "metaevo/core/random_stream.h"
 #include "metaevo/core/runtime.h"
 #include "metaevo/core/serialize.h"
 #include "metaevo/data/dataset.h"
 #include "metaevo/hpo/objective.h"
+#include "metaevo/models/init.h"
 #include "metaevo/run/checkpointer.h"
 #include "metaevo/run/settings.h"
 
@@ -86,7 +88,7 @@ struct Data {
   Split train, validation, test;
 };
 
-torch::nn::Sequential build(const std::string& kind, const Hyper& h, int64_t side) {
+torch::nn::Sequential build(const std::string& kind, const Hyper& h, int64_t side, const at::Generator& dropout) {
   torch::nn::Sequential net;
   if (kind == "mlp") {
     net->push_back(torch::nn::Flatten());
@@ -94,7 +96,7 @@ torch::nn::Sequential build(const std::string& kind, const Hyper& h, int64_t sid
     for (int64_t d = 0; d < h.depth; ++d) {
       net->push_back(torch::nn::Linear(in, h.width));
       net->push_back(torch::nn::ReLU());
-      if (h.dropout > 0) net->push_back(torch::nn::Dropout(h.dropout));
+      if (h.dropout > 0) net->push_back(models::Dropout(h.dropout, dropout));
       in = h.width;
     }
     net->push_back(torch::nn::Linear(in, 10));
@@ -109,7 +111,7 @@ torch::nn::Sequential build(const std::string& kind, const Hyper& h, int64_t sid
     side /= 2;
   }
   net->push_back(torch::nn::Flatten());
-  if (h.dropout > 0) net->push_back(torch::nn::Dropout(h.dropout));
+  if (h.dropout > 0) net->push_back(models::Dropout(h.dropout, dropout));
   net->push_back(torch::nn::Linear(channels * side * side, 10));
   return net;
 }
@@ -132,9 +134,10 @@ class ImageRun : public TrialRun {
         options_(o),
         hyper_(config),
         seed_(seed),
-        checkpointer_(std::move(checkpoint), "hpo-image-classifier", run::fingerprint(config)) {
-    torch::manual_seed(mix64(seed_));
-    net_ = build(o.model, hyper_, data.train.x.size(-1));
+        checkpointer_(std::move(checkpoint), "hpo-image-classifier", run::fingerprint(config)),
+        generator_(torch_generator(mix64(seed))) {
+    net_ = build(o.model, hyper_, data.train.x.size(-1), generator_);
+    models::init_parameters(*net_, mix64(seed_));
     net_->to(data.train.x.device());
     opt_ = std::make_unique<torch::optim::SGD>(
         net_->parameters(),
@@ -148,10 +151,11 @@ class ImageRun : public TrialRun {
   EpochMetrics train_epoch() override {
     const auto start = std::chrono::steady_clock::now();
     const int e = epoch() + 1;
-    torch::manual_seed(mix64(seed_, e));
+    // The epoch's shuffle and dropout masks from (seed, epoch): a resumed run redraws them alike.
+    generator_.set_current_seed(mix64(seed_, uint64_t(e)));
     const auto& train = data_.train;
     const int64_t n = train.x.size(0);
-    auto order = torch::randperm(n, torch::TensorOptions().dtype(torch::kLong).device(train.x.device()));
+    const auto order = torch::randperm(n, generator_, torch::kLong).to(train.x.device());
     net_->train();
     for (int64_t i = 0; i < n; i += hyper_.batch_size) {
       auto idx = order.slice(0, i, i + hyper_.batch_size);
@@ -220,6 +224,7 @@ class ImageRun : public TrialRun {
   Hyper hyper_;
   uint64_t seed_;
   run::Checkpointer checkpointer_;
+  at::Generator generator_;  // shuffles and dropout masks, reseeded every epoch
   torch::nn::Sequential net_{nullptr};
   std::unique_ptr<torch::optim::SGD> opt_;
   std::vector<EpochMetrics> history_;

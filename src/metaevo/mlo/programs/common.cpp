@@ -3,6 +3,7 @@
 #include "metaevo/core/philox.h"
 #include "metaevo/core/runtime.h"
 #include "metaevo/data/dataset.h"
+#include "metaevo/models/init.h"
 
 namespace metaevo::mlo {
 
@@ -21,13 +22,11 @@ Params to_device(const Params& params, torch::Device device) {
 }
 
 Params init_mlp(const std::vector<int64_t>& sizes, uint64_t seed) {
-  torch::manual_seed(seed);
+  torch::nn::Sequential net;
+  for (size_t i = 0; i + 1 < sizes.size(); ++i) net->push_back(torch::nn::Linear(sizes[i], sizes[i + 1]));
+  models::init_parameters(*net, seed);
   Params params;
-  for (size_t i = 0; i + 1 < sizes.size(); ++i) {
-    torch::nn::Linear layer(sizes[i], sizes[i + 1]);
-    params.push_back(layer->weight.detach().clone());
-    params.push_back(layer->bias.detach().clone());
-  }
+  for (const auto& p : net->parameters()) params.push_back(p.detach().clone());
   return params;
 }
 

@@ -11,8 +11,12 @@ namespace {
 namespace F = torch::nn::functional;
 using Stage = ComponentKind::Stage;
 
+/// Layer norm from elementary operations: LibTorch's fused layer-norm backward sums the weight and
+/// bias gradients in per-thread blocks, so its result depends on the thread count; the reductions
+/// here are split per output element, and the result is the same on any number of threads.
 torch::Tensor layer_norm(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
-  return F::layer_norm(x, F::LayerNormFuncOptions({x.size(-1)}).weight(w).bias(b).eps(1e-6));
+  const auto centered = x - x.mean(-1, /*keepdim=*/true);
+  return centered * torch::rsqrt(centered.pow(2).mean(-1, /*keepdim=*/true) + 1e-6) * w + b;
 }
 
 /// Tokens per image, class token included.
@@ -27,8 +31,14 @@ class Embedding : public ComponentKind {
     return {init.normal({o.width, o.channels, o.patch, o.patch}, 1.0 / std::sqrt(double(fan_in))),
             torch::zeros({o.width})};
   }
+  /// The patch convolution written as patches x matrix: LibTorch's convolution backward sums the
+  /// weight gradient in an order that depends on the thread count, a matrix product does not.
   torch::Tensor forward(const torch::Tensor& images, const Params& p, const VitOptions& o) const override {
-    return F::conv2d(images, p[0], F::Conv2dFuncOptions().bias(p[1]).stride(o.patch)).flatten(2).transpose(1, 2);
+    const int64_t batch = images.size(0), c = images.size(1), side = images.size(2) / o.patch;
+    const auto patches = images.reshape({batch, c, side, o.patch, side, o.patch})
+                             .permute({0, 2, 4, 1, 3, 5})
+                             .reshape({batch, side * side, c * o.patch * o.patch});
+    return F::linear(patches, p[0].reshape({p[0].size(0), -1}), p[1]);
   }
   double flops(const Params& p, const VitOptions& o) const override {
     return 2.0 * (tokens(o) - 1) * double(o.width) * double(o.channels * o.patch * o.patch);

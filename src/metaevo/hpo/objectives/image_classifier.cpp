@@ -86,9 +86,11 @@ struct Split {
 
 struct Data {
   Split train, validation, test;
+  int64_t classes = 0;  // from the data set's labels
 };
 
-torch::nn::Sequential build(const std::string& kind, const Hyper& h, int64_t side, const at::Generator& dropout) {
+torch::nn::Sequential build(const std::string& kind, const Hyper& h, int64_t side, int64_t classes,
+                            const at::Generator& dropout) {
   torch::nn::Sequential net;
   if (kind == "mlp") {
     net->push_back(torch::nn::Flatten());
@@ -99,7 +101,7 @@ torch::nn::Sequential build(const std::string& kind, const Hyper& h, int64_t sid
       if (h.dropout > 0) net->push_back(models::Dropout(h.dropout, dropout));
       in = h.width;
     }
-    net->push_back(torch::nn::Linear(in, 10));
+    net->push_back(torch::nn::Linear(in, classes));
     return net;
   }
   int64_t channels = 1;
@@ -112,7 +114,7 @@ torch::nn::Sequential build(const std::string& kind, const Hyper& h, int64_t sid
   }
   net->push_back(torch::nn::Flatten());
   if (h.dropout > 0) net->push_back(models::Dropout(h.dropout, dropout));
-  net->push_back(torch::nn::Linear(channels * side * side, 10));
+  net->push_back(torch::nn::Linear(channels * side * side, classes));
   return net;
 }
 
@@ -136,7 +138,7 @@ class ImageRun : public TrialRun {
         seed_(seed),
         checkpointer_(std::move(checkpoint), "hpo-image-classifier", run::fingerprint(config)),
         generator_(torch_generator(mix64(seed))) {
-    net_ = build(o.model, hyper_, data.train.x.size(-1), generator_);
+    net_ = build(o.model, hyper_, data.train.x.size(-1), data.classes, generator_);
     models::init_parameters(*net_, mix64(seed_));
     net_->to(data.train.x.device());
     opt_ = std::make_unique<torch::optim::SGD>(
@@ -246,6 +248,7 @@ class ImageClassifier : public Objective {
     data_.train = take(all.train, 0, used);
     data_.validation = take(all.train, rest, n);
     data_.test = take(all.test, 0, all.test.images.size(0));
+    data_.classes = all.train.num_classes;
   }
 
   SearchSpace default_space() const override {

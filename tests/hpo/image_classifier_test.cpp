@@ -85,7 +85,9 @@ TEST(ImageClassifier, CnnTrains) {
   REQUIRE_FASHION_MNIST();
   at::set_num_threads(1);
   auto objective = small_objective("cnn");
-  const Assignment config = {{"lr", 0.05}, {"width", 8}, {"depth", 2}, {"batch_size", 64}};
+  // lr 0.05 with momentum 0.9 diverged in the second epoch for one of five seeds; at 0.02 all five
+  // reached 0.52-0.55 after two epochs.
+  const Assignment config = {{"lr", 0.02}, {"width", 8}, {"depth", 2}, {"batch_size", 64}};
   auto run = objective->open(
       config, 1, (fs::temp_directory_path() / ("metaevo_cnn_" + std::to_string(::getpid()) + ".pt")).string());
   double value = 0;

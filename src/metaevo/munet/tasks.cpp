@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "metaevo/core/philox.h"
+#include "metaevo/core/random_stream.h"
 #include "metaevo/data/dataset.h"
 #include "metaevo/data/omniglot.h"
 
@@ -97,7 +98,8 @@ torch::Tensor rotate(const torch::Tensor& x, const std::string& argument) {
 
 torch::Tensor permute(const torch::Tensor& x, const std::string& argument) {
   const auto seed = parse_int(argument, "mnist-perm:" + argument);
-  const auto order = philox_uniform({uint64_t(seed), 0x7065726d, 0, 0}, x.size(2) * x.size(3)).argsort();
+  RandomStream stream(uint64_t(seed), 0x7065726d);
+  const auto order = torch::tensor(permutation(x.size(2) * x.size(3), stream), torch::kInt64);
   return x.flatten(2).index_select(2, order).view(x.sizes());
 }
 

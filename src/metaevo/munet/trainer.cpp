@@ -4,6 +4,7 @@
 
 #include "metaevo/core/error.h"
 #include "metaevo/core/philox.h"
+#include "metaevo/data/batches.h"
 
 namespace metaevo::munet {
 
@@ -80,17 +81,14 @@ TrainResult train_path(Path& path, const TaskData& task, const TrainOptions& o, 
   torch::optim::SGD optimizer(params, torch::optim::SGDOptions(h.at("opt_lr").get<double>())
                                           .momentum(momentum)
                                           .nesterov(h.at("opt_nesterov").get<bool>() && momentum > 0));
-  const int64_t steps = o.validations * o.batches_between_validations, n = task.train.size();
+  const int64_t steps = o.validations * o.batches_between_validations;
+  const data::Batches batches(task.train.size(), o.batch_size, mix64(seed, 1));
   TrainResult result;
   double best = -std::numeric_limits<double>::infinity();
   std::vector<torch::Tensor> best_params;
   const auto beats = [&](double a, double b) { return o.accept_ties ? a >= b : a > b; };
   for (int64_t step = 0; step < steps; ++step) {
-    // Batch `step` is a pure function of (seed, step).
-    const auto index = (philox_uniform({seed, 1, uint32_t(step), 0}, o.batch_size) * double(n))
-                           .to(torch::kInt64)
-                           .clamp_max(n - 1)
-                           .to(task.train.x.device());
+    const auto index = batches.indices(step).to(task.train.x.device());
     const auto x = augment(task.train.x.index_select(0, index), h, {seed, 2, uint32_t(step), 0});
     optimizer.zero_grad();
     torch::nn::functional::cross_entropy(path.forward(x, vit), task.train.y.index_select(0, index)).backward();

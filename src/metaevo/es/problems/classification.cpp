@@ -23,7 +23,11 @@ ClassificationProblem::ClassificationProblem(const ClassificationOptions& o, con
 
 ClassificationProblem::ClassificationProblem(const ClassificationOptions& o, const models::ModelOptions& model,
                                              uint64_t seed, data::SupervisedData data)
-    : o_(o), seed_(seed), data_(std::move(data)), device_(parse_device(o.device)) {
+    : o_(o),
+      seed_(seed),
+      data_(std::move(data)),
+      batches_(data_.train.labels.size(0), o.batch, mix64(seed, 0xBA7C4)),
+      device_(parse_device(o.device)) {
   o_.validate();
   const auto shape = data_.train.images.sizes().slice(1).vec();
   model_ = models::make_classifier(model, shape, data_.train.num_classes, seed);
@@ -35,11 +39,7 @@ ClassificationProblem::ClassificationProblem(const ClassificationOptions& o, con
   data_.train.labels = data_.train.labels.to(device_);
 }
 
-torch::Tensor ClassificationProblem::batch_indices(int64_t generation) const {
-  // Sampling with replacement from a counter-based stream: no state to carry between generations.
-  auto u = philox_uniform({mix64(seed_, 0xBA7C4), uint32_t(generation), 0, 0}, o_.batch);
-  return (u.to(torch::kFloat64) * double(data_.train.labels.size(0))).to(torch::kInt64);
-}
+torch::Tensor ClassificationProblem::batch_indices(int64_t generation) const { return batches_.indices(generation); }
 
 torch::Tensor ClassificationProblem::evaluate(const Population& pop, int64_t begin, int64_t end) {
   auto idx = batch_indices(pop.generation).to(device_);

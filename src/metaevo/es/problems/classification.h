@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "metaevo/core/options.h"
+#include "metaevo/data/batches.h"
 #include "metaevo/data/dataset.h"
 #include "metaevo/es/problem.h"
 #include "metaevo/models/zoo.h"
@@ -54,6 +55,7 @@ class ClassificationProblem : public Problem {
   ClassificationOptions o_;
   uint64_t seed_;
   data::SupervisedData data_;
+  data::Batches batches_;
   torch::nn::Sequential model_;
   Layout layout_;
   torch::Tensor initial_;

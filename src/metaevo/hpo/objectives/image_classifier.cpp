@@ -11,6 +11,7 @@
 #include "metaevo/core/random_stream.h"
 #include "metaevo/core/runtime.h"
 #include "metaevo/core/serialize.h"
+#include "metaevo/data/batches.h"
 #include "metaevo/data/dataset.h"
 #include "metaevo/hpo/objective.h"
 #include "metaevo/models/init.h"
@@ -153,15 +154,14 @@ class ImageRun : public TrialRun {
   EpochMetrics train_epoch() override {
     const auto start = std::chrono::steady_clock::now();
     const int e = epoch() + 1;
-    // The epoch's shuffle and dropout masks from (seed, epoch): a resumed run redraws them alike.
+    // The epoch's batches and dropout masks from (seed, epoch): a resumed run redraws them alike.
     generator_.set_current_seed(mix64(seed_, uint64_t(e)));
     const auto& train = data_.train;
-    const int64_t n = train.x.size(0);
-    const auto order = torch::randperm(n, generator_, torch::kLong).to(train.x.device());
+    const data::Batches batches(train.x.size(0), hyper_.batch_size, mix64(seed_, 0xBA7C4));
     net_->train();
-    for (int64_t i = 0; i < n; i += hyper_.batch_size) {
-      auto idx = order.slice(0, i, i + hyper_.batch_size);
-      set_lr(double(e - 1) + double(i) / double(n));
+    for (int64_t b = 0; b < batches.per_epoch(); ++b) {
+      const auto idx = batches.indices(int64_t(e - 1) * batches.per_epoch() + b).to(train.x.device());
+      set_lr(double(e - 1) + double(b) / double(batches.per_epoch()));
       opt_->zero_grad();
       auto loss = torch::nn::functional::cross_entropy(net_->forward(train.x.index_select(0, idx)),
                                                        train.y.index_select(0, idx));
@@ -226,7 +226,7 @@ class ImageRun : public TrialRun {
   Hyper hyper_;
   uint64_t seed_;
   run::Checkpointer checkpointer_;
-  at::Generator generator_;  // shuffles and dropout masks, reseeded every epoch
+  at::Generator generator_;  // dropout masks, reseeded every epoch
   torch::nn::Sequential net_{nullptr};
   std::unique_ptr<torch::optim::SGD> opt_;
   std::vector<EpochMetrics> history_;

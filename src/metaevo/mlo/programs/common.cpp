@@ -1,6 +1,7 @@
 #include "metaevo/mlo/programs/common.h"
 
 #include "metaevo/core/philox.h"
+#include "metaevo/core/random_stream.h"
 #include "metaevo/core/runtime.h"
 #include "metaevo/data/dataset.h"
 #include "metaevo/models/init.h"
@@ -79,7 +80,8 @@ ClassificationData images(const Config& program, const std::string& name, uint64
   const int64_t n = all.train.images.size(0);
   METAEVO_CHECK(n_train >= 1 && n_valid >= 1 && n_train + n_valid <= n,
                 "{}: {}: train_size + valid_size must be in [2, {}]", program.origin(), program.path("train_size"), n);
-  const auto order = philox_uniform({seed, 4, 0, 0}, n).argsort();
+  RandomStream stream(seed, 4);
+  const auto order = torch::tensor(permutation(n, stream), torch::kInt64);
   auto flat = [](const data::Dataset& d) { return Split{d.images.flatten(1), d.labels}; };
   const Split train = flat(all.train);
   return {train.rows(order.narrow(0, 0, n_train)), train.rows(order.narrow(0, n_train, n_valid)), flat(all.test),

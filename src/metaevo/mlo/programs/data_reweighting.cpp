@@ -7,7 +7,7 @@
 // batches. With `reweight: false` the program is plain training on the noisy labels (the
 // baseline): the same classifier, data and steps, every weight 1.
 #include "metaevo/core/philox.h"
-#include "metaevo/mlo/batches.h"
+#include "metaevo/data/batches.h"
 #include "metaevo/mlo/program.h"
 #include "metaevo/mlo/programs/common.h"
 
@@ -17,7 +17,7 @@ namespace {
 struct ReweightingData {
   ClassificationData data;
   torch::Tensor clean_labels;  // of the training split, before noise
-  Batches train, meta;
+  data::Batches train, meta;
   bool reweight = true;
 };
 
@@ -87,8 +87,9 @@ class DataReweighting : public Program {
     data = data.to(device);
     clean = clean.to(device);
     const int64_t n_meta = data.valid.size(), d = data.train.x.size(1);
-    s_ = std::make_shared<ReweightingData>(ReweightingData{std::move(data), clean, Batches(n, batch, mix64(seed, 11)),
-                                                           Batches(n_meta, meta_batch, mix64(seed, 12)), reweight});
+    s_ = std::make_shared<ReweightingData>(
+        ReweightingData{std::move(data), clean, data::Batches(n, batch, mix64(seed, 11)),
+                        data::Batches(n_meta, meta_batch, mix64(seed, 12)), reweight});
 
     ProblemOptions classifier_defaults, reweight_defaults;
     classifier_defaults.optimizer.lr = 0.1;

@@ -9,7 +9,7 @@
 // the path prior -> model -> decay -> prior: the model's best response to lambda, then decay's best
 // response to mu.
 #include "metaevo/core/philox.h"
-#include "metaevo/mlo/batches.h"
+#include "metaevo/data/batches.h"
 #include "metaevo/mlo/program.h"
 #include "metaevo/mlo/programs/common.h"
 
@@ -19,7 +19,7 @@ namespace {
 struct WeightDecayData {
   ClassificationData data;
   Split valid_a, valid_b;  // the validation split, or its two halves with three levels
-  Batches train, valid_a_batches, valid_b_batches;
+  data::Batches train, valid_a_batches, valid_b_batches;
   double lambda0 = 0;
   bool three_levels = false;
 };
@@ -85,10 +85,10 @@ class WeightDecay : public Program {
       valid_a = data.valid.rows(torch::arange(n_valid / 2));
       valid_b = data.valid.rows(torch::arange(n_valid / 2, n_valid));
     }
-    s_ = std::make_shared<WeightDecayData>(
-        WeightDecayData{std::move(data), valid_a, valid_b, Batches(n_train, batch, mix64(seed, 1)),
-                        Batches(valid_a.size(), batch, mix64(seed, 2)), Batches(valid_b.size(), batch, mix64(seed, 3)),
-                        std::log(init * double(n_train)), three_levels});
+    s_ = std::make_shared<WeightDecayData>(WeightDecayData{
+        std::move(data), valid_a, valid_b, data::Batches(n_train, batch, mix64(seed, 1)),
+        data::Batches(valid_a.size(), batch, mix64(seed, 2)), data::Batches(valid_b.size(), batch, mix64(seed, 3)),
+        std::log(init * double(n_train)), three_levels});
     const int64_t d = s_->data.train.x.size(1), c = s_->data.classes;
     ProblemOptions model_defaults, decay_defaults;
     model_defaults.unroll_steps = 100;

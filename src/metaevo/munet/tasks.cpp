@@ -2,7 +2,6 @@
 
 #include <filesystem>
 
-#include "metaevo/core/philox.h"
 #include "metaevo/core/random_stream.h"
 #include "metaevo/data/dataset.h"
 #include "metaevo/data/omniglot.h"

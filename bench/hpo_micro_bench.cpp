@@ -13,10 +13,7 @@ using namespace metaevo::hpo;
 /// A scheduler that has seen `trials` trials, each run through the jobs it handed out, with
 /// noisy values that rise with epochs.
 std::unique_ptr<Scheduler> filled(const std::string& name, int64_t trials, int64_t& next_id, Draws& draws) {
-  SchedulerOptions o;
-  o.name = name;
-  o.max_t = 27;
-  auto s = make_scheduler(o);
+  auto s = make_scheduler({name, {{"max_t", 27}}});
   while (next_id <= trials) {
     Job job = s->next_job(true);
     if (job.kind == Job::Kind::kStart) job.trial = next_id++;

@@ -13,10 +13,13 @@ for k in "${ks[@]}"; do
   for method in "${methods[@]}"; do
     dir="$out/$method-k$k"
     rm -rf "$dir"
+    case "$method" in  # each method's own settings (cg keeps the program's 3 iterations)
+      neumann) choice="{name: neumann, iterations: 5, alpha: 0.1}" ;;
+      es) choice="{name: es, pairs: 16, sigma: 0.1}" ;;
+      *) choice="$method" ;;
+    esac
     build/bin/metaevo --threads "${THREADS:-1}" --log-level warn mlo --config configs/mlo-weight-decay-fashion.yaml \
-      --output "$dir" --set problems.model.unroll_steps="$k" --set problems.model.hypergradient="$method" \
-      --set problems.model.neumann_iterations=5 --set problems.model.neumann_alpha=0.1 \
-      --set problems.model.es_pairs=16 --set problems.model.es_sigma=0.1 > /dev/null
+      --output "$dir" --set problems.model.unroll_steps="$k" --set problems.model.hypergradient="$choice" > /dev/null
     python3 - "$dir" "$method" "$k" <<'PY'
 import json, sys
 d, method, k = sys.argv[1:]

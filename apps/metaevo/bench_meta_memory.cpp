@@ -13,10 +13,11 @@
 
 #include "commands.h"
 #include "metaevo/core/runtime.h"
-#include "metaevo/data/dataset.h"
-#include "metaevo/data/omniglot.h"
+#include "metaevo/data/datasets.h"
+#include "metaevo/data/episodes.h"
 #include "metaevo/meta/inner_loop.h"
 #include "metaevo/meta/protonet.h"
+#include "metaevo/models/zoo.h"
 
 namespace metaevo::cli {
 namespace {
@@ -36,13 +37,11 @@ int run_row(const Common& common, const MemoryArgs& a) {
   one.threads = 1;
   one.log_level = "warn";
   start_runtime(one);
-  const auto dir = data::resolve_data_dir("omniglot", a.data_dir);
-  const auto omniglot = data::Omniglot::load(dir);
-  const meta::EpisodeSampler sampler(omniglot, data::read_vinyals_split(data::vinyals_split_path(dir, "test")),
-                                     {a.ways, a.shots, a.queries}, a.seed);
+  const auto splits = data::load_dataset("omniglot-vinyals", data::data_dir_for("omniglot-vinyals", a.data_dir));
+  const data::EpisodeSampler sampler(splits.test, {a.ways, a.shots, a.queries}, a.seed);
   const auto episode = sampler.episode(0);
   meta::Params theta;
-  for (const auto& p : meta::make_conv4(1, a.channels, a.seed)->parameters()) theta.push_back(p.detach().clone());
+  for (const auto& p : models::make_conv4(1, a.channels, a.seed)->parameters()) theta.push_back(p.detach().clone());
   const meta::InnerLoopOptions o{a.ks.front(), a.alpha};
   const std::string method = a.methods.front();
   const double baseline = current_rss_mb();

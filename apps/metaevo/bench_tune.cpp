@@ -41,12 +41,9 @@ struct Stat {
 nlohmann::json simulate_all(const hpo::CurveTable& table, const std::string& scheduler, const BenchTuneArgs& a) {
   Stat test, value, epochs, seconds, max_resource;
   for (int seed = 0; seed < a.seeds; ++seed) {
-    hpo::SchedulerOptions o;
-    o.name = scheduler;
-    o.max_t = table.epochs;
-    o.r_min = a.r_min;
-    o.eta = a.eta;
-    auto s = hpo::make_scheduler(o);
+    nlohmann::json settings{{"max_t", table.epochs}};
+    if (scheduler != "fifo") settings.update({{"r_min", a.r_min}, {"eta", a.eta}});
+    auto s = hpo::make_scheduler({scheduler, settings});
     const auto r = hpo::simulate(table, *s, {a.workers, a.max_trials, uint64_t(seed)});
     test.add(100 * r.best_final_test);
     value.add(100 * r.best_final_value);

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "describe.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/dist/communicator.h"
 #include "metaevo/es/observers.h"
@@ -87,6 +88,7 @@ void add_es_command(CLI::App& app, Common& common, Action& action) {
   auto args = std::make_shared<RunArgs>();
   auto* cmd = app.add_subcommand("es", "optimise a problem with an evolution strategy");
   add_run_options(cmd, *args, "runs/es");
+  add_describe_flags(cmd, "es");
   cmd->callback([&common, &action, args] {
     action = [&common, args] {
       auto config = load_run_config(*args);

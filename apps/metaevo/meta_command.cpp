@@ -15,6 +15,7 @@
 #include "metaevo/meta/backprop_trainer.h"
 #include "metaevo/meta/protonet.h"
 #include "metaevo/models/parameters.h"
+#include "metaevo/models/zoo.h"
 #include "metaevo/report/charts.h"
 #include "metaevo/run/metrics_log.h"
 #include "metaevo/run/settings.h"
@@ -65,7 +66,7 @@ int run_meta(const Common& common, const RunArgs& args) {
   } else if (trainer == "es") {
     const auto center = run_es_config(config, output, args.resume);  // reads seed, problem, strategy, run
     if (dist::world().rank() != 0) return 0;
-    encoder = meta::make_conv4(1, data.channels, seed);
+    encoder = models::make_conv4(1, data.channels, seed);
     models::load_flat_parameters(*encoder, center.to(torch::kFloat32));
   } else {
     fail("{}: trainer: must be backprop or es, got '{}'", config.origin(), trainer);
@@ -75,7 +76,7 @@ int run_meta(const Common& common, const RunArgs& args) {
   spdlog::info("testing on {} episodes per setting of the '{}' split", test.episodes, test.split);
   const auto device = parse_device(data.device);
   encoder->to(device);
-  const auto rows = meta::test_accuracy(encoder, data.data_dir, test, device);
+  const auto rows = meta::test_accuracy(encoder, data, test, device);
   for (const auto& r : rows)
     spdlog::info("{}-way {}-shot: {:.2f}% +- {:.2f}", r["ways"].get<int64_t>(), r["shots"].get<int64_t>(),
                  100 * r["acc"].get<double>(), 100 * r["ci95"].get<double>());

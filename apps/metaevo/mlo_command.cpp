@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "describe.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/runtime.h"
 #include "metaevo/mlo/program.h"
@@ -89,6 +90,7 @@ void add_mlo_command(CLI::App& app, Common& common, Action& action) {
   auto args = std::make_shared<RunArgs>();
   auto* cmd = app.add_subcommand("mlo", "multilevel optimization: a program of problems with hypergradients");
   add_run_options(cmd, *args, "runs/mlo");
+  add_describe_flags(cmd, "mlo");
   cmd->callback([&common, &action, args] { action = [&common, args] { return run_mlo(common, *args); }; });
 }
 

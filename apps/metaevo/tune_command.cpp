@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "describe.h"
 #include "metaevo/dist/communicator.h"
 #include "metaevo/hpo/curve_table.h"
 #include "metaevo/hpo/leaderboard.h"
@@ -100,12 +101,15 @@ int run_tune(const Common& common, const TuneArgs& args) {
   const auto configured_output = config.get<std::string>("output", "runs/tune");
   const std::string output = args.output.empty() ? configured_output : args.output;
   const auto seed = run::read_seed(config);
+  // Scheduler and sampler read their own settings, checked before the objective reads its data.
+  const auto scheduler_choice = read_choice_at(config, "scheduler", hpo::default_scheduler());
+  const auto sampler_choice = read_choice_at(config, "sampler", hpo::default_sampler());
+  auto scheduler = hpo::make_scheduler(scheduler_choice);
+  auto sampler = hpo::make_sampler(sampler_choice);
+  const auto tuner_options = read_options<hpo::TunerOptions>(config.section("tuner"));
   auto objective = hpo::make_objective(config.section("objective"));
   auto space =
       config.has("space") ? hpo::SearchSpace::from_config(config.section("space")) : objective->default_space();
-  const auto scheduler_options = read_options<hpo::SchedulerOptions>(config.section("scheduler"));
-  const auto sampler_options = read_options<hpo::SamplerOptions>(config.section("sampler"));
-  const auto tuner_options = read_options<hpo::TunerOptions>(config.section("tuner"));
   config.check_all_used();
 
   fs::create_directories(output);
@@ -118,12 +122,12 @@ int run_tune(const Common& common, const TuneArgs& args) {
   ::gethostname(host, sizeof(host) - 1);
   const auto worker = fmt::format("{}:{}:{}", host, ::getpid(), comm.rank());
   spdlog::info("study {}: worker {} ({} scheduler, {} sampler, up to {} trials)", store.path(), worker,
-               scheduler_options.name, sampler_options.name, tuner_options.max_trials);
-  hpo::Tuner tuner(store, *objective, space, hpo::make_scheduler(scheduler_options), hpo::make_sampler(sampler_options),
-                   tuner_options, seed, (fs::path(output) / "trials").string(), worker);
+               scheduler_choice.name, sampler_choice.name, tuner_options.max_trials);
+  hpo::Tuner tuner(store, *objective, space, std::move(scheduler), std::move(sampler), tuner_options, seed,
+                   (fs::path(output) / "trials").string(), worker);
   tuner.run();
   const auto standings = hpo::read_standings(store);
-  hpo::write_leaderboard(standings, scheduler_options.name, tuner.scheduler().max_resource(), output);
+  hpo::write_leaderboard(standings, scheduler_choice.name, tuner.scheduler().max_resource(), output);
   spdlog::info("wrote {}", write_tune_report(standings, output, config.dump()));
   const auto best = hpo::best_trial(tuner.trials());
   if (best > 0) {
@@ -194,6 +198,7 @@ void add_tune_command(CLI::App& app, Common& common, Action& action) {
   tune->add_option("--config", args->config, "YAML or JSON configuration");
   tune->add_option("--set", args->overrides, "override a config key: key.path=value (repeatable)");
   tune->add_option("--output", args->output, "study directory (default: config 'output' or runs/tune)");
+  add_describe_flags(tune, "tune");
   tune->callback([&common, &action, args, tune] {
     if (!tune->get_subcommands().empty()) return;
     if (args->config.empty()) throw CLI::RequiredError("--config");

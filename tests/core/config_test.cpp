@@ -78,7 +78,11 @@ TEST(Config, OptionsRoundTripToJson) {
   o.population = 12;
   auto j = to_json(o);
   EXPECT_EQ(j["population"], 12);
-  EXPECT_EQ(describe<DemoOptions>().size(), 3u);
+  const auto rows = describe<DemoOptions>();
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], (OptionRow{"population", "int", "8", "members"}));
+  EXPECT_EQ(rows[1][1], "number");
+  EXPECT_EQ(rows[2][2], "\"raw\"");
 }
 
 }  // namespace metaevo

@@ -9,14 +9,14 @@
 namespace metaevo::es {
 namespace {
 
-data::SupervisedData synthetic_data() {
+data::Splits synthetic_data() {
   torch::manual_seed(0);
-  data::SupervisedData d;
+  data::Splits d;
+  d.name = "synthetic";
+  d.classes = 4;
   for (auto* part : {&d.train, &d.test}) {
-    part->images = torch::rand({300, 1, 6, 6});
-    part->labels = torch::randint(0, 4, {300}, torch::kInt64);
-    part->num_classes = 4;
-    part->name = "synthetic";
+    part->x = torch::rand({300, 1, 6, 6});
+    part->y = torch::randint(0, 4, {300}, torch::kInt64);
   }
   return d;
 }
@@ -64,7 +64,7 @@ TEST_P(ClassificationFitness, MatchesPerMemberNetworks) {
   auto members = f.pop.members();
   auto idx = f.problem.batch_indices(f.pop.generation);
   auto data = synthetic_data();
-  auto x = data.train.images.index_select(0, idx), y = data.train.labels.index_select(0, idx);
+  auto x = data.train.x.index_select(0, idx), y = data.train.y.index_select(0, idx);
   auto net = models::make_classifier(Fixture::model(), {1, 6, 6}, 4, 5);
   torch::NoGradGuard no_grad;
   for (int64_t i = 0; i < f.pop.size; ++i) {

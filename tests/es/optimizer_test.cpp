@@ -9,25 +9,14 @@ namespace metaevo::es {
 namespace {
 
 TEST(Optimizer, SgdStepFollowsDecayedLearningRateDownToFloor) {
-  OptimizerOptions o;
-  o.name = "sgd";
-  o.momentum = 0;
-  o.lr = 0.1;
-  o.lr_decay = 0.5;
-  o.min_lr = 0.02;
-  o.validate();
-  auto opt = make_optimizer(o, 1);
+  auto opt = make_optimizer({"sgd", {{"momentum", 0}, {"lr", 0.1}, {"lr_decay", 0.5}, {"min_lr", 0.02}}}, 1);
   const auto grad = torch::ones({1});
   // lr_t = max(min_lr, lr * decay^t): 0.1, 0.05, 0.025, then the floor 0.02.
   for (double expected : {0.1, 0.05, 0.025, 0.02, 0.02}) EXPECT_NEAR(opt->step(grad).item<double>(), expected, 1e-7);
 }
 
 TEST(Optimizer, DecayedScheduleSurvivesSaveAndLoad) {
-  OptimizerOptions o;
-  o.name = "sgd";
-  o.momentum = 0;
-  o.lr = 1.0;
-  o.lr_decay = 0.9;
+  const Choice o{"sgd", {{"momentum", 0}, {"lr", 1.0}, {"lr_decay", 0.9}}};
   auto first = make_optimizer(o, 1);
   for (int i = 0; i < 3; ++i) first->step(torch::ones({1}));
   torch::serialize::OutputArchive out;
@@ -42,13 +31,25 @@ TEST(Optimizer, DecayedScheduleSurvivesSaveAndLoad) {
   EXPECT_NEAR(second->step(torch::ones({1})).item<double>(), std::pow(0.9, 3), 1e-7);
 }
 
-TEST(Optimizer, RejectsDecayOutsideUnitInterval) {
-  OptimizerOptions o;
-  o.lr_decay = 1.5;
-  EXPECT_THROW(o.validate(), OptionError);
-  o.lr_decay = 0.9;
-  o.min_lr = 1.0;  // above lr
-  EXPECT_THROW(o.validate(), OptionError);
+TEST(Optimizer, RejectsBadSettingsAndAnotherOptimizers) {
+  const auto error = [](const Choice& c) {
+    try {
+      make_optimizer(c, 1);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(error({"adam", {{"lr_decay", 1.5}}, "s.yaml: strategy.optimizer"}),
+            "s.yaml: strategy.optimizer: lr_decay: must be in (0, 1], got 1.5");
+  EXPECT_EQ(error({"adam", {{"min_lr", 1.0}}, "s.yaml: strategy.optimizer"}),  // above lr
+            "s.yaml: strategy.optimizer: min_lr: must be in [0, lr], got 1");
+  // Adam has no momentum, SGD no betas: another optimizer's setting is an unknown key.
+  EXPECT_EQ(error({"adam", {{"momentum", 0.5}}, "s.yaml: strategy.optimizer"}),
+            "s.yaml: strategy.optimizer: unknown key 'momentum'");
+  EXPECT_EQ(error({"sgd", {{"beta1", 0.5}}, "s.yaml: strategy.optimizer"}),
+            "s.yaml: strategy.optimizer: unknown key 'beta1'");
+  EXPECT_EQ(error({"clipup", {{"max_speed", 0.3}}}), "");
 }
 
 }  // namespace

@@ -127,14 +127,15 @@ TEST(Strategies, OpenAIESSigmaDecaysToItsFloor) {
 
 TEST(Strategies, BadOptionsNameTheKey) {
   FunctionProblem problem(sphere10());
-  for (const auto& [yaml, key] :
-       std::vector<std::pair<std::string, std::string>>{{"name: openai_es\npopulation: 7", "population"},
-                                                        {"name: openai_es\nsigma: -1", "sigma"},
-                                                        {"name: openai_es\nsigma_decay: 0.99", "min_sigma"},
-                                                        {"name: openai_es\nsigma_decay: 1.5", "sigma_decay"},
-                                                        {"name: pgpe\noptimizer: {name: rmsprop}", "optimizer.name"},
-                                                        {"name: snes\nshaping: best", "shaping"},
-                                                        {"name: simulated_annealing", "name"}}) {
+  for (const auto& [yaml, key] : std::vector<std::pair<std::string, std::string>>{
+           {"name: openai_es\npopulation: 7", "population"},
+           {"name: openai_es\nsigma: -1", "sigma"},
+           {"name: openai_es\nsigma_decay: 0.99", "min_sigma"},
+           {"name: openai_es\nsigma_decay: 1.5", "sigma_decay"},
+           {"name: pgpe\noptimizer: {name: rmsprop}", "optimizer: unknown 'rmsprop'"},
+           {"name: openai_es\noptimizer: {max_speed: 1}", "max_speed"},
+           {"name: snes\nshaping: best", "shaping"},
+           {"name: simulated_annealing", "name"}}) {
     try {
       build(yaml, problem, 0);
       ADD_FAILURE() << "no error for " << yaml;

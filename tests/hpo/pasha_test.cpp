@@ -91,8 +91,7 @@ TEST(RankingNoise, OnlyAFlipBackCountsAndTheNinetiethPercentileInterpolates) {
 }
 
 TEST(Pasha, StartsCappedAtTheSecondRungAndUnlocksOnInconsistentRankings) {
-  SchedulerOptions o;
-  o.name = "pasha";
+  RungOptions o;
   o.max_t = 27;  // rungs 1, 3, 9; max 27
   Pasha s(o);
   EXPECT_EQ(s.max_resource(), 3);

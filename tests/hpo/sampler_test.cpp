@@ -17,10 +17,7 @@ SearchSpace space() {
 
 TEST(EvolutionarySampler, DrawsAtRandomUntilThePopulationHasResults) {
   const auto s = space();
-  SamplerOptions o;
-  o.name = "evolutionary";
-  o.population = 4;
-  auto sampler = make_sampler(o);
+  auto sampler = make_sampler({"evolutionary", {{"population", 4}}});
   std::vector<TrialSummary> history(3);
   for (auto& h : history) h = {s.defaults(), 1, 0.5};
   Draws a(1, 7), b(1, 7);
@@ -29,11 +26,7 @@ TEST(EvolutionarySampler, DrawsAtRandomUntilThePopulationHasResults) {
 
 TEST(EvolutionarySampler, MutatesTheTournamentWinner) {
   const auto s = space();
-  SamplerOptions o;
-  o.name = "evolutionary";
-  o.population = 6;
-  o.tournament = 6;
-  auto sampler = make_sampler(o);
+  auto sampler = make_sampler({"evolutionary", {{"population", 6}, {"tournament", 6}}});
   std::vector<TrialSummary> history;
   Draws setup(2, 0);
   for (int i = 0; i < 6; ++i) history.push_back({s.sample(setup), 1, 0.1 * i});
@@ -50,14 +43,15 @@ TEST(EvolutionarySampler, MutatesTheTournamentWinner) {
   }
 }
 
-TEST(SamplerOptions, RejectsBadValues) {
-  SamplerOptions o;
-  o.name = "evolutionary";
-  o.tournament = 20;
-  EXPECT_THROW(o.validate(), OptionError);
-  o = {};
-  o.name = "bayes";
-  EXPECT_THROW(o.validate(), OptionError);
+TEST(SamplerChoice, RejectsBadValuesAndOtherSamplersSettings) {
+  EXPECT_THROW(make_sampler({"evolutionary", {{"tournament", 20}}}), Error);
+  EXPECT_THROW(make_sampler({"bayes"}), Error);
+  try {
+    make_sampler({"random", {{"population", 8}}, "t.yaml: sampler"});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "t.yaml: sampler: unknown key 'population'");
+  }
 }
 
 }  // namespace

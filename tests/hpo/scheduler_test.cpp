@@ -9,12 +9,10 @@ namespace {
 using Kind = Job::Kind;
 
 std::unique_ptr<Scheduler> make(const std::string& name, int max_t = 27, double eta = 3, int brackets = 1) {
-  SchedulerOptions o;
-  o.name = name;
-  o.max_t = max_t;
-  o.eta = eta;
-  o.brackets = brackets;
-  return make_scheduler(o);
+  nlohmann::json settings{{"max_t", max_t}};
+  if (name != "fifo") settings["eta"] = eta;
+  if (name == "hyperband") settings["brackets"] = brackets;
+  return make_scheduler({name, settings});
 }
 
 /// Hands out the next job, which must be of `kind`; a new trial gets id `id`.
@@ -34,19 +32,23 @@ TEST(RungLevels, FollowRMinTimesEtaPowers) {
   EXPECT_EQ(rung_levels(5, 3, 5), (std::vector<int>{}));
 }
 
-TEST(SchedulerOptions, BadValuesNameTheField) {
-  SchedulerOptions o;
-  o.eta = 1;
-  EXPECT_THROW(o.validate(), OptionError);
-  o = {};
-  o.name = "nope";
-  try {
-    o.validate();
-    FAIL();
-  } catch (const OptionError& e) {
-    EXPECT_EQ(e.key(), "name");
-    EXPECT_NE(e.message().find("asha_promotion"), std::string::npos);
-  }
+TEST(SchedulerChoice, EachSchedulerReadsItsOwnSettings) {
+  const auto error = [](const std::string& yaml) {
+    try {
+      make_scheduler(read_choice_at(Config::parse(yaml, "t.yaml"), "scheduler", default_scheduler()));
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(error("scheduler: {name: hyperband, brackets: 3, max_t: 81}"), "");
+  EXPECT_EQ(error("scheduler: {eta: 1}"), "t.yaml: scheduler: eta: must be > 1, got 1");
+  // Hyperband's brackets mean nothing to the other schedulers, r_min and eta nothing to fifo.
+  EXPECT_EQ(error("scheduler: {name: pasha, brackets: 2}"), "t.yaml: scheduler: unknown key 'brackets'");
+  EXPECT_EQ(error("scheduler: {name: fifo, eta: 2}"), "t.yaml: scheduler: unknown key 'eta'");
+  EXPECT_NE(error("scheduler: nope").find("t.yaml: scheduler: unknown 'nope' (choose one of: asha_promotion"),
+            std::string::npos);
+  EXPECT_EQ(make_scheduler({"fifo", {{"max_t", 5}}})->max_resource(), 5);
 }
 
 TEST(AshaStopping, FirstResultsOfARungMustBeBestSoFar) {

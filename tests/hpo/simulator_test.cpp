@@ -8,10 +8,7 @@ namespace metaevo::hpo {
 namespace {
 
 SimulationResult run(const CurveTable& table, const std::string& scheduler, int max_trials, uint64_t seed = 0) {
-  SchedulerOptions o;
-  o.name = scheduler;
-  o.max_t = table.epochs;
-  auto s = make_scheduler(o);
+  auto s = make_scheduler({scheduler, {{"max_t", table.epochs}}});
   return simulate(table, *s, SimulationOptions{4, max_trials, seed});
 }
 

@@ -60,13 +60,11 @@ TEST(Tuner, RunsAStudyAndAnotherWorkerReplaysItExactly) {
   auto objective = table_objective(table);
   Store store((dir / "study.db").string());
   store.open_study("fingerprint", "settings");
-  SchedulerOptions so;
-  so.name = "pasha";
-  so.max_t = 9;
+  const Choice so{"pasha", {{"max_t", 9}}};
   TunerOptions to;
   to.max_trials = 24;
   to.poll_s = 0.01;
-  Tuner tuner(store, *objective, objective->default_space(), make_scheduler(so), make_sampler({}), to, 3,
+  Tuner tuner(store, *objective, objective->default_space(), make_scheduler(so), make_sampler(default_sampler()), to, 3,
               (dir / "trials").string(), "w1");
   tuner.run();
   EXPECT_EQ(store.trial_count(), 24);
@@ -76,8 +74,8 @@ TEST(Tuner, RunsAStudyAndAnotherWorkerReplaysItExactly) {
   for (const auto& t : store.trials()) EXPECT_NE(t.state, "running");
 
   // A fresh scheduler fed the log takes every decision the same way (sync throws otherwise).
-  Tuner replica(store, *objective, objective->default_space(), make_scheduler(so), make_sampler({}), to, 3,
-                (dir / "trials").string(), "w2");
+  Tuner replica(store, *objective, objective->default_space(), make_scheduler(so), make_sampler(default_sampler()), to,
+                3, (dir / "trials").string(), "w2");
   replica.sync();
   EXPECT_EQ(replica.epochs_reported(), tuner.epochs_reported());
   EXPECT_EQ(replica.scheduler().max_resource(), tuner.scheduler().max_resource());
@@ -110,8 +108,7 @@ class Throwing : public Objective {
 
 TEST(Tuner, AnObjectiveErrorFailsTheTrialAnyOtherEndsTheWorker) {
   const auto dir = fresh_dir("throwing");
-  SchedulerOptions so;
-  so.max_t = 3;
+  const Choice so{"asha_promotion", {{"max_t", 3}}};
   TunerOptions to;
   to.max_trials = 3;
   to.poll_s = 0.01;
@@ -119,7 +116,7 @@ TEST(Tuner, AnObjectiveErrorFailsTheTrialAnyOtherEndsTheWorker) {
     Store store((dir / "error.db").string());
     store.open_study("fingerprint", "settings");
     Throwing<Error> objective;
-    Tuner tuner(store, objective, objective.default_space(), make_scheduler(so), make_sampler({}), to, 1,
+    Tuner tuner(store, objective, objective.default_space(), make_scheduler(so), make_sampler(default_sampler()), to, 1,
                 (dir / "trials").string(), "w1");
     tuner.run();  // every trial fails; the study ends
     int failed = 0;
@@ -129,7 +126,7 @@ TEST(Tuner, AnObjectiveErrorFailsTheTrialAnyOtherEndsTheWorker) {
   Store store((dir / "logic.db").string());
   store.open_study("fingerprint", "settings");
   Throwing<std::logic_error> objective;
-  Tuner tuner(store, objective, objective.default_space(), make_scheduler(so), make_sampler({}), to, 1,
+  Tuner tuner(store, objective, objective.default_space(), make_scheduler(so), make_sampler(default_sampler()), to, 1,
               (dir / "trials2").string(), "w1");
   EXPECT_THROW(tuner.run(), std::logic_error);  // a programming error is not a failed trial
   fs::remove_all(dir);
@@ -209,11 +206,9 @@ TEST(TuneCli, TwoWorkersShareOneStudy) {
   for (const auto& t : store.trials()) EXPECT_NE(t.state, "running");
   // The log of both workers together replays into one consistent scheduler.
   auto objective = table_objective(table);
-  SchedulerOptions so;
-  so.name = "asha_promotion";
-  so.max_t = 9;
-  Tuner replica(store, *objective, objective->default_space(), make_scheduler(so), make_sampler({}), TunerOptions{}, 11,
-                (dir / "trials").string(), "check");
+  const Choice so{"asha_promotion", {{"max_t", 9}}};
+  Tuner replica(store, *objective, objective->default_space(), make_scheduler(so), make_sampler(default_sampler()),
+                TunerOptions{}, 11, (dir / "trials").string(), "check");
   EXPECT_NO_THROW(replica.sync());
   EXPECT_EQ(replica.epochs_reported(), int64_t(rows.size()));
 }

@@ -5,13 +5,14 @@
 #include <gtest/gtest.h>
 
 #include "metaevo/meta/protonet.h"
+#include "metaevo/models/zoo.h"
 
 namespace metaevo::meta {
 namespace {
 
-Episode random_episode(int64_t ways, int64_t shots, int64_t queries) {
+data::Episode random_episode(int64_t ways, int64_t shots, int64_t queries) {
   torch::manual_seed(3);
-  Episode e;
+  data::Episode e;
   // Class c's images share a class pattern plus noise, so the task is learnable.
   auto patterns = torch::randn({ways, 1, 1, 28, 28}, torch::kFloat64);
   e.support =
@@ -26,12 +27,14 @@ Episode random_episode(int64_t ways, int64_t shots, int64_t queries) {
 
 Params conv4_params(int64_t channels, uint64_t seed = 5) {
   Params theta;
-  for (const auto& p : make_conv4(1, channels, seed)->parameters()) theta.push_back(p.detach().to(torch::kFloat64));
+  for (const auto& p : models::make_conv4(1, channels, seed)->parameters())
+    theta.push_back(p.detach().to(torch::kFloat64));
   return theta;
 }
 
 /// The derivative of the query loss at `theta` along `v` by central differences of step h.
-double finite_difference(const Params& theta, const Params& v, double h, const Episode& e, const InnerLoopOptions& o) {
+double finite_difference(const Params& theta, const Params& v, double h, const data::Episode& e,
+                         const InnerLoopOptions& o) {
   Params plus, minus;
   for (size_t i = 0; i < theta.size(); ++i) {
     plus.push_back(theta[i] + h * v[i]);
@@ -53,7 +56,7 @@ Params random_direction(const Params& theta) {
 /// piecewise smooth with very steep pieces: at some initialisations a step of 1e-6 already
 /// crosses a switch. The first of seeds 1, 2, ... whose loss is smooth along the test direction
 /// (two step sizes agree) is where the gradients are compared.
-Params smooth_point(const Episode& e, const InnerLoopOptions& o) {
+Params smooth_point(const data::Episode& e, const InnerLoopOptions& o) {
   for (uint64_t seed = 1; seed <= 10; ++seed) {
     const auto theta = conv4_params(4, seed);
     const auto v = random_direction(theta);
@@ -65,7 +68,7 @@ Params smooth_point(const Episode& e, const InnerLoopOptions& o) {
 }
 
 TEST(InnerLoop, FunctionalConv4MatchesTheModule) {
-  auto net = make_conv4(1, 8, 5);
+  auto net = models::make_conv4(1, 8, 5);
   net->train();
   auto x = torch::randn({6, 1, 28, 28});
   Params p;

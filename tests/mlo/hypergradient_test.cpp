@@ -77,26 +77,23 @@ double relative_error(const torch::Tensor& got, const torch::Tensor& want) {
 TEST(Hypergradient, ConjugateGradientIsExactAfterDimIterations) {
   const auto q = make_quadratic(false);
   ProblemOptions o;
-  o.method.hypergradient = "cg";
-  o.method.cg_iterations = 4;  // dim(w)
+  o.hypergradient = {"cg", {{"iterations", 4}}};  // dim(w)
   EXPECT_LT(relative_error(engine_hypergradient(q, o), closed_form(q)), 1e-6);
-  o.method.cg_iterations = 1;  // one iteration is not enough on this spectrum: the test can tell
+  o.hypergradient.settings["iterations"] = 1;  // one iteration is not enough on this spectrum: the test can tell
   EXPECT_GT(relative_error(engine_hypergradient(q, o), closed_form(q)), 1e-3);
 }
 
 TEST(Hypergradient, NeumannSeriesConverges) {
   const auto q = make_quadratic(false);
   ProblemOptions o;
-  o.method.hypergradient = "neumann";
-  o.method.neumann_alpha = 0.3;  // below 2 / largest eigenvalue (3)
-  o.method.neumann_iterations = 200;
+  o.hypergradient = {"neumann", {{"alpha", 0.3}, {"iterations", 200}}};  // alpha below 2 / largest eigenvalue (3)
   EXPECT_LT(relative_error(engine_hypergradient(q, o), closed_form(q)), 1e-6);
 }
 
 TEST(Hypergradient, IterativeDifferentiationThroughTheUnroll) {
   const auto q = make_quadratic(false);
   ProblemOptions o;
-  o.method.hypergradient = "itd";
+  o.hypergradient = {"itd"};
   EXPECT_LT(relative_error(engine_hypergradient(q, o), closed_form(q)), 1e-6);
   // A short unroll differentiates a lower problem that has not converged: a different answer.
   EXPECT_GT(relative_error(engine_hypergradient(q, o, 2), closed_form(q)), 1e-2);
@@ -105,9 +102,7 @@ TEST(Hypergradient, IterativeDifferentiationThroughTheUnroll) {
 TEST(Hypergradient, EvolutionStrategiesEstimateFromUpperLosses) {
   const auto q = make_quadratic(false);
   ProblemOptions o;
-  o.method.hypergradient = "es";
-  o.method.es_pairs = 1000;
-  o.method.es_sigma = 0.01;
+  o.hypergradient = {"es", {{"pairs", 1000}, {"sigma", 0.01}}};
   // The upper loss is quadratic in lambda, so each antithetic pair measures the directional
   // derivative exactly and the error is sampling alone, ~ sqrt(dim(lambda) / pairs) = 5.5%: the
   // stated tolerance is 15%. 40 lower steps converge to 1e-6 (contraction 0.7 per step).
@@ -118,18 +113,45 @@ TEST(Hypergradient, EvolutionStrategiesWithRankShapingKeepTheDirection) {
   // Centered ranks discard the losses' scale, so only the direction is comparable.
   const auto q = make_quadratic(false);
   ProblemOptions o;
-  o.method.hypergradient = "es";
-  o.method.es_pairs = 300;
-  o.method.es_shaping = "centered_rank";
+  o.hypergradient = {"es", {{"pairs", 300}, {"shaping", "centered_rank"}}};
   const auto g = engine_hypergradient(q, o, 40), want = closed_form(q);
   EXPECT_GT(g.dot(want).item<double>() / (g.norm() * want.norm()).item<double>(), 0.95);
+}
+
+TEST(Hypergradient, EachMethodReadsItsOwnSettings) {
+  const auto read = [](const std::string& yaml) {
+    return read_options<ProblemOptions>(Config::parse(yaml, "p.yaml")).hypergradient;
+  };
+  EXPECT_EQ(read("hypergradient: {name: cg, iterations: 3}").settings.at("iterations"), 3);
+  ProblemOptions cg;
+  cg.hypergradient = {"cg", {{"iterations", 3}}};
+  // The defaults' settings hold for the same method and are dropped for another.
+  EXPECT_EQ(read_options(Config::parse("hypergradient: {alpha: 0.5}", "p.yaml"), cg).hypergradient.settings,
+            (nlohmann::json{{"iterations", 3}, {"alpha", 0.5}}));
+  EXPECT_TRUE(read_options(Config::parse("hypergradient: darts", "p.yaml"), cg).hypergradient.settings.empty());
+  const auto error = [&](const std::string& yaml) {
+    try {
+      read(yaml);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  // Another method's setting is an unknown key; a bad value and an unknown method name the key.
+  EXPECT_NE(
+      error("hypergradient: {name: darts, iterations: 3}").find("p.yaml: hypergradient: unknown key 'iterations'"),
+      std::string::npos);
+  EXPECT_NE(error("hypergradient: {name: itd, alpha: 1}").find("unknown key 'alpha'"), std::string::npos);
+  EXPECT_NE(error("hypergradient: {name: cg, iterations: 0}").find("p.yaml: hypergradient: iterations: must be >= 1"),
+            std::string::npos);
+  EXPECT_NE(error("hypergradient: magic").find("p.yaml: hypergradient: unknown 'magic'"), std::string::npos);
 }
 
 TEST(Hypergradient, DartsIsExactWhenTheHessianIsTheIdentity) {
   // darts replaces H^-1 by I: exact for A = I, and on any A it is exactly -(d2L/dlambda dw) v = B'v.
   const auto identity = make_quadratic(true);
   ProblemOptions o;
-  o.method.hypergradient = "darts";
+  o.hypergradient = {"darts"};
   EXPECT_LT(relative_error(engine_hypergradient(identity, o), closed_form(identity)), 1e-6);
   const auto q = make_quadratic(false);
   const auto w = torch::linalg::solve(q.a, q.b.mv(q.lambda0), true);

@@ -1,4 +1,4 @@
-// The muNet outer loop (munet/evolve.h) run in-process on a synthetic task type registered here.
+// The muNet outer loop (munet/evolve.h) run in-process on the tests' toy data set (quadrants).
 #include "metaevo/munet/evolve.h"
 
 #include <gtest/gtest.h>
@@ -9,25 +9,6 @@
 
 namespace metaevo::munet {
 namespace {
-
-/// "quadrants" and "quadrants:mirrored" (left-right flipped images): no data on disk.
-class Quadrants : public TaskType {
-  TaskData load(const std::string& argument, const DataDirs&) const override {
-    check(argument);
-    auto task = testing::quadrants(128);
-    if (argument == "mirrored") {
-      task.name = "quadrants:mirrored";
-      for (auto* split : {&task.train, &task.valid, &task.test}) split->x = split->x.flip({3});
-    }
-    return task;
-  }
-  std::vector<std::string> available(const DataDirs&) const override { return {"quadrants", "quadrants:mirrored"}; }
-  void check(const std::string& argument) const override {
-    METAEVO_CHECK(argument.empty() || argument == "mirrored", "quadrants: no variant '{}'", argument);
-  }
-  void check_data(const DataDirs&) const override {}
-};
-const Registrar<TaskRegistry> quadrants_registration("quadrants", [] { return std::make_unique<Quadrants>(); });
 
 EvolveSettings tiny(int64_t task_iterations = 2) {
   EvolveSettings s;

@@ -1,6 +1,7 @@
 // Every command's report.html, rendered in headless Chromium: every chart drew marks, the page
 // logged no error, and the points it drew are the metrics file's. Skipped with a message where
 // Chromium or the Vega scripts are absent (scripts/setup.sh installs both).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>

@@ -53,20 +53,20 @@ TEST_F(Input, UnknownTaskIsRefusedBeforeAnythingIsPretrainedOrWritten) {
   const auto config = write("evolve.yaml", "seed: 1\nroot: {task: mnist, validations: 50}\ntasks: [mnist-rot:90]\n");
   const auto out = dir_ / "out";
   EXPECT_EQ(run({"evolve", "--config", config, "--output", out.string(), "--add-task", "nosuch:thing"}), 2);
-  EXPECT_NE(stderr_text().find("--add-task: task 'nosuch:thing': unknown 'nosuch'"), std::string::npos)
+  EXPECT_NE(stderr_text().find("--add-task: data set 'nosuch:thing': unknown 'nosuch'"), std::string::npos)
       << stderr_text();
   EXPECT_FALSE(fs::exists(out)) << "something was written before the error";
   // A known type with an argument it cannot take is refused the same way.
   const auto bad_rotation = write("rot.yaml", "seed: 1\nroot: {task: mnist, validations: 50}\ntasks: [mnist-rot:45]\n");
   EXPECT_EQ(run({"evolve", "--config", bad_rotation, "--output", out.string()}), 2);
-  EXPECT_NE(stderr_text().find("rot.yaml: tasks: task 'mnist-rot:45'"), std::string::npos) << stderr_text();
+  EXPECT_NE(stderr_text().find("rot.yaml: tasks: data set 'mnist-rot:45'"), std::string::npos) << stderr_text();
   EXPECT_FALSE(fs::exists(out));
   // So is a data folder that is not there.
   const auto no_data = write("data.yaml",
                              "seed: 1\nroot: {task: mnist, validations: 50}\ntasks: [mnist-rot:90]\n"
                              "data: {mnist: /nonexistent/mnist}\n");
   EXPECT_EQ(run({"evolve", "--config", no_data, "--output", out.string()}), 2);
-  EXPECT_NE(stderr_text().find("data.yaml: data: task 'mnist-rot:90': no mnist data at /nonexistent/mnist"),
+  EXPECT_NE(stderr_text().find("data.yaml: data: data set 'mnist-rot:90': no mnist data at /nonexistent/mnist"),
             std::string::npos)
       << stderr_text();
   EXPECT_FALSE(fs::exists(out));

@@ -55,13 +55,13 @@ int check_in_pytorch(torch::nn::Sequential net, const std::string& spec, const f
 TEST(Weights, ProtoNetEncoderLoadsInPyTorchWithItsBatchNormBuffers) {
   SKIP_WITHOUT_PYTORCH();
   const auto dir = fresh("conv4");
-  auto net = meta::make_conv4(1, 8, 3);
+  auto net = models::make_conv4(1, 8, 3);
   net->train();
   net->forward(torch::randn({10, 1, 28, 28}));  // moves the running statistics off their defaults
   run::save_state_dict(*net, (dir / "weights.pt").string());
   EXPECT_EQ(check_in_pytorch(net, "conv4:1:8", dir / "weights.pt", dir), 0) << read_file((dir / "python.txt").string());
   // A different model under the same names is caught: the check is not vacuous.
-  auto other = meta::make_conv4(1, 8, 4);
+  auto other = models::make_conv4(1, 8, 4);
   EXPECT_EQ(check_in_pytorch(other, "conv4:1:8", dir / "weights.pt", dir), 1)
       << read_file((dir / "python.txt").string());
 }

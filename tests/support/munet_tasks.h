@@ -5,26 +5,16 @@
 #include "metaevo/munet/mutation.h"
 #include "metaevo/munet/tasks.h"
 #include "metaevo/munet/vit.h"
+#include "toy_dataset.h"
 
 namespace metaevo::testing {
 
-using munet::TaskData;
-using munet::TaskSplit;
 using munet::VitOptions;
 
-/// Four classes told apart by which quadrant of a 32x32 image is bright, plus noise.
-inline TaskData quadrants(int64_t n_train) {
-  auto make = [](int64_t n, uint64_t seed) {
-    torch::manual_seed(seed);
-    auto y = torch::randint(0, 4, {n}, torch::kInt64);
-    auto x = torch::randn({n, 1, 32, 32}) * 0.3 - 1;
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t q = y[i].item<int64_t>();
-      x[i].narrow(1, (q / 2) * 16, 16).narrow(2, (q % 2) * 16, 16).add_(1.5);
-    }
-    return TaskSplit{x, y};
-  };
-  return {"quadrants", make(n_train, 1), make(256, 2), make(256, 3), 4};
+/// The "quadrants" toy data set with `n_train` training images, as the ViT sees it.
+inline data::Splits quadrants(int64_t n_train) {
+  return data::Splits{"quadrants", quadrant_images(n_train, 1), quadrant_images(256, 2), quadrant_images(256, 3), 4}
+      .map(munet::to_task_images);
 }
 
 /// Mutation options under which only the forced mutations fire.

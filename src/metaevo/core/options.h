@@ -25,6 +25,21 @@ void require(bool cond, const char* key, fmt::format_string<Args...> format, Arg
   if (!cond) throw OptionError(key, fmt::format(format, std::forward<Args>(args)...));
 }
 
+/// A variant picked by name with its own settings, e.g. a problem's hypergradient. In a config,
+/// either the name alone (`hypergradient: cg`) or a block (`hypergradient: {name: cg, iterations:
+/// 3}`). Settings given without a name, or for the variant already chosen, are merged over its
+/// settings; naming another variant drops them. The variant reads its settings with
+/// read_choice, into its own options struct.
+struct Choice {
+  std::string name;
+  nlohmann::json settings = nlohmann::json::object();
+  std::string origin;  // "file: path.to.key", for errors about the settings
+  nlohmann::json to_json() const;
+};
+
+/// One documented option: key, type, default (JSON), doc.
+using OptionRow = std::array<std::string, 4>;
+
 namespace detail {
 struct ConfigReader {
   const Config& config;
@@ -32,6 +47,7 @@ struct ConfigReader {
   void operator()(const char* key, T& field, const char* /*doc*/) {
     field = config.get<T>(key, field);
   }
+  void operator()(const char* key, Choice& field, const char* doc);
 };
 struct JsonWriter {
   nlohmann::json& out;
@@ -39,12 +55,18 @@ struct JsonWriter {
   void operator()(const char* key, const T& field, const char* /*doc*/) {
     out[key] = field;
   }
+  void operator()(const char* key, const Choice& field, const char* /*doc*/) { out[key] = field.to_json(); }
 };
+std::string json_type(const nlohmann::json& value);
 struct DocWriter {
-  std::vector<std::array<std::string, 3>>& rows;
+  std::vector<OptionRow>& rows;
   template <typename T>
   void operator()(const char* key, const T& field, const char* doc) {
-    rows.push_back({key, nlohmann::json(field).dump(), doc});
+    const nlohmann::json value(field);
+    rows.push_back({key, json_type(value), value.dump(), doc});
+  }
+  void operator()(const char* key, const Choice& field, const char* doc) {
+    rows.push_back({key, "choice", field.to_json().dump(), doc});
   }
 };
 }  // namespace detail
@@ -76,13 +98,37 @@ Options from_json(const nlohmann::json& j, const std::string& origin) {
   return read_options<Options>(Config::parse(j.dump(), origin));
 }
 
-/// (key, default, doc) rows, for `--help`-style listings and the README.
+/// (key, type, default, doc) rows, for `--describe` and the README's option tables.
 template <typename Options>
-std::vector<std::array<std::string, 3>> describe(Options options = {}) {
-  std::vector<std::array<std::string, 3>> rows;
+std::vector<OptionRow> describe(Options options = {}) {
+  std::vector<OptionRow> rows;
   detail::DocWriter writer{rows};
   options.visit(writer);
   return rows;
+}
+
+/// The choice at `key` of `config` (a name or a block) over `defaults`, as an options field reads it.
+inline Choice read_choice_at(const Config& config, const std::string& key, Choice defaults) {
+  detail::ConfigReader reader{config};
+  reader(key.c_str(), defaults, "");
+  return defaults;
+}
+
+/// The options of a variant without settings: any setting given to it is an unknown key.
+struct NoOptions {
+  template <class V>
+  void visit(V& /*v*/) {}
+  void validate() const {}
+};
+
+/// The options of `choice`'s variant, read from its settings over `defaults` and validated; a key
+/// the options do not have, or a bad value, is an Error naming choice.origin.
+template <typename Options>
+Options read_choice(const Choice& choice, Options defaults = {}) {
+  const auto config = Config::parse(choice.settings.dump(), choice.origin.empty() ? choice.name : choice.origin);
+  auto options = read_options(config, std::move(defaults));
+  config.check_all_used();
+  return options;
 }
 
 }  // namespace metaevo

@@ -1,7 +1,8 @@
 #pragma once
 // Name -> factory maps for the variation points (strategies, shaping, optimizers, problems).
 // Adding one is a new file with a static `Registrar`; the registry names the valid choices in its
-// error, so a misspelt config value lists the alternatives.
+// error, so a misspelt config value lists the alternatives. A registration may carry its doc (a
+// summary and its options' rows), which `metaevo <command> --describe` and the README print.
 #include <functional>
 #include <map>
 #include <memory>
@@ -9,8 +10,21 @@
 #include <vector>
 
 #include "metaevo/core/error.h"
+#include "metaevo/core/options.h"
 
 namespace metaevo {
+
+/// What `--describe` and the README's option tables say about a registered variant.
+struct VariantDoc {
+  std::string summary;
+  std::vector<OptionRow> options;
+};
+
+/// The doc of a variant that reads the options struct `Options` (its defaults as registered).
+template <typename Options>
+VariantDoc variant_doc(std::string summary, Options defaults = {}) {
+  return {std::move(summary), describe(std::move(defaults))};
+}
 
 template <typename Base, typename... Args>
 class Registry {
@@ -21,7 +35,16 @@ class Registry {
     static Registry registry;
     return registry;
   }
-  void add(const std::string& name, Factory factory) { factories_[name] = std::move(factory); }
+  void add(const std::string& name, Factory factory, VariantDoc doc = {}) {
+    factories_[name] = std::move(factory);
+    docs_[name] = std::move(doc);
+  }
+  /// The doc `name` was registered with (empty if none); an Error if unknown.
+  const VariantDoc& doc(const std::string& name) const {
+    auto it = docs_.find(name);
+    if (it == docs_.end()) fail("unknown '{}' (choose one of: {})", name, names());
+    return it->second;
+  }
   bool contains(const std::string& name) const { return factories_.count(name) > 0; }
   std::vector<std::string> keys() const {
     std::vector<std::string> out;
@@ -42,12 +65,15 @@ class Registry {
 
  private:
   std::map<std::string, Factory> factories_;
+  std::map<std::string, VariantDoc> docs_;
 };
 
 /// Registers a factory at static-initialisation time.
 template <typename Reg>
 struct Registrar {
-  Registrar(const std::string& name, typename Reg::Factory factory) { Reg::instance().add(name, std::move(factory)); }
+  Registrar(const std::string& name, typename Reg::Factory factory, VariantDoc doc = {}) {
+    Reg::instance().add(name, std::move(factory), std::move(doc));
+  }
 };
 
 }  // namespace metaevo

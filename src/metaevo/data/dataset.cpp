@@ -18,7 +18,7 @@ std::string find_release_file(const std::string& dir, const std::string& stem) {
   fail("{}: missing {} (or {}.gz)", dir, stem, stem);
 }
 
-Dataset load_split(const std::string& dir, const std::string& prefix, const std::string& name) {
+Split load_split(const std::string& dir, const std::string& prefix) {
   const auto image_path = find_release_file(dir, prefix + "-images-idx3-ubyte");
   const auto label_path = find_release_file(dir, prefix + "-labels-idx1-ubyte");
   auto images = read_idx(image_path);
@@ -27,24 +27,20 @@ Dataset load_split(const std::string& dir, const std::string& prefix, const std:
   if (labels.dim() != 1) fail("{}: expected 1 dimension (N), got {}", label_path, labels.dim());
   if (images.size(0) != labels.size(0))
     fail("{} has {} images but {} has {} labels", image_path, images.size(0), label_path, labels.size(0));
-  Dataset d;
-  d.name = name;
-  d.images = images.unsqueeze(1).to(torch::kFloat32).div_(255.0f);
-  d.labels = labels.to(torch::kInt64);
-  d.num_classes = d.labels.max().item<int64_t>() + 1;
-  return d;
+  return {images.unsqueeze(1).to(torch::kFloat32).div_(255.0f), labels.to(torch::kInt64)};
 }
 
 }  // namespace
 
-SupervisedData load_mnist_like(const std::string& dir, const std::string& name) {
-  if (!fs::is_directory(dir))
-    fail("{}: data folder for {} not found (point the data dir or $METAEVO_DATA_DIR at it)", dir, name);
-  SupervisedData data{load_split(dir, "train", name), load_split(dir, "t10k", name)};
-  const auto train_hw = data.train.images.sizes().slice(2), test_hw = data.test.images.sizes().slice(2);
+Examples load_mnist_like(const std::string& dir) {
+  if (!fs::is_directory(dir)) fail("{}: data folder not found (point the data dir or $METAEVO_DATA_DIR at it)", dir);
+  Examples data;
+  data.pool = load_split(dir, "train");
+  data.test = load_split(dir, "t10k");
+  const auto train_hw = data.pool.x.sizes().slice(2), test_hw = data.test.x.sizes().slice(2);
   if (train_hw != test_hw)
     fail("{}: train images are {}x{} but t10k images are {}x{}", dir, train_hw[0], train_hw[1], test_hw[0], test_hw[1]);
-  data.test.num_classes = data.train.num_classes = std::max(data.train.num_classes, data.test.num_classes);
+  data.classes = std::max(data.pool.y.max().item<int64_t>(), data.test.y.max().item<int64_t>()) + 1;
   return data;
 }
 

@@ -1,28 +1,19 @@
 #pragma once
-// In-memory supervised image datasets (MNIST-like IDX releases).
-#include <torch/torch.h>
-
+// MNIST-like IDX releases on disk, and where data folders are.
 #include <string>
+
+#include "metaevo/data/splits.h"
 
 namespace metaevo::data {
 
-struct Dataset {
-  torch::Tensor images;  // float32 [N, 1, H, W] in [0, 1]
-  torch::Tensor labels;  // int64 [N]
-  int64_t num_classes = 0;
-  std::string name;
-};
-
-struct SupervisedData {
-  Dataset train, test;
-};
-
-/// Reads train-/t10k- images and labels (`*-idx3-ubyte`, `*-idx1-ubyte`, raw or .gz) from `dir`.
-SupervisedData load_mnist_like(const std::string& dir, const std::string& name);
+/// Reads train-/t10k- images and labels (`*-idx3-ubyte`, `*-idx1-ubyte`, raw or .gz) from `dir`:
+/// the training file is the pool, in file order, the t10k file the test split. Images are float32
+/// [N, 1, H, W] in [0, 1]; classes = 1 + the largest label of either file.
+Examples load_mnist_like(const std::string& dir);
 
 /// Folder for `dataset`: `flag_value` if given; else $METAEVO_DATA_DIR/<dataset> if it exists;
-/// else the standard place (fashion-mnist: /usr/share/datasets/fashion-mnist, mnist: data/mnist,
-/// omniglot: ../shared/data/omniglot).
+/// else the standard place (fashion-mnist: /usr/share/datasets/fashion-mnist, omniglot:
+/// ../shared/data/omniglot, any other: data/<dataset>).
 std::string resolve_data_dir(const std::string& dataset, const std::string& flag_value);
 
 }  // namespace metaevo::data

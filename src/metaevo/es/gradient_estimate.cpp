@@ -6,6 +6,13 @@
 
 namespace metaevo::es {
 
+void GradientEstimateOptions::validate() const {
+  require(pairs >= 1, "pairs", "must be >= 1, got {}", pairs);
+  require(sigma > 0, "sigma", "must be > 0, got {}", sigma);
+  require(ShapingRegistry::instance().contains(shaping), "shaping", "unknown '{}' (choose one of: {})", shaping,
+          ShapingRegistry::instance().names());
+}
+
 std::vector<torch::Tensor> estimate_gradient(const std::vector<torch::Tensor>& theta,
                                              const std::function<double(const std::vector<torch::Tensor>&)>& f,
                                              uint64_t seed, int64_t step, const GradientEstimateOptions& o) {

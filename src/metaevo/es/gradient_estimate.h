@@ -11,12 +11,23 @@
 #include <string>
 #include <vector>
 
+#include "metaevo/core/options.h"
+
 namespace metaevo::es {
 
 struct GradientEstimateOptions {
   int64_t pairs = 8;
   double sigma = 0.01;
   std::string shaping = "raw";
+  template <class V>
+  void visit(V& v) {
+    v("pairs", pairs, "antithetic pairs of perturbations");
+    v("sigma", sigma, "perturbation scale");
+    v("shaping", shaping,
+      "fitness shaping of the 2 x pairs values, as in the ES engine (raw keeps the estimate a gradient; "
+      "centered_rank makes it invariant to their scale)");
+  }
+  void validate() const;
 };
 
 /// The estimate at `theta` of the gradient of `f`, shaped like `theta` (same dtypes and devices);

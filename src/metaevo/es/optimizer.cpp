@@ -6,21 +6,14 @@
 
 namespace metaevo::es {
 
-void OptimizerOptions::validate() const {
-  require(OptimizerRegistry::instance().contains(name), "name", "unknown optimizer '{}' (choose one of: {})", name,
-          OptimizerRegistry::instance().names());
+void LrSchedule::validate() const {
   require(lr > 0, "lr", "must be > 0, got {}", lr);
-  require(momentum >= 0 && momentum < 1, "momentum", "must be in [0, 1), got {}", momentum);
-  require(beta1 >= 0 && beta1 < 1, "beta1", "must be in [0, 1), got {}", beta1);
-  require(beta2 >= 0 && beta2 < 1, "beta2", "must be in [0, 1), got {}", beta2);
-  require(eps > 0, "eps", "must be > 0, got {}", eps);
-  require(max_speed >= 0, "max_speed", "must be >= 0, got {}", max_speed);
   require(lr_decay > 0 && lr_decay <= 1, "lr_decay", "must be in (0, 1], got {}", lr_decay);
   require(min_lr >= 0 && min_lr <= lr, "min_lr", "must be in [0, lr], got {}", min_lr);
 }
 
 torch::Tensor Optimizer::step(const torch::Tensor& grad) {
-  const double lr = std::max(options_.min_lr, options_.lr * std::pow(options_.lr_decay, double(steps_)));
+  const double lr = std::max(schedule_.min_lr, schedule_.lr * std::pow(schedule_.lr_decay, double(steps_)));
   ++steps_;
   return update(grad, lr);
 }
@@ -39,26 +32,57 @@ void Optimizer::load(torch::serialize::InputArchive& archive) {
 
 namespace {
 
+struct SgdOptions : LrSchedule {
+  double momentum = 0.9;
+  template <class V>
+  void visit(V& v) {
+    LrSchedule::visit(v);
+    v("momentum", momentum, "momentum (0 = plain gradient steps)");
+  }
+  void validate() const {
+    LrSchedule::validate();
+    require(momentum >= 0 && momentum < 1, "momentum", "must be in [0, 1), got {}", momentum);
+  }
+};
+
 class Sgd : public Optimizer {
  public:
-  Sgd(const OptimizerOptions& o, int64_t dim) : Optimizer(o), velocity_(torch::zeros({dim})) {}
+  Sgd(const SgdOptions& o, int64_t dim) : Optimizer(o), momentum_(o.momentum), velocity_(torch::zeros({dim})) {}
   torch::Tensor update(const torch::Tensor& grad, double lr) override {
-    velocity_.mul_(options_.momentum).add_(grad);
+    velocity_.mul_(momentum_).add_(grad);
     return velocity_ * lr;
   }
   void save_state(torch::serialize::OutputArchive& a) const override { a.write("velocity", velocity_); }
   void load_state(torch::serialize::InputArchive& a) override { read_tensor(a, "velocity", velocity_); }
 
  private:
+  double momentum_;
   torch::Tensor velocity_;
+};
+
+struct AdamOptions : LrSchedule {
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  template <class V>
+  void visit(V& v) {
+    LrSchedule::visit(v);
+    v("beta1", beta1, "first-moment decay");
+    v("beta2", beta2, "second-moment decay");
+    v("eps", eps, "denominator epsilon");
+  }
+  void validate() const {
+    LrSchedule::validate();
+    require(beta1 >= 0 && beta1 < 1, "beta1", "must be in [0, 1), got {}", beta1);
+    require(beta2 >= 0 && beta2 < 1, "beta2", "must be in [0, 1), got {}", beta2);
+    require(eps > 0, "eps", "must be > 0, got {}", eps);
+  }
 };
 
 class Adam : public Optimizer {
  public:
-  Adam(const OptimizerOptions& o, int64_t dim) : Optimizer(o), m_(torch::zeros({dim})), v_(torch::zeros({dim})) {}
+  Adam(const AdamOptions& o, int64_t dim) : Optimizer(o), o_(o), m_(torch::zeros({dim})), v_(torch::zeros({dim})) {}
   torch::Tensor update(const torch::Tensor& grad, double lr) override {
     const double t = double(steps());  // already counts this step
-    const auto& o = options_;
+    const auto& o = o_;
     m_.mul_(o.beta1).add_(grad, 1 - o.beta1);
     v_.mul_(o.beta2).addcmul_(grad, grad, 1 - o.beta2);
     const double a = lr * std::sqrt(1 - std::pow(o.beta2, t)) / (1 - std::pow(o.beta1, t));
@@ -74,16 +98,35 @@ class Adam : public Optimizer {
   }
 
  private:
+  AdamOptions o_;
   torch::Tensor m_, v_;
+};
+
+struct ClipUpOptions : LrSchedule {
+  double momentum = 0.9, max_speed = 0.0;
+  template <class V>
+  void visit(V& v) {
+    LrSchedule::visit(v);
+    v("momentum", momentum, "momentum of the velocity");
+    v("max_speed", max_speed, "speed limit (0 = 2 * lr)");
+  }
+  void validate() const {
+    LrSchedule::validate();
+    require(momentum >= 0 && momentum < 1, "momentum", "must be in [0, 1), got {}", momentum);
+    require(max_speed >= 0, "max_speed", "must be >= 0, got {}", max_speed);
+  }
 };
 
 class ClipUp : public Optimizer {
  public:
-  ClipUp(const OptimizerOptions& o, int64_t dim)
-      : Optimizer(o), max_speed_(o.max_speed > 0 ? o.max_speed : 2 * o.lr), velocity_(torch::zeros({dim})) {}
+  ClipUp(const ClipUpOptions& o, int64_t dim)
+      : Optimizer(o),
+        momentum_(o.momentum),
+        max_speed_(o.max_speed > 0 ? o.max_speed : 2 * o.lr),
+        velocity_(torch::zeros({dim})) {}
   torch::Tensor update(const torch::Tensor& grad, double lr) override {
     const double norm = grad.norm().item<double>();
-    if (norm > 0) velocity_.mul_(options_.momentum).add_(grad, lr / norm);
+    if (norm > 0) velocity_.mul_(momentum_).add_(grad, lr / norm);
     const double speed = velocity_.norm().item<double>();
     if (speed > max_speed_) velocity_.mul_(max_speed_ / speed);
     return velocity_.clone();
@@ -92,22 +135,28 @@ class ClipUp : public Optimizer {
   void load_state(torch::serialize::InputArchive& a) override { read_tensor(a, "velocity", velocity_); }
 
  private:
-  double max_speed_;
+  double momentum_, max_speed_;
   torch::Tensor velocity_;
 };
 
-template <typename T>
-std::unique_ptr<Optimizer> create(const OptimizerOptions& o, int64_t dim) {
-  return std::make_unique<T>(o, dim);
+template <typename T, typename Options>
+Registrar<OptimizerRegistry> registration(const std::string& name, const std::string& summary) {
+  return {name, [](const Choice& c, int64_t dim) { return std::make_unique<T>(read_choice<Options>(c), dim); },
+          variant_doc<Options>(summary)};
 }
-Registrar<OptimizerRegistry> sgd_registration("sgd", create<Sgd>);
-Registrar<OptimizerRegistry> adam_registration("adam", create<Adam>);
-Registrar<OptimizerRegistry> clipup_registration("clipup", create<ClipUp>);
+
+const auto sgd_registration = registration<Sgd, SgdOptions>("sgd", "SGD with momentum on the ES gradient");
+const auto adam_registration = registration<Adam, AdamOptions>("adam", "Adam (Kingma & Ba 2015)");
+const auto clipup_registration =
+    registration<ClipUp, ClipUpOptions>("clipup",
+                                        "ClipUp (Toklu et al. 2020): normalised gradient, momentum, "
+                                        "speed clipped to max_speed");
 
 }  // namespace
 
-std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, int64_t dim) {
-  return OptimizerRegistry::instance().create(options.name, "optimizer.name", options, dim);
+std::unique_ptr<Optimizer> make_optimizer(const Choice& choice, int64_t dim) {
+  return OptimizerRegistry::instance().create(choice.name, choice.origin.empty() ? "optimizer" : choice.origin, choice,
+                                              dim);
 }
 
 }  // namespace metaevo::es

@@ -12,25 +12,15 @@
 
 namespace metaevo::es {
 
-struct OptimizerOptions {
-  std::string name = "adam";  // adam | sgd | clipup
-  double lr = 0.01;           // step size (ClipUp: alpha; default 0.5*max_speed when lr unset)
-  double momentum = 0.9;      // sgd and clipup
-  double beta1 = 0.9;         // adam
-  double beta2 = 0.999;       // adam
-  double eps = 1e-8;          // adam
-  double max_speed = 0.0;     // clipup: speed limit (0 = 2*lr)
-  double lr_decay = 1.0;      // lr multiplied by this every step (1 = constant)
-  double min_lr = 0.0;        // floor of the decayed lr
+/// The learning-rate schedule every optimizer shares: lr * lr_decay^step, never below min_lr.
+/// Each optimizer reads it with its own settings from the strategy's `optimizer` block.
+struct LrSchedule {
+  double lr = 0.01;       // step size (ClipUp: alpha)
+  double lr_decay = 1.0;  // lr multiplied by this every step (1 = constant)
+  double min_lr = 0.0;    // floor of the decayed lr
   template <class V>
   void visit(V& v) {
-    v("name", name, "update rule: adam | sgd | clipup");
     v("lr", lr, "learning rate (ClipUp: step size alpha)");
-    v("momentum", momentum, "momentum for sgd and clipup");
-    v("beta1", beta1, "Adam first-moment decay");
-    v("beta2", beta2, "Adam second-moment decay");
-    v("eps", eps, "Adam denominator epsilon");
-    v("max_speed", max_speed, "ClipUp speed limit; 0 means 2*lr");
     v("lr_decay", lr_decay, "multiplicative lr decay per step (1 = constant)");
     v("min_lr", min_lr, "lower bound of the decayed lr");
   }
@@ -39,7 +29,7 @@ struct OptimizerOptions {
 
 class Optimizer {
  public:
-  explicit Optimizer(const OptimizerOptions& options) : options_(options) {}
+  explicit Optimizer(const LrSchedule& schedule) : schedule_(schedule) {}
   virtual ~Optimizer() = default;
   /// The step to add to the parameters for ascent direction `grad` (same shape).
   torch::Tensor step(const torch::Tensor& grad);
@@ -53,13 +43,15 @@ class Optimizer {
   virtual void load_state(torch::serialize::InputArchive& archive) = 0;
   int64_t steps() const { return steps_; }
 
-  OptimizerOptions options_;
+  LrSchedule schedule_;
 
  private:
   int64_t steps_ = 0;
 };
 
-using OptimizerRegistry = Registry<Optimizer, const OptimizerOptions&, int64_t>;
-std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& options, int64_t dim);
+using OptimizerRegistry = Registry<Optimizer, const Choice&, int64_t>;
+/// The optimizer `choice` names (a strategy's `optimizer` block) for `dim` parameters, reading its
+/// own settings; an Error naming the block otherwise.
+std::unique_ptr<Optimizer> make_optimizer(const Choice& choice, int64_t dim);
 
 }  // namespace metaevo::es

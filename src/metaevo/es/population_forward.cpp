@@ -3,6 +3,7 @@
 #include <torch/version.h>
 
 #include "metaevo/core/error.h"
+#include "metaevo/models/functional.h"
 #include "metaevo/models/parameters.h"
 
 namespace metaevo::es {
@@ -151,30 +152,10 @@ Activation linear(const Activation& h, const Perturbation& w, const Perturbation
   return {y, false};
 }
 
-// Explicit padding of a Conv2d. The options hold a variant that is c10::variant in LibTorch 1.x and
-// std::variant in 2.x; 'same' padding is not supported by the population forward.
-template <typename ConvOptions>
-std::vector<int64_t> conv_padding(const ConvOptions& o) {
-  auto explicit_padding = [](const auto& p) -> std::vector<int64_t> {
-    using P = std::decay_t<decltype(p)>;
-    if constexpr (std::is_same_v<P, torch::ExpandingArray<2>>)
-      return {(*p)[0], (*p)[1]};
-    else if constexpr (std::is_same_v<P, torch::enumtype::kValid>)
-      return {0, 0};
-    else
-      fail("population forward: Conv2d with padding 'same' is not supported");
-  };
-#if TORCH_VERSION_MAJOR >= 2
-  return std::visit(explicit_padding, o.padding());
-#else
-  return c10::visit(explicit_padding, o.padding());
-#endif
-}
-
 // The layer's convolution (stride, padding, dilation) with another kernel and group count.
 template <typename ConvOptions>
 torch::Tensor apply_conv(const torch::Tensor& x, const torch::Tensor& kernel, int64_t groups, const ConvOptions& o) {
-  return torch::conv2d(x, kernel, {}, o.stride(), conv_padding(o), o.dilation(), groups);
+  return torch::conv2d(x, kernel, {}, o.stride(), models::conv_padding(o), o.dilation(), groups);
 }
 
 template <typename ConvOptions>

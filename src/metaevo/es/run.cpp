@@ -7,15 +7,21 @@
 namespace metaevo::es {
 namespace {
 
-Registrar<ProblemRegistry> function_registration("function", [](const Config& cfg, uint64_t) {
-  return std::make_unique<FunctionProblem>(read_options<FunctionProblemOptions>(cfg));
-});
+Registrar<ProblemRegistry> function_registration(
+    "function",
+    [](const Config& cfg, uint64_t) {
+      return std::make_unique<FunctionProblem>(read_options<FunctionProblemOptions>(cfg));
+    },
+    variant_doc<FunctionProblemOptions>("a benchmark function (sphere, rastrigin, ...) of `dim` variables"));
 
-Registrar<ProblemRegistry> classification_registration("classification", [](const Config& cfg, uint64_t seed) {
-  auto options = read_options<ClassificationOptions>(cfg);
-  auto model = read_options<models::ModelOptions>(cfg.section("model"));
-  return std::make_unique<ClassificationProblem>(options, model, seed);
-});
+Registrar<ProblemRegistry> classification_registration(
+    "classification",
+    [](const Config& cfg, uint64_t seed) {
+      auto options = read_options<ClassificationOptions>(cfg);
+      auto model = read_options<models::ModelOptions>(cfg.section("model"));
+      return std::make_unique<ClassificationProblem>(options, model, seed);
+    },
+    variant_doc<ClassificationOptions>("supervised classification on a registered data set; model block: mlp or cnn"));
 
 }  // namespace
 

@@ -19,18 +19,17 @@ struct TrialSummary {
   double value = 0;
 };
 
-struct SamplerOptions {
-  std::string name = "random";
-  int population = 16;           // evolutionary: the most recent trials with results that compete
-  int tournament = 4;            // evolutionary: parents are the best of this many drawn at random
-  double mutation_scale = 0.15;  // evolutionary: Gaussian step, as a fraction of a numeric (log) range
+/// The evolutionary sampler's settings (the random sampler has none).
+struct EvolutionaryOptions {
+  int population = 16;           // the most recent trials with results that compete
+  int tournament = 4;            // parents are the best of this many drawn at random
+  double mutation_scale = 0.15;  // Gaussian step, as a fraction of a numeric (log) range
 
   template <class V>
   void visit(V& v) {
-    v("name", name, "random | evolutionary");
-    v("population", population, "evolutionary: how many recent trials with results compete");
-    v("tournament", tournament, "evolutionary: tournament size");
-    v("mutation_scale", mutation_scale, "evolutionary: step as a fraction of a parameter's range");
+    v("population", population, "how many recent trials with results compete");
+    v("tournament", tournament, "tournament size");
+    v("mutation_scale", mutation_scale, "step as a fraction of a parameter's range");
   }
   void validate() const;
 };
@@ -42,7 +41,10 @@ class Sampler {
   virtual Assignment suggest(const SearchSpace& space, const std::vector<TrialSummary>& history, Draws& draws) = 0;
 };
 
-using SamplerRegistry = Registry<Sampler, const SamplerOptions&>;
-std::unique_ptr<Sampler> make_sampler(const SamplerOptions& options);
+using SamplerRegistry = Registry<Sampler, const Choice&>;
+/// The sampler `choice` names, reading its own settings; an Error naming the block otherwise.
+std::unique_ptr<Sampler> make_sampler(const Choice& choice);
+/// The default choice of the `sampler` block.
+inline Choice default_sampler() { return {"random"}; }
 
 }  // namespace metaevo::hpo

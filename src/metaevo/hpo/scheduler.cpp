@@ -22,13 +22,10 @@ Decision parse_decision(const std::string& name) {
   fail("unknown decision '{}'", name);
 }
 
-void SchedulerOptions::validate() const {
-  require(SchedulerRegistry::instance().contains(name), "name", "unknown scheduler '{}' (choose one of: {})", name,
-          SchedulerRegistry::instance().names());
+void RungOptions::validate() const {
   require(r_min >= 1, "r_min", "must be >= 1, got {}", r_min);
   require(eta > 1, "eta", "must be > 1, got {}", eta);
   require(max_t >= r_min, "max_t", "must be >= r_min ({}), got {}", r_min, max_t);
-  require(brackets >= 1, "brackets", "must be >= 1, got {}", brackets);
 }
 
 std::vector<int> rung_levels(int r_min, double eta, int max_t) {
@@ -40,9 +37,8 @@ std::vector<int> rung_levels(int r_min, double eta, int max_t) {
   return levels;
 }
 
-std::unique_ptr<Scheduler> make_scheduler(const SchedulerOptions& options) {
-  options.validate();
-  return SchedulerRegistry::instance().create(options.name, "scheduler.name", options);
+std::unique_ptr<Scheduler> make_scheduler(const Choice& choice) {
+  return SchedulerRegistry::instance().create(choice.name, choice.origin.empty() ? "scheduler" : choice.origin, choice);
 }
 
 }  // namespace metaevo::hpo

@@ -34,21 +34,18 @@ enum class Decision {
 const char* decision_name(Decision decision);
 Decision parse_decision(const std::string& name);
 
-/// Settings every scheduler shares (config section `scheduler`).
-struct SchedulerOptions {
-  std::string name = "asha_promotion";
-  int r_min = 1;     // smallest resource (epochs) a trial gets before the first decision
-  double eta = 3;    // reduction factor: about 1/eta of a rung moves on to the next
-  int max_t = 27;    // the largest resource (epochs) of a trial
-  int brackets = 1;  // hyperband: successive-halving brackets (1 = synchronous successive halving)
+/// The settings of the rung-based schedulers (asha_stopping, asha_promotion, pasha; hyperband
+/// adds its brackets). Each scheduler reads its own options from the `scheduler` block.
+struct RungOptions {
+  int r_min = 1;   // smallest resource (epochs) a trial gets before the first decision
+  double eta = 3;  // reduction factor: about 1/eta of a rung moves on to the next
+  int max_t = 27;  // the largest resource (epochs) of a trial
 
   template <class V>
   void visit(V& v) {
-    v("name", name, "fifo | asha_stopping | asha_promotion | pasha | hyperband");
     v("r_min", r_min, "minimum resource: rung levels are r_min * eta^k");
     v("eta", eta, "reduction factor (> 1)");
     v("max_t", max_t, "maximum resource per trial");
-    v("brackets", brackets, "hyperband: number of brackets (1 = successive halving)");
   }
   void validate() const;
 };
@@ -72,7 +69,10 @@ class Scheduler {
   virtual int max_resource() const = 0;
 };
 
-using SchedulerRegistry = Registry<Scheduler, const SchedulerOptions&>;
-std::unique_ptr<Scheduler> make_scheduler(const SchedulerOptions& options);
+using SchedulerRegistry = Registry<Scheduler, const Choice&>;
+/// The scheduler `choice` names, reading its own settings; an Error naming the block otherwise.
+std::unique_ptr<Scheduler> make_scheduler(const Choice& choice);
+/// The default choice of the `scheduler` block.
+inline Choice default_scheduler() { return {"asha_promotion"}; }
 
 }  // namespace metaevo::hpo

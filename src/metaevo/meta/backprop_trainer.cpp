@@ -5,6 +5,7 @@
 #include "metaevo/core/runtime.h"
 #include "metaevo/core/serialize.h"
 #include "metaevo/meta/protonet.h"
+#include "metaevo/models/zoo.h"
 #include "metaevo/run/progress.h"
 #include "metaevo/run/stop_rules.h"
 
@@ -22,7 +23,7 @@ void BackpropOptions::validate() const {
 BackpropTrainer::BackpropTrainer(const FewShotOptions& data, const BackpropOptions& options, uint64_t seed)
     : data_options_(data), o_(options), device_(parse_device(data.device)), data_(load_few_shot_data(data, seed)) {
   o_.validate();
-  encoder_ = make_conv4(1, data_options_.channels, seed);
+  encoder_ = models::make_conv4(1, data_options_.channels, seed);
   encoder_->to(device_);
   adam_ = std::make_unique<torch::optim::Adam>(encoder_->parameters(), torch::optim::AdamOptions(o_.lr));
 }

@@ -7,23 +7,27 @@
 
 #include "metaevo/core/philox.h"
 #include "metaevo/core/runtime.h"
-#include "metaevo/data/dataset.h"
+#include "metaevo/data/datasets.h"
 #include "metaevo/es/chunks.h"
 #include "metaevo/es/population_forward.h"
 #include "metaevo/es/run.h"
 #include "metaevo/meta/protonet.h"
 #include "metaevo/models/parameters.h"
+#include "metaevo/models/zoo.h"
 
 namespace metaevo::meta {
 namespace {
 
-Registrar<es::ProblemRegistry> few_shot_registration("few_shot", [](const Config& cfg, uint64_t seed) {
-  return std::make_unique<FewShotProblem>(read_options<FewShotOptions>(cfg), seed);
-});
+Registrar<es::ProblemRegistry> few_shot_registration(
+    "few_shot",
+    [](const Config& cfg, uint64_t seed) {
+      return std::make_unique<FewShotProblem>(read_options<FewShotOptions>(cfg), seed);
+    },
+    variant_doc<FewShotOptions>("few-shot episodes scored by a Prototypical Network's query loss (conv4 encoder)"));
 
 }  // namespace
 
-torch::Tensor query_fitness(const torch::Tensor& embeddings, const Episode& e, int64_t ways, bool loss) {
+torch::Tensor query_fitness(const torch::Tensor& embeddings, const data::Episode& e, int64_t ways, bool loss) {
   const int64_t support = e.support.size(0), query = e.query.size(0);
   auto protos = prototypes(embeddings.narrow(1, 0, support), ways);
   auto logits = proto_logits(embeddings.narrow(1, support, query), protos);  // [n, Q, ways]
@@ -34,6 +38,7 @@ torch::Tensor query_fitness(const torch::Tensor& embeddings, const Episode& e, i
 
 void FewShotOptions::validate() const {
   episode().validate();
+  data::require_dataset("dataset", dataset);
   require(episodes >= 1, "episodes", "must be >= 1, got {}", episodes);
   require(channels >= 1, "channels", "must be >= 1, got {}", channels);
   require(eval_chunk >= 1, "eval_chunk", "must be >= 1, got {}", eval_chunk);
@@ -41,7 +46,7 @@ void FewShotOptions::validate() const {
   require(fitness == "loss" || fitness == "accuracy", "fitness", "must be loss or accuracy, got '{}'", fitness);
 }
 
-EpisodeAccuracy evaluate_episodes(torch::nn::Sequential encoder, const EpisodeSampler& sampler, int64_t count,
+EpisodeAccuracy evaluate_episodes(torch::nn::Sequential encoder, const data::EpisodeSampler& sampler, int64_t count,
                                   torch::Device device) {
   torch::NoGradGuard no_grad;
   encoder->train();  // batch-norm on episode statistics, as in training (see few_shot_problem.h)
@@ -57,6 +62,7 @@ EpisodeAccuracy evaluate_episodes(torch::nn::Sequential encoder, const EpisodeSa
 }
 
 void TestOptions::validate() const {
+  require(split == "test" || split == "valid", "split", "must be test or valid, got '{}'", split);
   require(!ways.empty() && !shots.empty(), "ways", "ways and shots must list at least one value each");
   for (auto w : ways) require(w >= 2, "ways", "must be >= 2, got {}", w);
   for (auto k : shots) require(k >= 1, "shots", "must be >= 1, got {}", k);
@@ -64,18 +70,25 @@ void TestOptions::validate() const {
   require(episodes >= 2, "episodes", "must be >= 2 (for an interval), got {}", episodes);
 }
 
-nlohmann::json test_accuracy(torch::nn::Sequential encoder, const std::string& data_dir, const TestOptions& o,
+namespace {
+
+data::Splits few_shot_splits(const FewShotOptions& o) {
+  return data::load_dataset(o.dataset, data::data_dir_for(o.dataset, o.data_dir));
+}
+
+}  // namespace
+
+nlohmann::json test_accuracy(torch::nn::Sequential encoder, const FewShotOptions& data, const TestOptions& o,
                              torch::Device device) {
   o.validate();
-  const auto dir = data::resolve_data_dir("omniglot", data_dir);
-  const auto omniglot = data::Omniglot::load(dir);
-  const auto classes = data::read_vinyals_split(data::vinyals_split_path(dir, o.split));
+  const auto splits = few_shot_splits(data);
+  const auto& examples = o.split == "test" ? splits.test : splits.valid;
   auto rows = nlohmann::json::array();
   const auto start = std::chrono::steady_clock::now();
   const size_t settings = o.ways.size() * o.shots.size();
   for (auto ways : o.ways)
     for (auto shots : o.shots) {
-      const EpisodeSampler sampler(omniglot, classes, {ways, shots, o.queries}, 0x7E57);
+      const data::EpisodeSampler sampler(examples, {ways, shots, o.queries}, 0x7E57);
       const auto acc = evaluate_episodes(encoder, sampler, o.episodes, device);
       rows.push_back(
           {{"ways", ways}, {"shots", shots}, {"episodes", o.episodes}, {"acc", acc.mean}, {"ci95", acc.ci95}});
@@ -90,27 +103,23 @@ nlohmann::json test_accuracy(torch::nn::Sequential encoder, const std::string& d
 
 FewShotData load_few_shot_data(const FewShotOptions& o, uint64_t seed) {
   o.validate();
-  const auto dir = data::resolve_data_dir("omniglot", o.data_dir);
-  const auto omniglot = data::Omniglot::load(dir);
-  const auto classes = [&](const std::string& split) {
-    return data::read_vinyals_split(data::vinyals_split_path(dir, split));
-  };
+  const auto splits = few_shot_splits(o);
   FewShotData d;
-  d.train = std::make_unique<EpisodeSampler>(omniglot, classes(o.train_split), o.episode(), mix64(seed, 1));
-  d.val = std::make_unique<EpisodeSampler>(omniglot, classes(o.val_split), o.episode(), 0x5EED);
+  d.train = std::make_unique<data::EpisodeSampler>(splits.train, o.episode(), mix64(seed, 1));
+  d.val = std::make_unique<data::EpisodeSampler>(splits.valid, o.episode(), 0x5EED);
   return d;
 }
 
 FewShotProblem::FewShotProblem(const FewShotOptions& o, uint64_t seed)
     : o_(o), device_(parse_device(o.device)), data_(load_few_shot_data(o, seed)) {
-  encoder_ = make_conv4(1, o_.channels, seed);
+  encoder_ = models::make_conv4(1, o_.channels, seed);
   layout_ = models::parameter_layout(*encoder_);
   initial_ = models::flatten_parameters(*encoder_);
   encoder_->to(device_);
 }
 
 torch::Tensor FewShotProblem::evaluate(const es::Population& pop, int64_t begin, int64_t end) {
-  std::vector<Episode> episodes;
+  std::vector<data::Episode> episodes;
   std::vector<std::unique_ptr<es::PopulationForward>> forwards;
   std::vector<torch::Tensor> inputs;
   for (int64_t j = 0; j < o_.episodes; ++j) {

@@ -8,15 +8,14 @@
 #include <torch/torch.h>
 
 #include "metaevo/core/options.h"
+#include "metaevo/data/episodes.h"
 #include "metaevo/es/problem.h"
-#include "metaevo/meta/episodes.h"
 
 namespace metaevo::meta {
 
 struct FewShotOptions {
-  std::string data_dir;               // empty: $METAEVO_DATA_DIR/omniglot or ../shared/data/omniglot
-  std::string train_split = "train";  // Vinyals split the members are scored on
-  std::string val_split = "val";      // split of report()'s validation episodes
+  std::string dataset = "omniglot-vinyals";  // classes of its train split train, of valid validate
+  std::string data_dir;                      // empty: resolve_data_dir's search order
   int64_t ways = 5, shots = 5, queries = 15;
   int64_t episodes = 1;   // episodes per generation (fitness = their mean)
   int64_t channels = 64;  // conv4 filters
@@ -28,9 +27,10 @@ struct FewShotOptions {
   std::string device = "cpu";
   template <class V>
   void visit(V& v) {
-    v("data_dir", data_dir, "Omniglot folder (official zips or extracted folders, and splits/vinyals)");
-    v("train_split", train_split, "Vinyals split for training episodes: train | trainval");
-    v("val_split", val_split, "Vinyals split for validation episodes: val | test");
+    v("dataset", dataset,
+      "registered data set; episodes of its train split train, of its valid split validate (omniglot-vinyals, "
+      "omniglot-vinyals:trainval)");
+    v("data_dir", data_dir, "the data set's folder (Omniglot: official zips or extracted folders, and splits/vinyals)");
     v("ways", ways, "classes per episode");
     v("shots", shots, "support images per class");
     v("queries", queries, "query images per class");
@@ -42,30 +42,30 @@ struct FewShotOptions {
     v("device", device, "cpu | cuda | cuda:N");
   }
   void validate() const;
-  EpisodeOptions episode() const { return {ways, shots, queries}; }
+  data::EpisodeOptions episode() const { return {ways, shots, queries}; }
 };
 
 /// The episodes of a few-shot setting, shared by the ES problem and the backprop trainer:
 /// training episodes drawn from `seed`, validation episodes fixed (the same for every run, so
 /// reports compare across runs).
 struct FewShotData {
-  std::unique_ptr<EpisodeSampler> train, val;
+  std::unique_ptr<data::EpisodeSampler> train, val;
 };
 FewShotData load_few_shot_data(const FewShotOptions& options, uint64_t seed);
 
 /// Per-member query cross-entropy (`loss`) or accuracy of embeddings [n, support + query, D] of
 /// episode `e`: float [n]. Differentiable (the backprop trainer uses it with n = 1).
-torch::Tensor query_fitness(const torch::Tensor& embeddings, const Episode& e, int64_t ways, bool loss);
+torch::Tensor query_fitness(const torch::Tensor& embeddings, const data::Episode& e, int64_t ways, bool loss);
 
 /// Mean accuracy over `count` episodes of `sampler` (episodes 0 .. count-1) and the half-width of
 /// its 95% confidence interval (1.96 standard errors).
 struct EpisodeAccuracy {
   double mean = 0, ci95 = 0;
 };
-EpisodeAccuracy evaluate_episodes(torch::nn::Sequential encoder, const EpisodeSampler& sampler, int64_t count,
+EpisodeAccuracy evaluate_episodes(torch::nn::Sequential encoder, const data::EpisodeSampler& sampler, int64_t count,
                                   torch::Device device);
 
-/// The final test: for every (ways, shots) pair, `episodes` episodes of the test split.
+/// The final test: for every (ways, shots) pair, `episodes` episodes of the data set's test split.
 struct TestOptions {
   std::string split = "test";
   std::vector<int64_t> ways{5, 20};
@@ -74,7 +74,7 @@ struct TestOptions {
   int64_t episodes = 1000;
   template <class V>
   void visit(V& v) {
-    v("split", split, "Vinyals split of the test episodes");
+    v("split", split, "split of the test episodes: test | valid");
     v("ways", ways, "way counts to test");
     v("shots", shots, "shot counts to test");
     v("queries", queries, "queries per class (ways x (shots + queries) <= 20 images per class)");
@@ -84,7 +84,7 @@ struct TestOptions {
 };
 
 /// One JSON row per (ways, shots): {ways, shots, episodes, acc, ci95}.
-nlohmann::json test_accuracy(torch::nn::Sequential encoder, const std::string& data_dir, const TestOptions& options,
+nlohmann::json test_accuracy(torch::nn::Sequential encoder, const FewShotOptions& data, const TestOptions& options,
                              torch::Device device);
 
 class FewShotProblem : public es::Problem {

@@ -1,23 +1,33 @@
 #include "metaevo/meta/inner_loop.h"
 
+#include <map>
+#include <mutex>
+
 #include "metaevo/core/philox.h"
 #include "metaevo/es/gradient_estimate.h"
 #include "metaevo/meta/protonet.h"
+#include "metaevo/models/functional.h"
+#include "metaevo/models/zoo.h"
 
 namespace metaevo::meta {
 
 namespace F = torch::nn::functional;
 
 torch::Tensor conv4_functional(const torch::Tensor& x, const Params& p) {
-  METAEVO_CHECK(p.size() == 16, "conv4_functional: expected 16 parameter tensors, got {}", p.size());
-  auto h = x;
-  for (size_t b = 0; b < 4; ++b) {
-    h = F::conv2d(h, p[4 * b], F::Conv2dFuncOptions().bias(p[4 * b + 1]).padding(1));
-    h = F::batch_norm(h, torch::Tensor(), torch::Tensor(),
-                      F::BatchNormFuncOptions().weight(p[4 * b + 2]).bias(p[4 * b + 3]).training(true));
-    h = F::max_pool2d(torch::relu(h), F::MaxPool2dFuncOptions(2));
+  METAEVO_CHECK(p.size() == 16 && p[0].dim() == 4, "conv4_functional: expected conv4's 16 parameter tensors, got {}",
+                p.size());
+  // Only the layers are read, not their values: one network per shape serves every call.
+  static std::mutex mutex;
+  static std::map<std::pair<int64_t, int64_t>, torch::nn::Sequential> layers;
+  const std::pair<int64_t, int64_t> shape{p[0].size(1), p[0].size(0)};
+  torch::nn::Sequential net;
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    auto it = layers.find(shape);
+    if (it == layers.end()) it = layers.emplace(shape, models::make_conv4(shape.first, shape.second, 0)).first;
+    net = it->second;
   }
-  return h.flatten(1);
+  return models::functional_forward(net, x, p);
 }
 
 namespace {
@@ -33,7 +43,7 @@ torch::Tensor proto_loss(const Params& p, const torch::Tensor& support, const to
 
 }  // namespace
 
-torch::Tensor inner_loop_loss(const Params& theta, const Episode& e, int64_t ways, const InnerLoopOptions& o,
+torch::Tensor inner_loop_loss(const Params& theta, const data::Episode& e, int64_t ways, const InnerLoopOptions& o,
                               bool differentiable) {
   const int64_t shots = e.support.size(0) / ways;
   const auto support_labels = torch::arange(ways).repeat_interleave(shots);
@@ -53,15 +63,15 @@ torch::Tensor inner_loop_loss(const Params& theta, const Episode& e, int64_t way
   return proto_loss(fast, e.support, e.query, e.query_labels, ways);
 }
 
-Params meta_gradient_autodiff(const Params& theta, const Episode& e, int64_t ways, const InnerLoopOptions& o) {
+Params meta_gradient_autodiff(const Params& theta, const data::Episode& e, int64_t ways, const InnerLoopOptions& o) {
   Params leaves;
   for (const auto& w : theta) leaves.push_back(w.detach().requires_grad_(true));
   auto loss = inner_loop_loss(leaves, e, ways, o, /*differentiable=*/true);
   return torch::autograd::grad({loss}, leaves);
 }
 
-Params meta_gradient_es(const Params& theta, const Episode& e, int64_t ways, const InnerLoopOptions& o, int64_t pairs,
-                        double sigma, uint64_t seed) {
+Params meta_gradient_es(const Params& theta, const data::Episode& e, int64_t ways, const InnerLoopOptions& o,
+                        int64_t pairs, double sigma, uint64_t seed) {
   return es::estimate_gradient(
       theta, [&](const Params& point) { return inner_loop_loss(point, e, ways, o, false).item<double>(); }, mix64(seed),
       0, {pairs, sigma, "raw"});

@@ -11,7 +11,7 @@
 
 #include <vector>
 
-#include "metaevo/meta/episodes.h"
+#include "metaevo/data/episodes.h"
 
 namespace metaevo::meta {
 
@@ -22,21 +22,23 @@ struct InnerLoopOptions {
 
 using Params = std::vector<torch::Tensor>;
 
-/// The conv4 of make_conv4 as a function of its parameters (its parameters() order: per block conv
-/// weight, conv bias, batch-norm weight, batch-norm bias); batch-norm on batch statistics.
+/// models::make_conv4's network as a function of its parameters (its parameters() order: per
+/// block conv weight, conv bias, batch-norm weight, batch-norm bias): models::functional_forward,
+/// so batch-norm on batch statistics.
 torch::Tensor conv4_functional(const torch::Tensor& x, const Params& params);
 
 /// The query loss after the inner loop from `theta`. With `differentiable`, the inner steps stay in
 /// the graph (create_graph), so the result can be differentiated with respect to theta.
-torch::Tensor inner_loop_loss(const Params& theta, const Episode& episode, int64_t ways, const InnerLoopOptions& o,
-                              bool differentiable);
+torch::Tensor inner_loop_loss(const Params& theta, const data::Episode& episode, int64_t ways,
+                              const InnerLoopOptions& o, bool differentiable);
 
 /// The exact meta-gradient by autodiff through the inner loop.
-Params meta_gradient_autodiff(const Params& theta, const Episode& episode, int64_t ways, const InnerLoopOptions& o);
+Params meta_gradient_autodiff(const Params& theta, const data::Episode& episode, int64_t ways,
+                              const InnerLoopOptions& o);
 
 /// The ES estimate with `pairs` antithetic pairs of perturbations of scale sigma:
 /// sum_i (L(theta + sigma e_i) - L(theta - sigma e_i)) e_i / (2 sigma pairs), e_i from (seed, i).
-Params meta_gradient_es(const Params& theta, const Episode& episode, int64_t ways, const InnerLoopOptions& o,
+Params meta_gradient_es(const Params& theta, const data::Episode& episode, int64_t ways, const InnerLoopOptions& o,
                         int64_t pairs, double sigma, uint64_t seed);
 
 }  // namespace metaevo::meta

@@ -76,7 +76,7 @@ Engine::Engine(std::vector<std::shared_ptr<Problem>> problems, Dependencies depe
   for (const auto& [name, list] : paths_)
     for (const auto& path : list)
       for (size_t i = 1; i + 1 < path.size(); ++i) {
-        const auto& m = path[i]->options().method.hypergradient;
+        const auto& m = path[i]->options().hypergradient.name;
         METAEVO_CHECK(
             !(path[i]->method().needs_graph() || path[i]->method().needs_snapshot()) || paths(path[i]->name()).empty(),
             "{}.hypergradient: '{}' needs a lowest-level problem, but '{}' has lower problems", path[i]->name(), m,

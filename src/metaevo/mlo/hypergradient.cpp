@@ -1,23 +1,8 @@
 #include "metaevo/mlo/hypergradient.h"
 
 #include "metaevo/core/error.h"
-#include "metaevo/es/shaping.h"
 
 namespace metaevo::mlo {
-
-void HypergradientOptions::validate() const {
-  require(HypergradientRegistry::instance().contains(hypergradient), "hypergradient",
-          "unknown '{}' (choose one of: {})", hypergradient, HypergradientRegistry::instance().names());
-  require(darts_alpha > 0, "darts_alpha", "must be > 0, got {}", darts_alpha);
-  require(neumann_iterations >= 0, "neumann_iterations", "must be >= 0, got {}", neumann_iterations);
-  require(neumann_alpha > 0, "neumann_alpha", "must be > 0, got {}", neumann_alpha);
-  require(cg_iterations >= 1, "cg_iterations", "must be >= 1, got {}", cg_iterations);
-  require(cg_alpha > 0, "cg_alpha", "must be > 0, got {}", cg_alpha);
-  require(es_pairs >= 1, "es_pairs", "must be >= 1, got {}", es_pairs);
-  require(es_sigma > 0, "es_sigma", "must be > 0, got {}", es_sigma);
-  require(es::ShapingRegistry::instance().contains(es_shaping), "es_shaping", "unknown '{}' (choose one of: {})",
-          es_shaping, es::ShapingRegistry::instance().names());
-}
 
 Params vector_grad(const std::vector<torch::Tensor>& outputs, const Params& inputs, const Params& grad_outputs,
                    bool create_graph, bool retain_graph) {

@@ -11,7 +11,7 @@ void ProblemOptions::validate() const {
   require(gradient_clipping >= 0, "gradient_clipping", "must be >= 0 (0 = off), got {}", gradient_clipping);
   require(warmup_steps >= 0, "warmup_steps", "must be >= 0, got {}", warmup_steps);
   optimizer.validate();
-  method.validate();
+  HypergradientRegistry::instance().create(hypergradient.name, hypergradient.origin, hypergradient);
 }
 
 Problem::Problem(std::string name, Params params, ProblemOptions options)
@@ -20,7 +20,7 @@ Problem::Problem(std::string name, Params params, ProblemOptions options)
       params_(detach_params(clone_params(params))),
       optimizer_(o_.optimizer) {
   o_.validate();
-  method_ = HypergradientRegistry::instance().create(o_.method.hypergradient, name_ + ".hypergradient", o_.method);
+  method_ = HypergradientRegistry::instance().create(o_.hypergradient.name, name_ + ".hypergradient", o_.hypergradient);
 }
 
 void Problem::set_params(Params params) {

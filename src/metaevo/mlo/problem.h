@@ -27,7 +27,7 @@ struct ProblemOptions {
   double gradient_clipping = 0.0;     // global norm; 0 = off
   int64_t warmup_steps = 0;           // steps before it first steps its upper problems
   OptimizerOptions optimizer;
-  HypergradientOptions method;
+  Choice hypergradient{"darts"};
   template <class V>
   void visit(V& v) {
     v("unroll_steps", unroll_steps, "steps of this problem per step of its upper problems");
@@ -35,7 +35,9 @@ struct ProblemOptions {
     v("gradient_clipping", gradient_clipping, "clip the gradient to this global norm (0 = off)");
     v("warmup_steps", warmup_steps, "steps taken before the upper problems are first stepped");
     optimizer.visit(v);
-    method.visit(v);
+    v("hypergradient", hypergradient,
+      "how this problem's best response is differentiated for its upper problems: a method (itd | darts | "
+      "neumann | cg | es) or a block {name: method, its settings}");
   }
   void validate() const;
 };

@@ -13,6 +13,34 @@ void ModelOptions::validate() const {
   require(type != "cnn" || !channels.empty(), "channels", "a cnn needs at least one conv block");
 }
 
+void append_mlp(torch::nn::Sequential& net, const std::vector<int64_t>& sizes, const std::string& activation,
+                double dropout, const at::Generator& generator) {
+  METAEVO_CHECK(sizes.size() >= 2, "an MLP needs an input and an output width, got {} widths", sizes.size());
+  for (size_t i = 0; i + 1 < sizes.size(); ++i) {
+    net->push_back(torch::nn::Linear(sizes[i], sizes[i + 1]));
+    if (i + 2 == sizes.size()) break;
+    if (activation == "tanh")
+      net->push_back(torch::nn::Tanh());
+    else
+      net->push_back(torch::nn::ReLU());
+    if (dropout > 0) net->push_back(Dropout(dropout, generator));
+  }
+}
+
+torch::nn::Sequential make_conv4(int64_t in_channels, int64_t channels, uint64_t seed) {
+  torch::nn::Sequential net;
+  for (int64_t block = 0; block < 4; ++block) {
+    net->push_back(
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(block == 0 ? in_channels : channels, channels, 3).padding(1)));
+    net->push_back(torch::nn::BatchNorm2d(channels));
+    net->push_back(torch::nn::ReLU());
+    net->push_back(torch::nn::MaxPool2d(2));
+  }
+  net->push_back(torch::nn::Flatten());
+  init_parameters(*net, seed);
+  return net;
+}
+
 torch::nn::Sequential make_classifier(const ModelOptions& o, std::vector<int64_t> input, int64_t classes,
                                       uint64_t seed) {
   o.validate();
@@ -46,13 +74,10 @@ torch::nn::Sequential make_classifier(const ModelOptions& o, std::vector<int64_t
     return net;
   }
   net->push_back(torch::nn::Flatten());
-  int64_t width = c * h * w;
-  for (auto out : o.hidden) {
-    net->push_back(torch::nn::Linear(width, out));
-    activation();
-    width = out;
-  }
-  net->push_back(torch::nn::Linear(width, classes));
+  std::vector<int64_t> sizes{c * h * w};
+  sizes.insert(sizes.end(), o.hidden.begin(), o.hidden.end());
+  sizes.push_back(classes);
+  append_mlp(net, sizes, o.activation);
   init_parameters(*net, seed);
   return net;
 }

@@ -1,7 +1,8 @@
 #pragma once
-// Models built from config: an MLP and a small CNN for 1x28x28 images, optionally on an
-// average-pooled input. Built as
-// torch::nn::Sequential so the population forward can interpret them layer by layer.
+// The model builders, each written once: the MLP (es, tune, mlo), a small CNN for 1x28x28 images,
+// optionally on an average-pooled input, and the few-shot conv4 encoder (meta, mlo). Built as
+// torch::nn::Sequential so the population forward and the functional forward can interpret them
+// layer by layer.
 #include <torch/torch.h>
 
 #include <string>
@@ -29,6 +30,17 @@ struct ModelOptions {
   }
   void validate() const;
 };
+
+/// Appends an MLP with layer widths `sizes` (input, hidden..., output) to `net`: Linear layers,
+/// each but the last followed by `activation` (relu | tanh) and, when `dropout` > 0, dropout
+/// drawing its masks from `generator` (models::Dropout).
+void append_mlp(torch::nn::Sequential& net, const std::vector<int64_t>& sizes, const std::string& activation = "relu",
+                double dropout = 0, const at::Generator& generator = {});
+
+/// The standard few-shot conv4 encoder: 4 x [conv3x3 `channels` filters (padding 1), batch-norm,
+/// ReLU, max-pool 2], flattened (64 features for 28x28 inputs and 64 channels). Initialised from
+/// `seed`.
+torch::nn::Sequential make_conv4(int64_t in_channels, int64_t channels, uint64_t seed);
 
 /// A classifier for inputs of shape `input` (C, H, W) with `classes` outputs, initialised from
 /// `seed` (LibTorch's default init distribution drawn from Philox streams, models/init.h).

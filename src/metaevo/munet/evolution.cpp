@@ -37,7 +37,7 @@ TaskIteration TaskIteration::from_json(const nlohmann::json& j) {
 namespace {
 
 /// Keeps the task's best path, locks it, and records its metrics (test accuracy measured here).
-void finish_task(Population& population, const TaskData& task, const Scorer& scorer, const TrainOptions& train,
+void finish_task(Population& population, const data::Splits& task, const Scorer& scorer, const TrainOptions& train,
                  TaskIteration& out) {
   METAEVO_CHECK(!population.paths(task.name).empty(), "task '{}': no path after iteration {}", task.name,
                 out.iteration);
@@ -60,7 +60,7 @@ HparamSpace hparam_space(const EvolutionOptions& evolution, int64_t depth) {
   return space;
 }
 
-TaskIteration run_task_iteration(Population& population, const TaskData& task, const Scorer& scorer,
+TaskIteration run_task_iteration(Population& population, const data::Splits& task, const Scorer& scorer,
                                  const EvolutionOptions& evolution, const TrainOptions& train, uint64_t seed,
                                  int64_t iteration) {
   evolution.validate();
@@ -88,7 +88,7 @@ TaskIteration run_task_iteration(Population& population, const TaskData& task, c
   return out;
 }
 
-TaskIteration run_baseline_task(Population& population, const TaskData& task, const Scorer& scorer,
+TaskIteration run_baseline_task(Population& population, const data::Splits& task, const Scorer& scorer,
                                 const BaselineOptions& baseline, const TrainOptions& train, uint64_t seed,
                                 int64_t iteration) {
   train.validate();

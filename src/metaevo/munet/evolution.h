@@ -43,13 +43,13 @@ HparamSpace hparam_space(const EvolutionOptions& evolution, int64_t depth);
 
 /// Runs task iteration `iteration` of `task`; every random choice derives from (seed, iteration,
 /// child id), so a rerun from the same state makes the same choices.
-TaskIteration run_task_iteration(Population& population, const TaskData& task, const Scorer& scorer,
+TaskIteration run_task_iteration(Population& population, const data::Splits& task, const Scorer& scorer,
                                  const EvolutionOptions& evolution, const TrainOptions& train, uint64_t seed,
                                  int64_t iteration);
 
 /// The baseline model of a new task (see baselines.h): built from the root, trained once for the
 /// budget in `train`, kept and locked like an evolved task's best path.
-TaskIteration run_baseline_task(Population& population, const TaskData& task, const Scorer& scorer,
+TaskIteration run_baseline_task(Population& population, const data::Splits& task, const Scorer& scorer,
                                 const BaselineOptions& baseline, const TrainOptions& train, uint64_t seed,
                                 int64_t iteration);
 

@@ -38,8 +38,8 @@ EvolveSettings EvolveSettings::read(const Config& config) {
   s.tasks = config.get<std::vector<std::string>>("tasks", {});
   s.task_iterations = config.get<int64_t>("task_iterations", 1);
   const auto data = config.section("data");
-  s.data = {data.get<std::string>("mnist", ""), data.get<std::string>("fashion_mnist", ""),
-            data.get<std::string>("omniglot", "")};
+  for (const auto& folder : data.keys()) s.data[folder] = data.get<std::string>(folder);
+  data::check_data_dirs(s.data, config.origin() + ": data");
   METAEVO_CHECK(s.task_iterations >= 1, "{}: task_iterations: must be >= 1, got {}", config.origin(),
                 s.task_iterations);
   return s;
@@ -60,13 +60,13 @@ HparamSpace EvolveSettings::space() const {
 void check_tasks(const EvolveSettings& s, const std::vector<std::string>& add_tasks, const std::string& origin) {
   METAEVO_CHECK(!s.tasks.empty() || !add_tasks.empty(), "{}: tasks: name at least one task (or pass --add-task)",
                 origin);
-  for (const auto& task : s.tasks) with_context(origin + ": tasks", [&] { check_task_name(task); });
-  for (const auto& task : add_tasks) with_context("--add-task", [&] { check_task_name(task); });
-  if (!s.root.task.empty()) with_context(origin + ": root.task", [&] { check_task_name(s.root.task); });
+  for (const auto& task : s.tasks) with_context(origin + ": tasks", [&] { data::check_dataset_name(task); });
+  for (const auto& task : add_tasks) with_context("--add-task", [&] { data::check_dataset_name(task); });
+  if (!s.root.task.empty()) with_context(origin + ": root.task", [&] { data::check_dataset_name(s.root.task); });
   std::vector<std::string> all = s.tasks;
   all.insert(all.end(), add_tasks.begin(), add_tasks.end());
   if (!s.root.task.empty()) all.push_back(s.root.task);
-  for (const auto& task : all) with_context(origin + ": data", [&] { check_task_data(task, s.data); });
+  for (const auto& task : all) with_context(origin + ": data", [&] { data::check_dataset_data(task, s.data); });
 }
 
 std::vector<std::string> task_schedule(const EvolveSettings& s, const std::vector<std::string>& add_tasks,
@@ -139,7 +139,7 @@ EvolveOutcome evolve_system(const EvolveSettings& s, const std::vector<std::stri
   const run::RunClock clock;
   run::Progress progress("task iteration", int64_t(schedule.size()));
   progress.start(int64_t(history.size()), 0);
-  std::map<std::string, TaskData> loaded;
+  std::map<std::string, data::Splits> loaded;
   for (size_t i = history.size(); i < schedule.size(); ++i) {
     const auto& name = schedule[i];
     if (!loaded.count(name)) loaded[name] = load_task(name, s.data).to(s.device);

@@ -28,7 +28,7 @@ struct EvolveSettings {
   nlohmann::json hparams = nlohmann::json::object();
   std::vector<std::string> tasks;
   int64_t task_iterations = 1;  // rounds over `tasks`
-  DataDirs data;
+  data::DataDirs data;
 
   /// Every section of `config` (seed, device, vit, score, train, evolution, mutation, hparams,
   /// root, baseline, tasks, task_iterations, data), validated; an Error names the file and key.

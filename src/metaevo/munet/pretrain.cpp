@@ -27,7 +27,7 @@ void adopt_root(Population& population, const Population& source, const std::str
   population.restore(root, {}, source.peek_next_id());
 }
 
-PretrainResult pretrain_root(Population& population, const TaskData& source, const PretrainOptions& o,
+PretrainResult pretrain_root(Population& population, const data::Splits& source, const PretrainOptions& o,
                              const TrainOptions& train, uint64_t seed) {
   o.validate();
   const auto root = population.root();

@@ -36,7 +36,7 @@ struct PretrainResult {
 void adopt_root(Population& population, const Population& source, const std::string& origin);
 
 /// Trains the root of `population` on `source` (batch size and validation cap from `train`).
-PretrainResult pretrain_root(Population& population, const TaskData& source, const PretrainOptions& o,
+PretrainResult pretrain_root(Population& population, const data::Splits& source, const PretrainOptions& o,
                              const TrainOptions& train, uint64_t seed);
 
 }  // namespace metaevo::munet

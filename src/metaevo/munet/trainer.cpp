@@ -29,7 +29,7 @@ double learning_rate(const Hparams& h, int64_t step, int64_t steps, int64_t inte
   return 0.5 * lr * (1 + std::cos(M_PI * std::min(1.0, progress)));
 }
 
-double evaluate(const Path& path, const TaskSplit& split, const VitOptions& vit, int64_t batch_size,
+double evaluate(const Path& path, const data::Split& split, const VitOptions& vit, int64_t batch_size,
                 int64_t max_batches) {
   torch::NoGradGuard no_grad;
   int64_t correct = 0, seen = 0;
@@ -71,7 +71,7 @@ torch::Tensor augment(torch::Tensor x, const Hparams& h, const StreamId& stream)
 
 }  // namespace
 
-TrainResult train_path(Path& path, const TaskData& task, const TrainOptions& o, const VitOptions& vit,
+TrainResult train_path(Path& path, const data::Splits& task, const TrainOptions& o, const VitOptions& vit,
                        const std::function<double(const Path&)>& score, double bar, uint64_t seed) {
   const auto& h = path.hparams;
   auto params = path.trainable();

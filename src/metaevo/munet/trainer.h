@@ -49,11 +49,11 @@ struct TrainResult {
 /// the child improves iff some validation scores above `bar` (or ties it, with `accept_ties`; bar
 /// is the parent's score for a parent of the same task, else -infinity). Batches and augmentation are drawn from
 /// `seed`.
-TrainResult train_path(Path& path, const TaskData& task, const TrainOptions& o, const VitOptions& vit,
+TrainResult train_path(Path& path, const data::Splits& task, const TrainOptions& o, const VitOptions& vit,
                        const std::function<double(const Path&)>& score, double bar, uint64_t seed);
 
 /// Accuracy of the path on a split, in batches of `batch_size` (at most `max_batches`, 0 = all).
-double evaluate(const Path& path, const TaskSplit& split, const VitOptions& vit, int64_t batch_size,
+double evaluate(const Path& path, const data::Split& split, const VitOptions& vit, int64_t batch_size,
                 int64_t max_batches = 0);
 
 }  // namespace metaevo::munet

@@ -9,8 +9,7 @@
 namespace metaevo::es {
 
 void ClassificationOptions::validate() const {
-  require(dataset == "fashion-mnist" || dataset == "mnist", "dataset", "must be fashion-mnist or mnist, got '{}'",
-          dataset);
+  data::require_dataset("dataset", dataset);
   require(batch >= 1, "batch", "must be >= 1, got {}", batch);
   require(eval_chunk >= 1, "eval_chunk", "must be >= 1, got {}", eval_chunk);
   require(fitness == "loss" || fitness == "accuracy", "fitness", "must be loss or accuracy, got '{}'", fitness);
@@ -19,32 +18,33 @@ void ClassificationOptions::validate() const {
 ClassificationProblem::ClassificationProblem(const ClassificationOptions& o, const models::ModelOptions& model,
                                              uint64_t seed)
     : ClassificationProblem(o, model, seed,
-                            data::load_mnist_like(data::resolve_data_dir(o.dataset, o.data_dir), o.dataset)) {}
+                            // The whole training pool trains: ES reports on the test split only.
+                            data::load_dataset(o.dataset, data::data_dir_for(o.dataset, o.data_dir), {0, 0})) {}
 
 ClassificationProblem::ClassificationProblem(const ClassificationOptions& o, const models::ModelOptions& model,
-                                             uint64_t seed, data::SupervisedData data)
+                                             uint64_t seed, data::Splits data)
     : o_(o),
       seed_(seed),
       data_(std::move(data)),
-      batches_(data_.train.labels.size(0), o.batch, mix64(seed, 0xBA7C4)),
+      batches_(data_.train.size(), o.batch, mix64(seed, 0xBA7C4)),
       device_(parse_device(o.device)) {
   o_.validate();
-  const auto shape = data_.train.images.sizes().slice(1).vec();
-  model_ = models::make_classifier(model, shape, data_.train.num_classes, seed);
+  const auto shape = data_.train.x.sizes().slice(1).vec();
+  model_ = models::make_classifier(model, shape, data_.classes, seed);
   layout_ = models::parameter_layout(*model_);
   initial_ = models::flatten_parameters(*model_);
   macs_ = forward_macs(model_, shape);
   model_->to(device_);
-  data_.train.images = data_.train.images.to(device_);
-  data_.train.labels = data_.train.labels.to(device_);
+  data_.train = data_.train.to(device_);
 }
 
 torch::Tensor ClassificationProblem::batch_indices(int64_t generation) const { return batches_.indices(generation); }
 
 torch::Tensor ClassificationProblem::evaluate(const Population& pop, int64_t begin, int64_t end) {
   auto idx = batch_indices(pop.generation).to(device_);
-  auto x = data_.train.images.index_select(0, idx);
-  auto y = data_.train.labels.index_select(0, idx);
+  const auto batch = data_.train.rows(idx);
+  const auto& x = batch.x;
+  const auto& y = batch.y;
   const PopulationForward forward(model_, pop, x);
   return evaluate_in_chunks(begin, end, o_.eval_chunk, device_.is_cpu(), [&](int64_t c0, int64_t c1) {
     auto logits = forward(c0, c1);  // [n, B, classes]
@@ -66,16 +66,16 @@ nlohmann::json ClassificationProblem::report(const torch::Tensor& x) {
   const auto& test = data_.test;
   int64_t correct = 0;
   double loss = 0;
-  for (int64_t i = 0; i < test.labels.size(0); i += 1000) {
-    const int64_t n = std::min<int64_t>(1000, test.labels.size(0) - i);
-    auto logits = model_->forward(test.images.narrow(0, i, n).to(device_));
-    auto labels = test.labels.narrow(0, i, n).to(device_);
+  for (int64_t i = 0; i < test.size(); i += 1000) {
+    const int64_t n = std::min<int64_t>(1000, test.size() - i);
+    auto logits = model_->forward(test.x.narrow(0, i, n).to(device_));
+    auto labels = test.y.narrow(0, i, n).to(device_);
     loss += torch::nn::functional::cross_entropy(
                 logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                 .item<double>();
     correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
   }
-  const double n = double(test.labels.size(0));
+  const double n = double(test.size());
   return {{"test_acc", double(correct) / n}, {"test_loss", loss / n}};
 }
 

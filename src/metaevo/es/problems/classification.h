@@ -6,14 +6,14 @@
 
 #include "metaevo/core/options.h"
 #include "metaevo/data/batches.h"
-#include "metaevo/data/dataset.h"
+#include "metaevo/data/datasets.h"
 #include "metaevo/es/problem.h"
 #include "metaevo/models/zoo.h"
 
 namespace metaevo::es {
 
 struct ClassificationOptions {
-  std::string dataset = "fashion-mnist";  // fashion-mnist | mnist
+  std::string dataset = "fashion-mnist";  // a registered data set
   std::string data_dir;                   // empty: resolve_data_dir's search order
   int64_t batch = 256;                    // examples per generation, shared by all members
   int64_t eval_chunk = 16;                // members per batched forward (aligned to absolute indices)
@@ -21,8 +21,8 @@ struct ClassificationOptions {
   std::string device = "cpu";             // cpu | cuda | cuda:N
   template <class V>
   void visit(V& v) {
-    v("dataset", dataset, "fashion-mnist | mnist");
-    v("data_dir", data_dir, "folder with the IDX files (default: METAEVO_DATA_DIR or the standard places)");
+    v("dataset", dataset, "registered data set (fashion-mnist, mnist, mnist-rot:90, omniglot:Greek, ...)");
+    v("data_dir", data_dir, "the data set's folder (default: METAEVO_DATA_DIR or the standard places)");
     v("batch", batch, "minibatch size shared by every member of a generation");
     v("eval_chunk", eval_chunk, "members evaluated per batched forward");
     v("fitness", fitness, "loss (cross-entropy, minimised) | accuracy (maximised)");
@@ -35,7 +35,7 @@ class ClassificationProblem : public Problem {
  public:
   ClassificationProblem(const ClassificationOptions& options, const models::ModelOptions& model, uint64_t seed);
   ClassificationProblem(const ClassificationOptions& options, const models::ModelOptions& model, uint64_t seed,
-                        data::SupervisedData data);
+                        data::Splits data);
 
   Layout layout() const override { return layout_; }
   torch::Tensor initial() const override { return initial_; }
@@ -54,7 +54,7 @@ class ClassificationProblem : public Problem {
  private:
   ClassificationOptions o_;
   uint64_t seed_;
-  data::SupervisedData data_;
+  data::Splits data_;
   data::Batches batches_;
   torch::nn::Sequential model_;
   Layout layout_;

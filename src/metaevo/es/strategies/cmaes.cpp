@@ -413,12 +413,12 @@ std::unique_ptr<Strategy> build(const Config& cfg, const StrategyContext& c, boo
   return std::make_unique<CMAES>(o, c, separable, cfg.origin() + ": " + cfg.path("name"));
 }
 
-Registrar<StrategyRegistry> cmaes_registration("cmaes", [](const Config& cfg, const StrategyContext& c) {
-  return build(cfg, c, false);
-});
-Registrar<StrategyRegistry> sep_cmaes_registration("sep_cmaes", [](const Config& cfg, const StrategyContext& c) {
-  return build(cfg, c, true);
-});
+Registrar<StrategyRegistry> cmaes_registration(
+    "cmaes", [](const Config& cfg, const StrategyContext& c) { return build(cfg, c, false); },
+    variant_doc<CMAESOptions>("CMA-ES (Hansen's 2016 tutorial): full covariance, IPOP restarts"));
+Registrar<StrategyRegistry> sep_cmaes_registration(
+    "sep_cmaes", [](const Config& cfg, const StrategyContext& c) { return build(cfg, c, true); },
+    variant_doc<CMAESOptions>("separable CMA-ES (Ros & Hansen 2008): diagonal covariance, O(d) memory"));
 
 }  // namespace
 }  // namespace metaevo::es

@@ -23,6 +23,7 @@ struct OpenAIESOptions {
   double l2 = 0.005;
   double sigma_decay = 1.0;
   double min_sigma = 0.0;
+  Choice optimizer{"adam"};
   template <class V>
   void visit(V& v) {
     v("population", population, "members per generation (even when mirrored)");
@@ -32,8 +33,10 @@ struct OpenAIESOptions {
     v("mirrored", mirrored, "antithetic pairs +z/-z");
     v("shaping", shaping, "centered_rank | nes | zscore | raw");
     v("l2", l2, "L2 decay coefficient on the center (as in the OpenAI starter)");
+    v("optimizer", optimizer, "update rule and its settings: adam | sgd | clipup, or {name: ..., lr: ...}");
   }
   void validate() const {
+    make_optimizer(optimizer, 1);  // checks its settings now, before any run
     require(population >= 2, "population", "must be >= 2, got {}", population);
     require(!mirrored || population % 2 == 0, "population", "must be even with mirrored sampling, got {}", population);
     require(sigma > 0, "sigma", "must be > 0, got {}", sigma);
@@ -48,9 +51,9 @@ struct OpenAIESOptions {
 
 class OpenAIES : public GaussianSearch {
  public:
-  OpenAIES(const OpenAIESOptions& o, const OptimizerOptions& opt, const StrategyContext& c)
+  OpenAIES(const OpenAIESOptions& o, const StrategyContext& c)
       : GaussianSearch(c, o.population, o.mirrored, torch::tensor(float(o.sigma)), o.shaping), o_(o) {
-    optimizer_ = make_optimizer(opt, c.layout.dim());
+    optimizer_ = make_optimizer(o.optimizer, c.layout.dim());
   }
 
   std::string name() const override { return "openai_es"; }
@@ -70,11 +73,13 @@ class OpenAIES : public GaussianSearch {
   OpenAIESOptions o_;
 };
 
-Registrar<StrategyRegistry> openai_es_registration("openai_es", [](const Config& cfg, const StrategyContext& c) {
-  auto o = read_options<OpenAIESOptions>(cfg);
-  auto opt = read_options<OptimizerOptions>(cfg.section("optimizer"));
-  return std::make_unique<OpenAIES>(o, opt, c);
-});
+Registrar<StrategyRegistry> openai_es_registration(
+    "openai_es",
+    [](const Config& cfg, const StrategyContext& c) {
+      return std::make_unique<OpenAIES>(read_options<OpenAIESOptions>(cfg), c);
+    },
+    variant_doc<OpenAIESOptions>("OpenAI-ES (Salimans et al. 2017): mirrored sampling, weight decay, optional "
+                                 "low-rank noise"));
 
 }  // namespace
 }  // namespace metaevo::es

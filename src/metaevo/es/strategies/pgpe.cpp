@@ -18,6 +18,7 @@ struct PGPEOptions {
   std::string shaping = "centered_rank";
   double sigma_lr = 0.1;
   double sigma_max_change = 0.2;
+  Choice optimizer{"clipup", {{"lr", 0.15}, {"max_speed", 0.3}}};
   template <class V>
   void visit(V& v) {
     v("population", population, "members per generation (even when mirrored)");
@@ -26,8 +27,10 @@ struct PGPEOptions {
     v("shaping", shaping, "centered_rank | nes | zscore | raw");
     v("sigma_lr", sigma_lr, "learning rate of sigma");
     v("sigma_max_change", sigma_max_change, "largest relative change of sigma per generation");
+    v("optimizer", optimizer, "update rule of the center and its settings: clipup | adam | sgd");
   }
   void validate() const {
+    make_optimizer(optimizer, 1);  // checks its settings now, before any run
     require(population >= 2, "population", "must be >= 2, got {}", population);
     require(!mirrored || population % 2 == 0, "population", "must be even with mirrored sampling, got {}", population);
     require(sigma > 0, "sigma", "must be > 0, got {}", sigma);
@@ -40,9 +43,9 @@ struct PGPEOptions {
 
 class PGPE : public GaussianSearch {
  public:
-  PGPE(const PGPEOptions& o, const OptimizerOptions& opt, const StrategyContext& c)
+  PGPE(const PGPEOptions& o, const StrategyContext& c)
       : GaussianSearch(c, o.population, o.mirrored, torch::full({c.layout.dim()}, float(o.sigma)), o.shaping), o_(o) {
-    optimizer_ = make_optimizer(opt, c.layout.dim());
+    optimizer_ = make_optimizer(o.optimizer, c.layout.dim());
   }
 
   std::string name() const override { return "pgpe"; }
@@ -66,15 +69,12 @@ class PGPE : public GaussianSearch {
   PGPEOptions o_;
 };
 
-Registrar<StrategyRegistry> pgpe_registration("pgpe", [](const Config& cfg, const StrategyContext& c) {
-  OptimizerOptions defaults;
-  defaults.name = "clipup";
-  defaults.lr = 0.15;
-  defaults.max_speed = 0.3;
-  auto o = read_options<PGPEOptions>(cfg);
-  auto opt = read_options(cfg.section("optimizer"), defaults);
-  return std::make_unique<PGPE>(o, opt, c);
-});
+Registrar<StrategyRegistry> pgpe_registration(
+    "pgpe",
+    [](const Config& cfg, const StrategyContext& c) {
+      return std::make_unique<PGPE>(read_options<PGPEOptions>(cfg), c);
+    },
+    variant_doc<PGPEOptions>("PGPE (Sehnke et al. 2010): symmetric sampling, adaptive per-coordinate sigma"));
 
 }  // namespace
 }  // namespace metaevo::es

@@ -66,9 +66,12 @@ class SNES : public GaussianSearch {
   double lr_mu_, lr_sigma_;
 };
 
-Registrar<StrategyRegistry> snes_registration("snes", [](const Config& cfg, const StrategyContext& c) {
-  return std::make_unique<SNES>(read_options<SNESOptions>(cfg), c);
-});
+Registrar<StrategyRegistry> snes_registration(
+    "snes",
+    [](const Config& cfg, const StrategyContext& c) {
+      return std::make_unique<SNES>(read_options<SNESOptions>(cfg), c);
+    },
+    variant_doc<SNESOptions>("separable NES (Schaul et al. 2011)"));
 
 }  // namespace
 }  // namespace metaevo::es

@@ -90,9 +90,9 @@ class TableObjective : public Objective {
   CurveTable table_;
 };
 
-const Registrar<ObjectiveRegistry> curve_table_objective_registration("curve_table", [](const Config& c) {
-  return std::make_unique<TableObjective>(c);
-});
+const Registrar<ObjectiveRegistry> curve_table_objective_registration(
+    "curve_table", [](const Config& c) { return std::make_unique<TableObjective>(c); },
+    variant_doc<TableOptions>("replays recorded learning curves (a table from `metaevo tune export`)"));
 
 }  // namespace
 }  // namespace metaevo::hpo

@@ -12,9 +12,10 @@
 #include "metaevo/core/runtime.h"
 #include "metaevo/core/serialize.h"
 #include "metaevo/data/batches.h"
-#include "metaevo/data/dataset.h"
+#include "metaevo/data/datasets.h"
 #include "metaevo/hpo/objective.h"
 #include "metaevo/models/init.h"
+#include "metaevo/models/zoo.h"
 #include "metaevo/run/checkpointer.h"
 #include "metaevo/run/settings.h"
 
@@ -35,11 +36,11 @@ struct ImageClassifierOptions {
   template <class V>
   void visit(V& v) {
     v("type", type, "image_classifier");
-    v("dataset", dataset, "fashion-mnist | mnist");
-    v("data_dir", data_dir, "folder with the IDX files (empty: the standard place)");
+    v("dataset", dataset, "registered image data set (fashion-mnist, mnist, mnist-rot:90, omniglot:Greek, ...)");
+    v("data_dir", data_dir, "the data set's folder (empty: METAEVO_DATA_DIR or the standard place)");
     v("model", model, "mlp | cnn");
-    v("train_size", train_size, "training images used (0 = all but the validation split)");
-    v("validation_size", validation_size, "images held out from the end of the training file to score trials");
+    v("train_size", train_size, "training images used, from the start of the training pool (0 = all not held out)");
+    v("validation_size", validation_size, "images held out from the end of the training pool to score trials");
     v("lr_schedule", lr_schedule,
       "constant | cosine: lr annealed to 0 over schedule_epochs, step by step, so that epoch e of a trial is "
       "epoch e of one full-length run, as in NAS-Bench-201's curves");
@@ -47,8 +48,7 @@ struct ImageClassifierOptions {
     v("device", device, "cpu | cuda");
   }
   void validate() const {
-    require(dataset == "fashion-mnist" || dataset == "mnist", "dataset", "must be fashion-mnist or mnist, got '{}'",
-            dataset);
+    data::require_dataset("dataset", dataset);
     require(model == "mlp" || model == "cnn", "model", "must be mlp or cnn, got '{}'", model);
     require(train_size >= 0, "train_size", "must be >= 0, got {}", train_size);
     require(validation_size >= 100, "validation_size", "must be >= 100, got {}", validation_size);
@@ -81,28 +81,15 @@ struct Hyper {
   }
 };
 
-struct Split {
-  torch::Tensor x, y;
-};
-
-struct Data {
-  Split train, validation, test;
-  int64_t classes = 0;  // from the data set's labels
-};
-
 torch::nn::Sequential build(const std::string& kind, const Hyper& h, int64_t side, int64_t classes,
                             const at::Generator& dropout) {
   torch::nn::Sequential net;
   if (kind == "mlp") {
     net->push_back(torch::nn::Flatten());
-    int64_t in = side * side;
-    for (int64_t d = 0; d < h.depth; ++d) {
-      net->push_back(torch::nn::Linear(in, h.width));
-      net->push_back(torch::nn::ReLU());
-      if (h.dropout > 0) net->push_back(models::Dropout(h.dropout, dropout));
-      in = h.width;
-    }
-    net->push_back(torch::nn::Linear(in, classes));
+    std::vector<int64_t> sizes{side * side};
+    sizes.insert(sizes.end(), size_t(h.depth), h.width);
+    sizes.push_back(classes);
+    models::append_mlp(net, sizes, "relu", h.dropout, dropout);
     return net;
   }
   int64_t channels = 1;
@@ -119,7 +106,7 @@ torch::nn::Sequential build(const std::string& kind, const Hyper& h, int64_t sid
   return net;
 }
 
-double accuracy(torch::nn::Sequential& net, const Split& split) {
+double accuracy(torch::nn::Sequential& net, const data::Split& split) {
   torch::NoGradGuard no_grad;
   int64_t correct = 0;
   for (int64_t i = 0; i < split.x.size(0); i += 2000) {
@@ -131,7 +118,7 @@ double accuracy(torch::nn::Sequential& net, const Split& split) {
 
 class ImageRun : public TrialRun {
  public:
-  ImageRun(const Data& data, const ImageClassifierOptions& o, const Assignment& config, uint64_t seed,
+  ImageRun(const data::Splits& data, const ImageClassifierOptions& o, const Assignment& config, uint64_t seed,
            std::string checkpoint)
       : data_(data),
         options_(o),
@@ -170,7 +157,7 @@ class ImageRun : public TrialRun {
     }
     net_->eval();
     EpochMetrics m;
-    m.value = accuracy(net_, data_.validation);
+    m.value = accuracy(net_, data_.valid);
     m.test = accuracy(net_, data_.test);
     m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     history_.push_back(m);
@@ -221,7 +208,7 @@ class ImageRun : public TrialRun {
     for (auto& group : opt_->param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
   }
 
-  const Data& data_;
+  const data::Splits& data_;
   ImageClassifierOptions options_;
   Hyper hyper_;
   uint64_t seed_;
@@ -236,19 +223,11 @@ class ImageClassifier : public Objective {
  public:
   explicit ImageClassifier(const Config& section) : options_(read_options<ImageClassifierOptions>(section)) {
     const auto device = parse_device(options_.device);
-    auto all = data::load_mnist_like(data::resolve_data_dir(options_.dataset, options_.data_dir), options_.dataset);
-    const int64_t n = all.train.images.size(0);
-    METAEVO_CHECK(options_.validation_size < n, "{}: objective.validation_size {} leaves no training images",
-                  section.origin(), options_.validation_size);
-    const int64_t rest = n - options_.validation_size;
-    const int64_t used = options_.train_size > 0 ? std::min<int64_t>(options_.train_size, rest) : rest;
-    auto take = [&](const data::Dataset& d, int64_t begin, int64_t end) {
-      return Split{d.images.slice(0, begin, end).to(device), d.labels.slice(0, begin, end).to(device)};
-    };
-    data_.train = take(all.train, 0, used);
-    data_.validation = take(all.train, rest, n);
-    data_.test = take(all.test, 0, all.test.images.size(0));
-    data_.classes = all.train.num_classes;
+    with_context(section.origin() + ": " + section.path("dataset"), [&] {
+      data_ = data::load_dataset(options_.dataset, data::data_dir_for(options_.dataset, options_.data_dir),
+                                 {options_.validation_size, options_.train_size})
+                  .to(device);
+    });
   }
 
   SearchSpace default_space() const override {
@@ -284,12 +263,13 @@ class ImageClassifier : public Objective {
 
  private:
   ImageClassifierOptions options_;
-  Data data_;
+  data::Splits data_;
 };
 
-const Registrar<ObjectiveRegistry> image_classifier_registration("image_classifier", [](const Config& c) {
-  return std::make_unique<ImageClassifier>(c);
-});
+const Registrar<ObjectiveRegistry> image_classifier_registration(
+    "image_classifier", [](const Config& c) { return std::make_unique<ImageClassifier>(c); },
+    variant_doc<ImageClassifierOptions>("an MLP or CNN trained by SGD on a registered image data set, one epoch per "
+                                        "resource unit"));
 
 }  // namespace
 }  // namespace metaevo::hpo

@@ -9,7 +9,7 @@ namespace {
 
 class EvolutionarySampler : public Sampler {
  public:
-  explicit EvolutionarySampler(const SamplerOptions& options) : options_(options) {}
+  explicit EvolutionarySampler(const EvolutionaryOptions& options) : options_(options) {}
 
   Assignment suggest(const SearchSpace& space, const std::vector<TrialSummary>& history, Draws& draws) override {
     std::vector<const TrialSummary*> recent;
@@ -28,12 +28,13 @@ class EvolutionarySampler : public Sampler {
   }
 
  private:
-  SamplerOptions options_;
+  EvolutionaryOptions options_;
 };
 
-const Registrar<SamplerRegistry> evolutionary_sampler_registration("evolutionary", [](const SamplerOptions& o) {
-  return std::make_unique<EvolutionarySampler>(o);
-});
+const Registrar<SamplerRegistry> evolutionary_sampler_registration(
+    "evolutionary",
+    [](const Choice& c) { return std::make_unique<EvolutionarySampler>(read_choice<EvolutionaryOptions>(c)); },
+    variant_doc<EvolutionaryOptions>("regularised evolution over configurations (Real et al. 2019)"));
 
 }  // namespace
 }  // namespace metaevo::hpo

@@ -10,9 +10,13 @@ class RandomSampler : public Sampler {
   }
 };
 
-const Registrar<SamplerRegistry> random_sampler_registration("random", [](const SamplerOptions&) {
-  return std::make_unique<RandomSampler>();
-});
+const Registrar<SamplerRegistry> random_sampler_registration(
+    "random",
+    [](const Choice& c) {
+      read_choice<NoOptions>(c);
+      return std::make_unique<RandomSampler>();
+    },
+    variant_doc<NoOptions>("configurations drawn independently from the search space"));
 
 }  // namespace
 }  // namespace metaevo::hpo

@@ -28,9 +28,9 @@ Decision AshaPromotion::on_result(int64_t trial, int resource, double value) {
 }
 
 namespace {
-const Registrar<SchedulerRegistry> asha_promotion_registration("asha_promotion", [](const SchedulerOptions& o) {
-  return std::make_unique<AshaPromotion>(o);
-});
+const Registrar<SchedulerRegistry> asha_promotion_registration(
+    "asha_promotion", [](const Choice& c) { return std::make_unique<AshaPromotion>(read_choice<RungOptions>(c)); },
+    variant_doc<RungOptions>("asynchronous successive halving, promotion form (Li et al. 2020)"));
 }
 
 }  // namespace metaevo::hpo

@@ -30,9 +30,9 @@ class AshaStopping : public RungScheduler {
   }
 };
 
-const Registrar<SchedulerRegistry> asha_stopping_registration("asha_stopping", [](const SchedulerOptions& o) {
-  return std::make_unique<AshaStopping>(o);
-});
+const Registrar<SchedulerRegistry> asha_stopping_registration(
+    "asha_stopping", [](const Choice& c) { return std::make_unique<AshaStopping>(read_choice<RungOptions>(c)); },
+    variant_doc<RungOptions>("asynchronous successive halving, stopping form (early stopping at each rung)"));
 
 }  // namespace
 }  // namespace metaevo::hpo

@@ -5,9 +5,19 @@
 namespace metaevo::hpo {
 namespace {
 
+struct FifoOptions {
+  int max_t = 27;
+  template <class V>
+  void visit(V& v) {
+    v("max_t", max_t, "resource every trial trains to");
+  }
+  void validate() const { require(max_t >= 1, "max_t", "must be >= 1, got {}", max_t); }
+};
+
 class Fifo : public RungScheduler {
  public:
-  using RungScheduler::RungScheduler;
+  // max_t is the only milestone.
+  explicit Fifo(const FifoOptions& o) : RungScheduler(RungOptions{o.max_t, 2, o.max_t}) {}
   std::string name() const override { return "fifo"; }
 
   Job next_job(bool can_start) const override {
@@ -23,9 +33,9 @@ class Fifo : public RungScheduler {
   }
 };
 
-const Registrar<SchedulerRegistry> fifo_registration("fifo", [](const SchedulerOptions& o) {
-  return std::make_unique<Fifo>(o);
-});
+const Registrar<SchedulerRegistry> fifo_registration(
+    "fifo", [](const Choice& c) { return std::make_unique<Fifo>(read_choice<FifoOptions>(c)); },
+    variant_doc<FifoOptions>("every trial trains to max_t: random search without early stopping"));
 
 }  // namespace
 }  // namespace metaevo::hpo

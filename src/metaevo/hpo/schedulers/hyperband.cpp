@@ -10,9 +10,22 @@
 namespace metaevo::hpo {
 namespace {
 
+struct HyperbandOptions : RungOptions {
+  int brackets = 1;
+  template <class V>
+  void visit(V& v) {
+    RungOptions::visit(v);
+    v("brackets", brackets, "successive-halving brackets (1 = synchronous successive halving)");
+  }
+  void validate() const {
+    RungOptions::validate();
+    require(brackets >= 1, "brackets", "must be >= 1, got {}", brackets);
+  }
+};
+
 class Hyperband : public RungScheduler {
  public:
-  explicit Hyperband(const SchedulerOptions& options) : RungScheduler(options) {
+  explicit Hyperband(const HyperbandOptions& options) : RungScheduler(options), brackets_(options.brackets) {
     s_max_ = int(rungs_.size()) - 1;
     begin_bracket(0);
   }
@@ -47,7 +60,7 @@ class Hyperband : public RungScheduler {
   }
 
  private:
-  int bracket_s() const { return s_max_ - bracket_ % std::min(options_.brackets, s_max_ + 1); }
+  int bracket_s() const { return s_max_ - bracket_ % std::min(brackets_, s_max_ + 1); }
   int level(int stage) const { return rungs_[s_max_ - bracket_s() + stage].level(); }
   size_t stage_size(int stage) const {
     const int s = bracket_s();
@@ -73,6 +86,7 @@ class Hyperband : public RungScheduler {
     stage_ = Rung(level(stage_index_));
   }
 
+  int brackets_;
   int s_max_ = 0;
   int bracket_ = 0, stage_index_ = 0;
   size_t started_ = 0, handed_ = 0;
@@ -80,9 +94,9 @@ class Hyperband : public RungScheduler {
   Rung stage_{0};
 };
 
-const Registrar<SchedulerRegistry> hyperband_registration("hyperband", [](const SchedulerOptions& o) {
-  return std::make_unique<Hyperband>(o);
-});
+const Registrar<SchedulerRegistry> hyperband_registration(
+    "hyperband", [](const Choice& c) { return std::make_unique<Hyperband>(read_choice<HyperbandOptions>(c)); },
+    variant_doc<HyperbandOptions>("synchronous successive halving in brackets (Li et al. 2018)"));
 
 }  // namespace
 }  // namespace metaevo::hpo

@@ -72,7 +72,7 @@ size_t RankingNoise::gaps() const {
   return n;
 }
 
-Pasha::Pasha(const SchedulerOptions& options) : AshaPromotion(options), cap_(std::min<size_t>(1, rungs_.size() - 1)) {}
+Pasha::Pasha(const RungOptions& options) : AshaPromotion(options), cap_(std::min<size_t>(1, rungs_.size() - 1)) {}
 
 Decision Pasha::on_result(int64_t trial, int resource, double value) {
   const Decision decision = AshaPromotion::on_result(trial, resource, value);
@@ -92,9 +92,9 @@ Decision Pasha::on_result(int64_t trial, int resource, double value) {
 }
 
 namespace {
-const Registrar<SchedulerRegistry> pasha_registration("pasha", [](const SchedulerOptions& o) {
-  return std::make_unique<Pasha>(o);
-});
+const Registrar<SchedulerRegistry> pasha_registration(
+    "pasha", [](const Choice& c) { return std::make_unique<Pasha>(read_choice<RungOptions>(c)); },
+    variant_doc<RungOptions>("ASHA that grows its maximum resource only while rankings change (Bohdal et al. 2023)"));
 }
 
 }  // namespace metaevo::hpo

@@ -36,7 +36,7 @@ class RankingNoise {
 
 class Pasha : public AshaPromotion {
  public:
-  explicit Pasha(const SchedulerOptions& options);
+  explicit Pasha(const RungOptions& options);
   std::string name() const override { return "pasha"; }
   int max_resource() const override { return rungs_[cap_].level(); }
   Decision on_result(int64_t trial, int resource, double value) override;

@@ -2,7 +2,7 @@
 
 namespace metaevo::hpo {
 
-RungScheduler::RungScheduler(const SchedulerOptions& options) : options_(options) {
+RungScheduler::RungScheduler(const RungOptions& options) : options_(options) {
   for (int level : rung_levels(options.r_min, options.eta, options.max_t)) rungs_.emplace_back(level);
   rungs_.emplace_back(options.max_t);
 }

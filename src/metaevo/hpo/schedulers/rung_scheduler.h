@@ -10,7 +10,7 @@ namespace metaevo::hpo {
 
 class RungScheduler : public Scheduler {
  public:
-  explicit RungScheduler(const SchedulerOptions& options);
+  explicit RungScheduler(const RungOptions& options);
   void on_job(const Job& job) override { running_[job.trial] = job.milestone; }
   void on_failure(int64_t trial) override { running_.erase(trial); }
   int max_resource() const override { return options_.max_t; }
@@ -22,7 +22,7 @@ class RungScheduler : public Scheduler {
   /// Index of the milestone equal to `resource`, or -1.
   int milestone_index(int resource) const;
 
-  SchedulerOptions options_;
+  RungOptions options_;
   std::vector<Rung> rungs_;
   std::map<int64_t, int> running_;
 };

@@ -8,9 +8,23 @@
 namespace metaevo::mlo {
 namespace {
 
+struct CgOptions {
+  int64_t iterations = 1;
+  double alpha = 1.0;
+  template <class V>
+  void visit(V& v) {
+    v("iterations", iterations, "conjugate-gradient iterations on H x = v");
+    v("alpha", alpha, "scale of the solution");
+  }
+  void validate() const {
+    require(iterations >= 1, "iterations", "must be >= 1, got {}", iterations);
+    require(alpha > 0, "alpha", "must be > 0, got {}", alpha);
+  }
+};
+
 class ConjugateGradient : public Hypergradient {
  public:
-  ConjugateGradient(int64_t iterations, double alpha) : iterations_(iterations), alpha_(alpha) {}
+  explicit ConjugateGradient(const CgOptions& o) : iterations_(o.iterations), alpha_(o.alpha) {}
   Params vjp(Problem& lower, Problem& upper, const Params& v, const EdgeContext&) override {
     return implicit_vjp(lower, upper, [&](const Hvp& hvp) {
       Params x, r = v, d = v;
@@ -39,9 +53,9 @@ class ConjugateGradient : public Hypergradient {
   double alpha_;
 };
 
-const Registrar<HypergradientRegistry> cg_registration("cg", [](const HypergradientOptions& o) {
-  return std::make_unique<ConjugateGradient>(o.cg_iterations, o.cg_alpha);
-});
+const Registrar<HypergradientRegistry> cg_registration(
+    "cg", [](const Choice& c) { return std::make_unique<ConjugateGradient>(read_choice<CgOptions>(c)); },
+    variant_doc<CgOptions>("H^-1 v by conjugate gradient (iMAML)"));
 
 }  // namespace
 }  // namespace metaevo::mlo

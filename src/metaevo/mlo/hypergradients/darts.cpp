@@ -1,6 +1,6 @@
 // Finite differences (DARTS; Betty's "darts", which follows SAMA): the inverse Hessian is taken as
 // the identity and -(d^2 L / dlambda dw) v is a central difference of the upper gradient of the
-// lower loss at w +- eps v, eps = darts_alpha / |v|. Two extra backward passes, no second-order
+// lower loss at w +- eps v, eps = alpha / |v|. Two extra backward passes, no second-order
 // graph. Evaluated at the current (unrolled) weights.
 #include "metaevo/mlo/hypergradient.h"
 #include "metaevo/mlo/problem.h"
@@ -8,9 +8,18 @@
 namespace metaevo::mlo {
 namespace {
 
+struct DartsOptions {
+  double alpha = 0.01;
+  template <class V>
+  void visit(V& v) {
+    v("alpha", alpha, "finite-difference step, divided by |v|");
+  }
+  void validate() const { require(alpha > 0, "alpha", "must be > 0, got {}", alpha); }
+};
+
 class Darts : public Hypergradient {
  public:
-  explicit Darts(double alpha) : alpha_(alpha) {}
+  explicit Darts(const DartsOptions& o) : alpha_(o.alpha) {}
   Params vjp(Problem& lower, Problem& upper, const Params& v, const EdgeContext&) override {
     const double norm = std::sqrt(dot(v, v).item<double>());
     if (norm == 0) return vector_grad({}, upper.params(), {});  // zeros
@@ -33,9 +42,9 @@ class Darts : public Hypergradient {
   double alpha_;
 };
 
-const Registrar<HypergradientRegistry> darts_registration("darts", [](const HypergradientOptions& o) {
-  return std::make_unique<Darts>(o.darts_alpha);
-});
+const Registrar<HypergradientRegistry> darts_registration(
+    "darts", [](const Choice& c) { return std::make_unique<Darts>(read_choice<DartsOptions>(c)); },
+    variant_doc<DartsOptions>("finite differences with H^-1 ~ I (Betty's darts, after SAMA)"));
 
 }  // namespace
 }  // namespace metaevo::mlo

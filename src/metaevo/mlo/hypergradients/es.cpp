@@ -45,9 +45,13 @@ class EvolutionStrategies : public Hypergradient {
   es::GradientEstimateOptions o_;
 };
 
-const Registrar<HypergradientRegistry> es_registration("es", [](const HypergradientOptions& o) {
-  return std::make_unique<EvolutionStrategies>(es::GradientEstimateOptions{o.es_pairs, o.es_sigma, o.es_shaping});
-});
+const es::GradientEstimateOptions kEsDefaults{16, 0.01, "raw"};
+
+const Registrar<HypergradientRegistry> es_registration(
+    "es", [](const Choice& c) { return std::make_unique<EvolutionStrategies>(read_choice(c, kEsDefaults)); },
+    variant_doc("perturb the upper parameters with the ES engine's noise, re-run the inner loop from its start "
+                "once per perturbation, estimate from the upper losses",
+                kEsDefaults));
 
 }  // namespace
 }  // namespace metaevo::mlo

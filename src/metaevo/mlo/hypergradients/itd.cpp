@@ -15,9 +15,13 @@ class Itd : public Hypergradient {
   bool needs_graph() const override { return true; }
 };
 
-const Registrar<HypergradientRegistry> itd_registration("itd", [](const HypergradientOptions&) {
-  return std::make_unique<Itd>();
-});
+const Registrar<HypergradientRegistry> itd_registration(
+    "itd",
+    [](const Choice& c) {
+      read_choice<NoOptions>(c);
+      return std::make_unique<Itd>();
+    },
+    variant_doc<NoOptions>("reverse mode through the unrolled steps (they stay in the graph)"));
 
 }  // namespace
 }  // namespace metaevo::mlo

@@ -8,9 +8,23 @@
 namespace metaevo::mlo {
 namespace {
 
+struct NeumannOptions {
+  int64_t iterations = 1;
+  double alpha = 1.0;
+  template <class V>
+  void visit(V& v) {
+    v("iterations", iterations, "terms of the series for the inverse Hessian");
+    v("alpha", alpha, "step of the series (below 2 / largest Hessian eigenvalue)");
+  }
+  void validate() const {
+    require(iterations >= 0, "iterations", "must be >= 0, got {}", iterations);
+    require(alpha > 0, "alpha", "must be > 0, got {}", alpha);
+  }
+};
+
 class Neumann : public Hypergradient {
  public:
-  Neumann(int64_t iterations, double alpha) : iterations_(iterations), alpha_(alpha) {}
+  explicit Neumann(const NeumannOptions& o) : iterations_(o.iterations), alpha_(o.alpha) {}
   Params vjp(Problem& lower, Problem& upper, const Params& v, const EdgeContext&) override {
     return implicit_vjp(lower, upper, [&](const Hvp& hvp) {
       Params term = v, sum = v;
@@ -31,9 +45,9 @@ class Neumann : public Hypergradient {
   double alpha_;
 };
 
-const Registrar<HypergradientRegistry> neumann_registration("neumann", [](const HypergradientOptions& o) {
-  return std::make_unique<Neumann>(o.neumann_iterations, o.neumann_alpha);
-});
+const Registrar<HypergradientRegistry> neumann_registration(
+    "neumann", [](const Choice& c) { return std::make_unique<Neumann>(read_choice<NeumannOptions>(c)); },
+    variant_doc<NeumannOptions>("H^-1 v by a Neumann series of Hessian-vector products"));
 
 }  // namespace
 }  // namespace metaevo::mlo

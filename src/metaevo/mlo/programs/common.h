@@ -1,18 +1,19 @@
 #pragma once
 // Pieces the example programs share: functional MLPs (parameters as a plain list, so problems can
-// swap them) and the data sets they train on.
+// swap them) and the classification data they train on.
 #include <torch/torch.h>
 
 #include <string>
 #include <vector>
 
 #include "metaevo/core/config.h"
+#include "metaevo/data/splits.h"
 #include "metaevo/mlo/optimizer.h"
 
 namespace metaevo::mlo {
 
-/// `program.device`: "cpu" (default) or "cuda[:N]".
-torch::Device program_device(const Config& program);
+/// For a program's options: "cpu" or "cuda[:N]", else an OptionError on `device`.
+void require_device(const std::string& device);
 Params to_device(const Params& params, torch::Device device);
 
 /// Weights and biases of an MLP with layer sizes `sizes` (torch.nn.Linear's initialisation), on
@@ -21,31 +22,33 @@ Params init_mlp(const std::vector<int64_t>& sizes, uint64_t seed);
 /// ReLU between layers, none after the last.
 torch::Tensor mlp_forward(const torch::Tensor& x, const Params& params);
 
-/// Features [n, d] and labels [n] of one split.
-struct Split {
-  torch::Tensor x, y;
-  int64_t size() const { return x.size(0); }
-  Split rows(const torch::Tensor& index) const {
-    const auto at = index.to(x.device());
-    return {x.index_select(0, at), y.index_select(0, at)};
+/// A program's classification data (keys of its `program` block): `dataset: synthetic`, a sparse
+/// linear teacher over Gaussian features, or a registered data set, flattened and cut by the one
+/// rule: `valid_size` examples from the end of its training pool validate, the first `train_size`
+/// of the others train (0: all of them). The synthetic keys apply to synthetic data only.
+struct ClassificationDataOptions {
+  std::string dataset = "synthetic";
+  std::string data_dir;
+  int64_t train_size = 100, valid_size = 100, test_size = 2000;
+  int64_t features = 100, classes = 2, informative = 10;
+  double teacher_noise = 1.0;
+  template <class V>
+  void visit(V& v) {
+    v("dataset", dataset, "synthetic | a registered data set (fashion-mnist, mnist, ...)");
+    v("data_dir", data_dir, "the data set's folder (empty: METAEVO_DATA_DIR or the standard place)");
+    v("train_size", train_size, "training examples (a data set: the first of its pool not held out; 0 = all)");
+    v("valid_size", valid_size, "validation examples (a data set: held out from the end of its pool)");
+    v("test_size", test_size, "synthetic: test examples (a data set tests on its test split)");
+    v("features", features, "synthetic: features");
+    v("classes", classes, "synthetic: classes");
+    v("informative", informative, "synthetic: the features the teacher uses");
+    v("teacher_noise", teacher_noise, "synthetic: scale of the Gaussian noise on the teacher's logits");
   }
-  Split to(torch::Device device) const { return {x.to(device), y.to(device)}; }
+  void validate() const;
 };
 
-/// A labelled classification problem in three splits.
-struct ClassificationData {
-  Split train, valid, test;
-  int64_t classes = 0;
-  ClassificationData to(torch::Device device) const {
-    return {train.to(device), valid.to(device), test.to(device), classes};
-  }
-};
-
-/// `program.dataset`: "synthetic" (a sparse linear teacher over Gaussian features, sized by
-/// `features`, `classes`, `train_size`, `valid_size`, `test_size`) or an image set
-/// ("fashion-mnist", "mnist": flattened pixels; `train_size` and `valid_size` rows taken from a
-/// seeded permutation of the training file, the test file as test).
-ClassificationData load_classification(const Config& program, uint64_t seed);
+/// The data `o` names; `origin` ("file: program.dataset") prefixes errors from reading it.
+data::Splits load_classification(const ClassificationDataOptions& o, uint64_t seed, const std::string& origin);
 
 /// Accuracy of logits against labels.
 double accuracy(const torch::Tensor& logits, const torch::Tensor& labels);

@@ -7,6 +7,7 @@
 // batches. With `reweight: false` the program is plain training on the noisy labels (the
 // baseline): the same classifier, data and steps, every weight 1.
 #include "metaevo/core/philox.h"
+#include "metaevo/core/runtime.h"
 #include "metaevo/data/batches.h"
 #include "metaevo/mlo/program.h"
 #include "metaevo/mlo/programs/common.h"
@@ -15,7 +16,7 @@ namespace metaevo::mlo {
 namespace {
 
 struct ReweightingData {
-  ClassificationData data;
+  data::Splits data;
   torch::Tensor clean_labels;  // of the training split, before noise
   data::Batches train, meta;
   bool reweight = true;
@@ -59,23 +60,43 @@ class Reweight : public Problem {
   std::shared_ptr<ReweightingData> s_;
 };
 
+struct DataReweightingOptions {
+  ClassificationDataOptions data;
+  double noise = 0.4;
+  int64_t hidden = 256, weight_hidden = 100, batch_size = 100, meta_batch_size = 100;
+  bool reweight = true;
+  std::string device = "cpu";
+  template <class V>
+  void visit(V& v) {
+    data.visit(v);
+    v("noise", noise, "fraction of training labels flipped to another class");
+    v("hidden", hidden, "hidden width of the classifier");
+    v("weight_hidden", weight_hidden, "hidden width of the weighting network");
+    v("batch_size", batch_size, "classifier minibatch");
+    v("meta_batch_size", meta_batch_size, "minibatch of the clean meta set");
+    v("reweight", reweight, "false: the classifier alone on the noisy labels (the baseline)");
+    v("device", device, "cpu | cuda[:N]");
+  }
+  void validate() const {
+    data.validate();
+    require(noise >= 0 && noise < 1, "noise", "must be in [0, 1), got {}", noise);
+    require(hidden >= 1 && weight_hidden >= 1, "hidden", "layer sizes must be >= 1, got {} and {}", hidden,
+            weight_hidden);
+    require(batch_size >= 1 && meta_batch_size >= 1, "batch_size", "batch sizes must be >= 1, got {} and {}",
+            batch_size, meta_batch_size);
+    require_device(device);
+  }
+};
+
 class DataReweighting : public Program {
  public:
-  DataReweighting(const Config& program, const Config& problems, uint64_t seed) {
-    const auto noise = program.get<double>("noise", 0.4);
-    METAEVO_CHECK(noise >= 0 && noise < 1, "{}: {}: must be in [0, 1), got {}", program.origin(), program.path("noise"),
-                  noise);
-    const auto hidden = program.get<int64_t>("hidden", 256);
-    const auto weight_hidden = program.get<int64_t>("weight_hidden", 100);
-    const auto batch = program.get<int64_t>("batch_size", 100);
-    const auto meta_batch = program.get<int64_t>("meta_batch_size", 100);
-    METAEVO_CHECK(hidden >= 1 && weight_hidden >= 1, "{}: {}: layer sizes must be >= 1", program.origin(),
-                  program.path("hidden"));
-    METAEVO_CHECK(batch >= 1 && meta_batch >= 1, "{}: {}: batch sizes must be >= 1", program.origin(),
-                  program.path("batch_size"));
-    const bool reweight = program.get<bool>("reweight", true);
+  DataReweighting(const DataReweightingOptions& o, const Config& program, const Config& problems, uint64_t seed) {
+    const auto noise = o.noise;
+    const auto hidden = o.hidden, weight_hidden = o.weight_hidden;
+    const auto batch = o.batch_size, meta_batch = o.meta_batch_size;
+    const bool reweight = o.reweight;
     // The meta set is the validation split of load_classification, kept clean.
-    auto data = load_classification(program, seed);
+    auto data = load_classification(o.data, seed, program.origin() + ": " + program.path("dataset"));
     auto clean = data.train.y.clone();
     const int64_t n = data.train.size(), c = data.classes;
     const auto flip = philox_uniform({seed, 5, 0, 0}, n).lt(noise);
@@ -83,7 +104,7 @@ class DataReweighting : public Program {
     // A different class, uniformly: skip over the true one.
     const auto wrong = other + other.ge(clean).to(torch::kInt64);
     data.train.y = torch::where(flip, wrong, clean);
-    const auto device = program_device(program);
+    const auto device = parse_device(o.device);
     data = data.to(device);
     clean = clean.to(device);
     const int64_t n_meta = data.valid.size(), d = data.train.x.size(1);
@@ -140,11 +161,13 @@ class DataReweighting : public Program {
   std::shared_ptr<ReweightingData> s_;
 };
 
-const Registrar<ProgramRegistry> data_reweighting_registration("data_reweighting", [](const Config& program,
-                                                                                      const Config& problems,
-                                                                                      uint64_t seed) {
-  return std::make_unique<DataReweighting>(program, problems, seed);
-});
+const Registrar<ProgramRegistry> data_reweighting_registration(
+    "data_reweighting",
+    [](const Config& program, const Config& problems, uint64_t seed) {
+      return std::make_unique<DataReweighting>(read_options<DataReweightingOptions>(program), program, problems, seed);
+    },
+    variant_doc<DataReweightingOptions>("a classifier on noisy labels whose per-example loss weights a network "
+                                        "learns from a clean meta set (problems classifier, reweight)"));
 
 }  // namespace
 }  // namespace metaevo::mlo

@@ -1,7 +1,7 @@
-// Few-shot meta-learning on Omniglot: MAML (Finn et al. 2017) and iMAML (Rajeswaran et al. 2019)
-// as one bilevel program. The upper problem "meta" holds the initial weights theta of a conv4 with
-// a linear head; each inner loop of the lower problem "adapt" starts from theta on a new episode
-// and takes unroll_steps steps on its support set, then "meta" steps on the query loss.
+// Few-shot meta-learning (Omniglot's Vinyals splits by default, `dataset`): MAML (Finn et al. 2017) and iMAML
+// (Rajeswaran et al. 2019) as one bilevel program. The upper problem "meta" holds the initial weights theta of a conv4
+// with a linear head; each inner loop of the lower problem "adapt" starts from theta on a new episode and takes
+// unroll_steps steps on its support set, then "meta" steps on the query loss.
 //  - MAML: adapt.hypergradient = itd (differentiate through the steps; adapt starts from theta
 //    itself, in the graph);
 //  - iMAML: `proximal` > 0 adds proximal/2 |phi - theta|^2 to the support loss and
@@ -9,13 +9,14 @@
 //  - first-order variants: darts or es.
 // Episode t of the training split is adapt's t-th inner loop and meta's t-th step.
 #include "metaevo/core/philox.h"
-#include "metaevo/data/dataset.h"
-#include "metaevo/data/omniglot.h"
-#include "metaevo/meta/episodes.h"
+#include "metaevo/core/runtime.h"
+#include "metaevo/data/datasets.h"
+#include "metaevo/data/episodes.h"
 #include "metaevo/meta/inner_loop.h"
 #include "metaevo/meta/protonet.h"
 #include "metaevo/mlo/program.h"
 #include "metaevo/mlo/programs/common.h"
+#include "metaevo/models/zoo.h"
 
 namespace metaevo::mlo {
 namespace {
@@ -23,20 +24,20 @@ namespace {
 namespace F = torch::nn::functional;
 
 struct MamlData {
-  std::unique_ptr<meta::EpisodeSampler> train, test;
+  std::unique_ptr<data::EpisodeSampler> train, test;
   int64_t ways = 5;
   double proximal = 0;
   torch::Device device = torch::kCPU;
   int64_t cached_index = -1;
-  meta::Episode cached;
+  data::Episode cached;
   /// Episodes are drawn on the CPU (the same ones on any device) and then moved.
-  meta::Episode on_device(meta::Episode e) const {
+  data::Episode on_device(data::Episode e) const {
     e.support = e.support.to(device);
     e.query = e.query.to(device);
     e.query_labels = e.query_labels.to(device);
     return e;
   }
-  const meta::Episode& train_episode(int64_t index) {
+  const data::Episode& train_episode(int64_t index) {
     if (index != cached_index) {
       cached = on_device(train->episode(index));
       cached_index = index;
@@ -51,7 +52,7 @@ torch::Tensor logits(const Params& p, const torch::Tensor& images) {
 }
 
 /// The support loss of the adapted weights phi, with iMAML's proximal term towards theta.
-torch::Tensor support_loss(const MamlData& s, const Params& phi, const Params& theta, const meta::Episode& e) {
+torch::Tensor support_loss(const MamlData& s, const Params& phi, const Params& theta, const data::Episode& e) {
   const int64_t shots = e.support.size(0) / s.ways;
   auto loss = F::cross_entropy(logits(phi, e.support),
                                torch::arange(s.ways, phi[0].options().dtype(torch::kInt64)).repeat_interleave(shots));
@@ -95,29 +96,50 @@ class MetaInit : public Problem {
   std::shared_ptr<MamlData> s_;
 };
 
+struct MamlOptions {
+  data::EpisodeOptions episodes;
+  int64_t channels = 64, val_episodes = 100;
+  double proximal = 0.0;
+  std::string dataset = "omniglot-vinyals", data_dir, device = "cpu";
+  template <class V>
+  void visit(V& v) {
+    episodes.visit(v);
+    v("channels", channels, "filters of each conv4 block");
+    v("val_episodes", val_episodes, "test-split episodes of each validation");
+    v("proximal", proximal, "iMAML's proximal strength (0 = MAML)");
+    v("dataset", dataset, "registered data set: episodes from its train split's classes, validation from its test's");
+    v("data_dir", data_dir, "the data set's folder (empty: METAEVO_DATA_DIR or the standard place)");
+    v("device", device, "cpu | cuda[:N]");
+  }
+  void validate() const {
+    episodes.validate();
+    require(channels >= 1, "channels", "must be >= 1, got {}", channels);
+    require(val_episodes >= 1, "val_episodes", "must be >= 1, got {}", val_episodes);
+    require(proximal >= 0, "proximal", "must be >= 0, got {}", proximal);
+    data::require_dataset("dataset", dataset);
+    require_device(device);
+  }
+};
+
 class Maml : public Program {
  public:
-  Maml(const Config& program, const Config& problems, uint64_t seed) : s_(std::make_shared<MamlData>()) {
-    const auto episodes = read_options<meta::EpisodeOptions>(program);
-    const auto channels = program.get<int64_t>("channels", 64);
-    val_episodes_ = program.get<int64_t>("val_episodes", 100);
-    s_->proximal = program.get<double>("proximal", 0.0);
-    METAEVO_CHECK(channels >= 1 && val_episodes_ >= 1 && s_->proximal >= 0,
-                  "{}: {}: channels and val_episodes must be >= 1, proximal >= 0", program.origin(),
-                  program.path("channels"));
-    const auto dir = data::resolve_data_dir("omniglot", program.get<std::string>("data_dir", ""));
-    const auto omniglot = data::Omniglot::load(dir);
+  Maml(const MamlOptions& o, const Config& program, const Config& problems, uint64_t seed)
+      : s_(std::make_shared<MamlData>()) {
+    const auto& episodes = o.episodes;
+    const auto channels = o.channels;
+    val_episodes_ = o.val_episodes;
+    s_->proximal = o.proximal;
+    data::Splits splits;  // the train split's classes train, the test split's test
+    with_context(program.origin() + ": " + program.path("dataset"),
+                 [&] { splits = data::load_dataset(o.dataset, data::data_dir_for(o.dataset, o.data_dir)); });
     s_->ways = episodes.ways;
-    s_->device = program_device(program);
-    s_->train = std::make_unique<meta::EpisodeSampler>(
-        omniglot, data::read_vinyals_split(data::vinyals_split_path(dir, "train")), episodes, seed);
-    s_->test = std::make_unique<meta::EpisodeSampler>(
-        omniglot, data::read_vinyals_split(data::vinyals_split_path(dir, "test")), episodes, mix64(seed, 21));
+    s_->device = parse_device(o.device);
+    s_->train = std::make_unique<data::EpisodeSampler>(splits.train, episodes, seed);
+    s_->test = std::make_unique<data::EpisodeSampler>(splits.test, episodes, mix64(seed, 21));
 
     Params theta;
-    for (const auto& p : meta::make_conv4(1, channels, seed)->parameters()) theta.push_back(p.detach().clone());
-    const int64_t features =
-        meta::conv4_functional(torch::zeros({1, 1, omniglot.image_size(), omniglot.image_size()}), theta).size(1);
+    for (const auto& p : models::make_conv4(1, channels, seed)->parameters()) theta.push_back(p.detach().clone());
+    const int64_t features = meta::conv4_functional(torch::zeros_like(splits.train.x.narrow(0, 0, 1)), theta).size(1);
     const auto head = init_mlp({features, episodes.ways}, mix64(seed, 22));
     theta.insert(theta.end(), head.begin(), head.end());
     theta = to_device(theta, s_->device);
@@ -125,7 +147,7 @@ class Maml : public Program {
     ProblemOptions adapt_defaults, meta_defaults;
     adapt_defaults.unroll_steps = 5;
     adapt_defaults.optimizer.lr = 0.4;
-    adapt_defaults.method.hypergradient = "itd";
+    adapt_defaults.hypergradient = {"itd"};
     meta_defaults.optimizer.optimizer = "adam";
     meta_defaults.optimizer.lr = 1e-3;
     meta_defaults.gradient_accumulation = 4;  // episodes per meta-update
@@ -158,10 +180,12 @@ class Maml : public Program {
   int64_t val_episodes_ = 100;
 };
 
-const Registrar<ProgramRegistry> maml_registration("maml",
-                                                   [](const Config& program, const Config& problems, uint64_t seed) {
-                                                     return std::make_unique<Maml>(program, problems, seed);
-                                                   });
+const Registrar<ProgramRegistry> maml_registration(
+    "maml",
+    [](const Config& program, const Config& problems, uint64_t seed) {
+      return std::make_unique<Maml>(read_options<MamlOptions>(program), program, problems, seed);
+    },
+    variant_doc<MamlOptions>("MAML / iMAML few-shot learning of a conv4 initialisation (problems adapt, meta)"));
 
 }  // namespace
 }  // namespace metaevo::mlo

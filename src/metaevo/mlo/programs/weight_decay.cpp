@@ -9,6 +9,7 @@
 // the path prior -> model -> decay -> prior: the model's best response to lambda, then decay's best
 // response to mu.
 #include "metaevo/core/philox.h"
+#include "metaevo/core/runtime.h"
 #include "metaevo/data/batches.h"
 #include "metaevo/mlo/program.h"
 #include "metaevo/mlo/programs/common.h"
@@ -17,8 +18,8 @@ namespace metaevo::mlo {
 namespace {
 
 struct WeightDecayData {
-  ClassificationData data;
-  Split valid_a, valid_b;  // the validation split, or its two halves with three levels
+  data::Splits data;
+  data::Split valid_a, valid_b;  // the validation split, or its two halves with three levels
   data::Batches train, valid_a_batches, valid_b_batches;
   double lambda0 = 0;
   bool three_levels = false;
@@ -69,18 +70,53 @@ class Prior : public Problem {
   std::shared_ptr<WeightDecayData> s_;
 };
 
+struct WeightDecayOptions {
+  ClassificationDataOptions data;
+  int64_t batch_size = 0;
+  double init_decay = 1e-2;
+  std::string device = "cpu";
+  template <class V>
+  void visit(V& v) {
+    data.visit(v);
+    v("batch_size", batch_size, "minibatch of every problem (0 = the whole split)");
+    v("init_decay", init_decay, "initial weight decay of every weight");
+    v("device", device, "cpu | cuda[:N]");
+  }
+  void validate() const {
+    data.validate();
+    require(batch_size >= 0, "batch_size", "must be >= 0 (0 = full batch), got {}", batch_size);
+    require(init_decay > 0, "init_decay", "must be > 0, got {}", init_decay);
+    require_device(device);
+  }
+};
+
+/// weight_decay_3level: the prior's initial strength too.
+struct ThreeLevelOptions : WeightDecayOptions {
+  double init_prior = 1.0;
+  template <class V>
+  void visit(V& v) {
+    WeightDecayOptions::visit(v);
+    v("init_prior", init_prior, "initial strength exp(mu) of the prior on the decays");
+  }
+  void validate() const {
+    WeightDecayOptions::validate();
+    require(init_prior > 0, "init_prior", "must be > 0, got {}", init_prior);
+    require(data.valid_size >= 2, "valid_size", "three levels split it in two: must be >= 2, got {}", data.valid_size);
+  }
+};
+
 class WeightDecay : public Program {
  public:
-  WeightDecay(const Config& program, const Config& problems, uint64_t seed, bool three_levels) {
-    const auto batch = program.get<int64_t>("batch_size", 0);
-    const auto init = program.get<double>("init_decay", 1e-2);
-    METAEVO_CHECK(init > 0, "{}: {}: must be > 0", program.origin(), program.path("init_decay"));
-    const auto device = program_device(program);
-    auto data = load_classification(program, seed).to(device);
+  /// `init_prior` > 0: three levels.
+  WeightDecay(const WeightDecayOptions& o, double init_prior, const Config& program, const Config& problems,
+              uint64_t seed) {
+    const bool three_levels = init_prior > 0;
+    const auto batch = o.batch_size;
+    const auto init = o.init_decay;
+    const auto device = parse_device(o.device);
+    auto data = load_classification(o.data, seed, program.origin() + ": " + program.path("dataset")).to(device);
     const auto n_train = data.train.size(), n_valid = data.valid.size();
-    METAEVO_CHECK(!three_levels || n_valid >= 2, "{}: {}: three levels split it in two: need >= 2", program.origin(),
-                  program.path("valid_size"));
-    Split valid_a = data.valid, valid_b = data.valid;
+    data::Split valid_a = data.valid, valid_b = data.valid;
     if (three_levels) {
       valid_a = data.valid.rows(torch::arange(n_valid / 2));
       valid_b = data.valid.rows(torch::arange(n_valid / 2, n_valid));
@@ -93,8 +129,7 @@ class WeightDecay : public Program {
     ProblemOptions model_defaults, decay_defaults;
     model_defaults.unroll_steps = 100;
     model_defaults.optimizer.lr = 0.1;
-    model_defaults.method.hypergradient = "cg";
-    model_defaults.method.cg_iterations = 3;
+    model_defaults.hypergradient = {"cg", {{"iterations", 3}}};
     decay_defaults.optimizer.optimizer = "adam";
     decay_defaults.optimizer.lr = 0.03;
     if (three_levels) decay_defaults.unroll_steps = 5;
@@ -107,8 +142,7 @@ class WeightDecay : public Program {
     dependencies.u2l = {{"decay", {"model"}}};
     dependencies.l2u = {{"model", {"decay"}}};
     if (!three_levels) return;
-    const auto prior_init = program.get<double>("init_prior", 1.0);
-    METAEVO_CHECK(prior_init > 0, "{}: {}: must be > 0", program.origin(), program.path("init_prior"));
+    const auto prior_init = init_prior;
     ProblemOptions prior_defaults;
     prior_defaults.optimizer.optimizer = "adam";
     prior_defaults.optimizer.lr = 0.05;
@@ -121,7 +155,7 @@ class WeightDecay : public Program {
   nlohmann::json validate() override {
     torch::NoGradGuard no_grad;
     const auto& params = problems[0]->params();
-    auto loss_acc = [&](const Split& s) {
+    auto loss_acc = [&](const data::Split& s) {
       const auto logits = mlp_forward(s.x, params);
       return std::make_pair(torch::nn::functional::cross_entropy(logits, s.y).item<double>(), accuracy(logits, s.y));
     };
@@ -144,15 +178,21 @@ class WeightDecay : public Program {
   std::shared_ptr<WeightDecayData> s_;
 };
 
-const Registrar<ProgramRegistry> weight_decay_registration("weight_decay", [](const Config& program,
-                                                                              const Config& problems, uint64_t seed) {
-  return std::make_unique<WeightDecay>(program, problems, seed, false);
-});
-const Registrar<ProgramRegistry> weight_decay_3level_registration("weight_decay_3level", [](const Config& program,
-                                                                                            const Config& problems,
-                                                                                            uint64_t seed) {
-  return std::make_unique<WeightDecay>(program, problems, seed, true);
-});
+const Registrar<ProgramRegistry> weight_decay_registration(
+    "weight_decay",
+    [](const Config& program, const Config& problems, uint64_t seed) {
+      return std::make_unique<WeightDecay>(read_options<WeightDecayOptions>(program), 0.0, program, problems, seed);
+    },
+    variant_doc<WeightDecayOptions>("per-weight decay of a logistic regression tuned on the validation split "
+                                    "(problems model, decay; Betty's logistic-regression HPO)"));
+const Registrar<ProgramRegistry> weight_decay_3level_registration(
+    "weight_decay_3level",
+    [](const Config& program, const Config& problems, uint64_t seed) {
+      const auto o = read_options<ThreeLevelOptions>(program);
+      return std::make_unique<WeightDecay>(o, o.init_prior, program, problems, seed);
+    },
+    variant_doc<ThreeLevelOptions>("weight_decay with a prior on the decays tuned on half the validation split "
+                                   "(problems model, decay, prior)"));
 
 }  // namespace
 }  // namespace metaevo::mlo

@@ -1,16 +1,17 @@
 #pragma once
-// N-way K-shot few-shot episodes (Vinyals et al. 2016; Snell et al. 2017). Episode i is a pure
-// function of (seed, i), drawn from a counter-based stream: any process, and any resumed run,
-// rebuilds the same episode without carrying sampler state.
+// N-way K-shot few-shot episodes (Vinyals et al. 2016; Snell et al. 2017) over the classes of any
+// split of a registered data set. Episode i is a pure function of (seed, i), drawn from a
+// counter-based stream: any process, and any resumed run, rebuilds the same episode without
+// carrying sampler state.
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <vector>
 
 #include "metaevo/core/options.h"
-#include "metaevo/data/omniglot.h"
+#include "metaevo/data/splits.h"
 
-namespace metaevo::meta {
+namespace metaevo::data {
 
 struct EpisodeOptions {
   int64_t ways = 5;      // classes per episode
@@ -26,18 +27,18 @@ struct EpisodeOptions {
 };
 
 struct Episode {
-  torch::Tensor support;         // [ways * shots, 1, S, S], class-major: class c at rows c*shots ...
-  torch::Tensor query;           // [ways * queries, 1, S, S], class-major
+  torch::Tensor support;         // [ways * shots, ...], class-major: class c at rows c*shots ...
+  torch::Tensor query;           // [ways * queries, ...], class-major
   torch::Tensor query_labels;    // int64 [ways * queries], values in [0, ways)
   std::vector<int64_t> classes;  // the episode's classes, as positions in the sampler's class list
 };
 
 class EpisodeSampler {
  public:
-  /// `classes` (one Vinyals split) with their rotated images held in memory. An Error when a
-  /// class has fewer than shots + queries images or there are fewer classes than ways.
-  EpisodeSampler(const data::Omniglot& omniglot, const std::vector<data::OmniglotClass>& classes,
-                 const EpisodeOptions& options, uint64_t seed);
+  /// The classes of `examples` (its distinct labels, ascending), each with its examples in split
+  /// order. An Error when classes differ in their number of examples, a class has fewer than
+  /// shots + queries or there are fewer classes than ways.
+  EpisodeSampler(const Split& examples, const EpisodeOptions& options, uint64_t seed);
 
   /// Episode `index`: `ways` distinct classes, and for each `shots + queries` distinct images.
   Episode episode(int64_t index) const;
@@ -48,11 +49,11 @@ class EpisodeSampler {
  private:
   EpisodeOptions o_;
   uint64_t seed_;
-  torch::Tensor images_;  // [classes, D, 1, S, S]
+  torch::Tensor images_;  // [classes, D, ...]
 };
 
 /// `k` distinct values of [0, n) in sampled order (partial Fisher-Yates driven by `uniforms`,
 /// which holds at least k numbers in (0, 1)).
 std::vector<int64_t> sample_distinct(int64_t n, int64_t k, const float* uniforms);
 
-}  // namespace metaevo::meta
+}  // namespace metaevo::data

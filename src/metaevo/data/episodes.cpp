@@ -1,11 +1,12 @@
-#include "metaevo/meta/episodes.h"
+#include "metaevo/data/episodes.h"
 
+#include <algorithm>
 #include <numeric>
 
 #include "metaevo/core/error.h"
 #include "metaevo/core/philox.h"
 
-namespace metaevo::meta {
+namespace metaevo::data {
 
 void EpisodeOptions::validate() const {
   require(ways >= 2, "ways", "must be >= 2, got {}", ways);
@@ -25,24 +26,33 @@ std::vector<int64_t> sample_distinct(int64_t n, int64_t k, const float* uniforms
   return pool;
 }
 
-EpisodeSampler::EpisodeSampler(const data::Omniglot& omniglot, const std::vector<data::OmniglotClass>& classes,
-                               const EpisodeOptions& options, uint64_t seed)
+EpisodeSampler::EpisodeSampler(const Split& examples, const EpisodeOptions& options, uint64_t seed)
     : o_(options), seed_(seed) {
   o_.validate();
-  METAEVO_CHECK(int64_t(classes.size()) >= o_.ways, "episodes: {} classes cannot make {}-way episodes", classes.size(),
-                o_.ways);
-  std::vector<torch::Tensor> images;
-  images.reserve(classes.size());
-  for (const auto& c : classes) {
-    images.push_back(data::class_images(omniglot, c));
-    METAEVO_CHECK(images.back().size(0) >= o_.shots + o_.queries,
-                  "episodes: class {} rot{:03d} has {} images, fewer than shots + queries = {}", c.character,
-                  c.rotation_degrees, images.back().size(0), o_.shots + o_.queries);
-    METAEVO_CHECK(images.back().size(0) == images.front().size(0),
-                  "episodes: classes differ in their number of images ({} has {}, {} has {})", c.character,
-                  images.back().size(0), classes.front().character, images.front().size(0));
+  const auto labels = examples.y.to(torch::kCPU).contiguous();
+  const int64_t* y = labels.data_ptr<int64_t>();
+  std::vector<int64_t> order(size_t(labels.numel()));
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return y[a] < y[b]; });
+  // Runs of equal labels in `order` are the classes.
+  int64_t classes = 0, per_class = 0;
+  for (size_t begin = 0, end = 0; begin < order.size(); begin = end, ++classes) {
+    while (end < order.size() && y[order[end]] == y[order[begin]]) ++end;
+    const auto count = int64_t(end - begin);
+    METAEVO_CHECK(classes == 0 || count == per_class,
+                  "episodes: classes differ in their number of examples (label {} has {}, the first class {})",
+                  y[order[begin]], count, per_class);
+    per_class = count;
   }
-  images_ = torch::stack(images);
+  METAEVO_CHECK(classes >= o_.ways, "episodes: {} classes cannot make {}-way episodes", classes, o_.ways);
+  METAEVO_CHECK(per_class >= o_.shots + o_.queries,
+                "episodes: each class has {} examples, fewer than shots + queries = {}", per_class,
+                o_.shots + o_.queries);
+  const auto x = examples.x.index_select(0, torch::tensor(order, torch::kInt64).to(examples.x.device()));
+  auto shape = x.sizes().vec();
+  shape[0] = per_class;
+  shape.insert(shape.begin(), classes);
+  images_ = x.reshape(shape);
 }
 
 Episode EpisodeSampler::episode(int64_t index) const {
@@ -66,4 +76,4 @@ Episode EpisodeSampler::episode(int64_t index) const {
   return e;
 }
 
-}  // namespace metaevo::meta
+}  // namespace metaevo::data

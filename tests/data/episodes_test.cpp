@@ -1,18 +1,23 @@
-// Episode sampling on the real Omniglot splits, and the prototype / distance arithmetic.
-#include "metaevo/meta/episodes.h"
+// Episode sampling over a split's classes: on the real Omniglot Vinyals splits, and on any labels.
+#include "metaevo/data/episodes.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "../support/omniglot.h"
-#include "metaevo/meta/protonet.h"
+#include "metaevo/data/datasets.h"
 
-namespace metaevo::meta {
+namespace metaevo::data {
 namespace {
 
-std::vector<data::OmniglotClass> split(const std::string& name) {
-  return data::read_vinyals_split(data::vinyals_split_path(testing::omniglot_dir(), name));
+std::vector<OmniglotClass> split(const std::string& name) {
+  return read_vinyals_split(vinyals_split_path(testing::omniglot_dir(), name));
+}
+
+const Splits& vinyals() {
+  static const Splits splits = load_dataset("omniglot-vinyals", {{"omniglot", testing::omniglot_dir()}});
+  return splits;
 }
 
 TEST(Episodes, SplitsShareNoCharacter) {
@@ -35,7 +40,7 @@ TEST(Episodes, ShapesLabelsDistinctClassesAndImages) {
   o.shots = 5;
   o.queries = 15;  // 20 images per class: all of them
   const auto classes = split("test");
-  EpisodeSampler sampler(testing::omniglot(), classes, o, 1);
+  EpisodeSampler sampler(vinyals().test, o, 1);
   EXPECT_EQ(sampler.num_classes(), int64_t(classes.size()));
   for (int64_t i = 0; i < 5; ++i) {
     const auto e = sampler.episode(i);
@@ -55,9 +60,7 @@ TEST(Episodes, ShapesLabelsDistinctClassesAndImages) {
 TEST(Episodes, DeterministicPerSeedAndIndex) {
   SKIP_WITHOUT_OMNIGLOT();
   EpisodeOptions o;
-  const auto classes = split("val");
-  EpisodeSampler a(testing::omniglot(), classes, o, 7), b(testing::omniglot(), classes, o, 7),
-      other(testing::omniglot(), classes, o, 8);
+  EpisodeSampler a(vinyals().valid, o, 7), b(vinyals().valid, o, 7), other(vinyals().valid, o, 8);
   EXPECT_TRUE(torch::equal(a.episode(3).support, b.episode(3).support));
   EXPECT_TRUE(torch::equal(a.episode(3).query, b.episode(3).query));
   EXPECT_FALSE(torch::equal(a.episode(3).support, a.episode(4).support));
@@ -69,7 +72,30 @@ TEST(Episodes, TooFewImagesIsAnError) {
   EpisodeOptions o;
   o.shots = 10;
   o.queries = 11;
-  EXPECT_THROW(EpisodeSampler(testing::omniglot(), split("val"), o, 1), Error);
+  EXPECT_THROW(EpisodeSampler(vinyals().valid, o, 1), Error);
+}
+
+TEST(Episodes, GroupAnySplitByItsLabels) {
+  // Example i is the number i; labels in no particular order, four examples per class.
+  const Split examples{torch::arange(12, torch::kFloat32).view({12, 1}),
+                       torch::tensor({2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1}, torch::kInt64)};
+  EpisodeOptions o;
+  o.ways = 3;
+  o.shots = 1;
+  o.queries = 2;
+  const EpisodeSampler sampler(examples, o, 5);
+  EXPECT_EQ(sampler.num_classes(), 3);
+  for (int64_t i = 0; i < 4; ++i) {
+    const auto e = sampler.episode(i);
+    for (int64_t c = 0; c < 3; ++c) {
+      const auto label = e.classes[size_t(c)];  // classes are the labels, ascending
+      EXPECT_EQ(examples.y[e.support[c][0].item<int64_t>()].item<int64_t>(), label);
+      for (int64_t q = 0; q < 2; ++q)
+        EXPECT_EQ(examples.y[e.query[c * 2 + q][0].item<int64_t>()].item<int64_t>(), label);
+    }
+  }
+  const Split uneven{torch::zeros({5, 1}), torch::tensor({0, 0, 1, 1, 1}, torch::kInt64)};
+  EXPECT_THROW(EpisodeSampler(uneven, {2, 1, 1}, 1), Error);
 }
 
 TEST(SampleDistinct, PermutationPrefix) {
@@ -80,24 +106,5 @@ TEST(SampleDistinct, PermutationPrefix) {
   EXPECT_THROW(sample_distinct(3, 4, u), Error);
 }
 
-TEST(ProtoNet, PrototypesAndLogitsByHand) {
-  // Two classes, two shots, 2-D embeddings.
-  auto support = torch::tensor({{0.f, 0.f}, {2.f, 0.f}, {0.f, 4.f}, {0.f, 6.f}});
-  auto protos = prototypes(support, 2);
-  EXPECT_TRUE(torch::equal(protos, torch::tensor({{1.f, 0.f}, {0.f, 5.f}})));
-  auto query = torch::tensor({{1.f, 1.f}});
-  // Squared distances: to (1,0): 1; to (0,5): 1 + 16 = 17.
-  EXPECT_TRUE(torch::equal(proto_logits(query, protos), torch::tensor({{-1.f, -17.f}})));
-  // Leading batch dimensions (population members) are kept.
-  auto batched = proto_logits(query.expand({3, 1, 2}), prototypes(support.expand({3, 4, 2}), 2));
-  EXPECT_EQ(batched.sizes(), (std::vector<int64_t>{3, 1, 2}));
-  EXPECT_THROW(prototypes(support, 3), Error);
-}
-
-TEST(ProtoNet, Conv4EmbedsTo64Features) {
-  auto net = make_conv4(1, 64, 0);
-  EXPECT_EQ(net->forward(torch::rand({2, 1, 28, 28})).sizes(), (std::vector<int64_t>{2, 64}));
-}
-
 }  // namespace
-}  // namespace metaevo::meta
+}  // namespace metaevo::data

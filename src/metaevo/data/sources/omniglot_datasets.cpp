@@ -1,0 +1,133 @@
+// Omniglot as data sets:
+// - "omniglot:<Alphabet>" classifies one alphabet's characters and "omniglot-set:background|evaluation"
+//   all characters of one official set (a source task to pretrain on). Each character's drawers
+//   split 70% / 15% / 15% in drawer order into train / validation / test, so that data sets over
+//   the same characters (an alphabet, and the set it belongs to) never test on images another
+//   one trained on.
+// - "omniglot-vinyals" holds Vinyals et al.'s class splits, each rotation a class: train classes
+//   train, val classes validate, test classes test (few-shot episodes are drawn within a split).
+//   "omniglot-vinyals:trainval" trains on the train and val classes.
+#include <map>
+#include <mutex>
+
+#include "metaevo/data/datasets.h"
+#include "metaevo/data/omniglot.h"
+
+namespace metaevo::data {
+namespace {
+
+/// The release at `dir`, read once per process: it takes seconds, and muNet reads many alphabets.
+const Omniglot& cached(const std::string& dir) {
+  static std::mutex mutex;
+  static std::map<std::string, Omniglot> loaded;
+  const std::lock_guard<std::mutex> lock(mutex);
+  auto it = loaded.find(dir);
+  if (it == loaded.end()) it = loaded.emplace(dir, Omniglot::load(dir)).first;
+  return it->second;
+}
+
+class OmniglotCharacters : public DatasetSource {
+ public:
+  std::string folder() const override { return "omniglot"; }
+  Examples read(const std::string& argument, const std::string& dir) const override {
+    const auto& omniglot = cached(dir);
+    const auto characters = select(omniglot, argument);
+    std::vector<torch::Tensor> images;
+    for (auto c : characters) {
+      images.push_back(omniglot.characters()[size_t(c)].images);
+      METAEVO_CHECK(images.back().size(0) == images.front().size(0),
+                    "{}: characters differ in their number of drawings ({} has {}, {} has {})", dir,
+                    omniglot.characters()[size_t(c)].key(), images.back().size(0),
+                    omniglot.characters()[size_t(characters.front())].key(), images.front().size(0));
+    }
+    const auto all = torch::stack(images);  // [C, D, 1, S, S]
+    const int64_t classes = all.size(0), n = all.size(1);
+    const int64_t n_train = n * 7 / 10, n_valid = (n - n_train) / 2, n_pool = n_train + n_valid;
+    // Drawer-major: the pool's tail is the last drawers of every character.
+    auto flat = [&](int64_t begin, int64_t end) {
+      const auto x = all.slice(1, begin, end).transpose(0, 1).reshape({-1, 1, all.size(3), all.size(4)});
+      return Split{x, torch::arange(classes, torch::kInt64).repeat({end - begin})};
+    };
+    return {flat(0, n_pool), flat(n_pool, n), classes, n_valid * classes};
+  }
+
+ protected:
+  /// Positions in omniglot.characters() of the data set's classes.
+  virtual std::vector<int64_t> select(const Omniglot& omniglot, const std::string& argument) const = 0;
+};
+
+class OmniglotAlphabet : public OmniglotCharacters {
+ public:
+  void check(const std::string& argument) const override {
+    METAEVO_CHECK(!argument.empty(), "name an alphabet, e.g. omniglot:Greek");
+  }
+  std::vector<std::string> available(const std::string& source, const std::string& dir) const override {
+    std::vector<std::string> out;
+    for (const auto& a : cached(dir).alphabets()) out.push_back(source + ":" + a);
+    return out;
+  }
+
+ protected:
+  std::vector<int64_t> select(const Omniglot& omniglot, const std::string& alphabet) const override {
+    return omniglot.characters_of(alphabet);  // an Error naming an unknown alphabet
+  }
+};
+
+class OmniglotSet : public OmniglotCharacters {
+ public:
+  void check(const std::string& set) const override {
+    METAEVO_CHECK(set == "background" || set == "evaluation", "the set is 'background' or 'evaluation', got '{}'", set);
+  }
+  std::vector<std::string> available(const std::string& source, const std::string&) const override {
+    return {source + ":background", source + ":evaluation"};
+  }
+
+ protected:
+  std::vector<int64_t> select(const Omniglot& omniglot, const std::string& set) const override {
+    std::vector<int64_t> out;
+    for (size_t i = 0; i < omniglot.characters().size(); ++i)
+      if (omniglot.characters()[i].background == (set == "background")) out.push_back(int64_t(i));
+    return out;
+  }
+};
+
+class OmniglotVinyals : public DatasetSource {
+ public:
+  std::string folder() const override { return "omniglot"; }
+  void check(const std::string& argument) const override {
+    METAEVO_CHECK(argument.empty() || argument == "trainval", "the argument is empty or 'trainval', got '{}'",
+                  argument);
+  }
+  std::vector<std::string> available(const std::string& source, const std::string&) const override {
+    return {source, source + ":trainval"};
+  }
+  /// Class-major, each class's images in drawer order; labels number the classes in order of first
+  /// appearance, so a class listed twice (val, within trainval) keeps one label.
+  Examples read(const std::string& argument, const std::string& dir) const override {
+    const auto& omniglot = cached(dir);
+    std::map<std::string, int64_t> label;
+    auto split = [&](const std::string& name) {
+      std::vector<torch::Tensor> xs;
+      std::vector<int64_t> ys;
+      for (const auto& c : read_vinyals_split(vinyals_split_path(dir, name))) {
+        const auto key = c.character + "/" + std::to_string(c.rotation_degrees);
+        const auto id = label.emplace(key, int64_t(label.size())).first->second;
+        xs.push_back(class_images(omniglot, c));
+        ys.insert(ys.end(), size_t(xs.back().size(0)), id);
+      }
+      return Split{torch::cat(xs), torch::tensor(ys, torch::kInt64)};
+    };
+    const auto train = split(argument.empty() ? "train" : "trainval"), valid = split("val"), test = split("test");
+    return {
+        {torch::cat({train.x, valid.x}), torch::cat({train.y, valid.y})}, test, int64_t(label.size()), valid.size()};
+  }
+};
+
+const Registrar<DatasetRegistry> omniglot_registration("omniglot", [] { return std::make_unique<OmniglotAlphabet>(); });
+const Registrar<DatasetRegistry> omniglot_set_registration("omniglot-set",
+                                                           [] { return std::make_unique<OmniglotSet>(); });
+const Registrar<DatasetRegistry> vinyals_registration("omniglot-vinyals",
+                                                      [] { return std::make_unique<OmniglotVinyals>(); });
+
+}  // namespace
+}  // namespace metaevo::data

@@ -55,7 +55,10 @@ Description description(const std::string& name) {
             {point<hpo::ObjectiveRegistry>("objective.type"), point<hpo::SchedulerRegistry>("scheduler"),
              point<hpo::SamplerRegistry>("sampler")}};
   if (name == "mlo")
-    return {{{"engine", describe<mlo::EngineOptions>()}, {"problems.<name>", describe<mlo::ProblemOptions>()}},
+    return {{{"engine", describe<mlo::EngineOptions>()},
+             {"problems.<name>", describe<mlo::ProblemOptions>()},
+             {"problems.<name>.optimizer: sgd", describe<mlo::SgdOptions>()},
+             {"problems.<name>.optimizer: adam", describe<mlo::AdamOptions>()}},
             {point<mlo::ProgramRegistry>("program.type"),
              point<mlo::HypergradientRegistry>("problems.<name>.hypergradient")}};
   fail("--describe: no description of '{}'", name);

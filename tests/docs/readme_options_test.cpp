@@ -55,9 +55,11 @@ TEST_P(ReadmeOptionTables, MatchTheRegistrations) {
     EXPECT_EQ(it->second, table) << "README.md's table is stale; the registrations say:\n" << marker << "\n" << table;
   }
   const std::string prefix = "<!-- describe " + GetParam() + " ";
-  for (const auto& [marker, _] : readme)
-    if (marker.rfind(prefix, 0) == 0)
+  for (const auto& [marker, _] : readme) {
+    if (marker.rfind(prefix, 0) == 0) {
       EXPECT_TRUE(expected.count(marker)) << "README.md has an unknown table " << marker;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryDescribedCommand, ReadmeOptionTables, ::testing::Values("es", "tune", "mlo"));

@@ -49,7 +49,7 @@ TEST(Optimizer, RejectsBadSettingsAndAnotherOptimizers) {
             "s.yaml: strategy.optimizer: unknown key 'momentum'");
   EXPECT_EQ(error({"sgd", {{"beta1", 0.5}}, "s.yaml: strategy.optimizer"}),
             "s.yaml: strategy.optimizer: unknown key 'beta1'");
-  EXPECT_EQ(error({"clipup", {{"max_speed", 0.3}}}), "");
+  EXPECT_EQ(error(Choice{"clipup", {{"max_speed", 0.3}}}), "");
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ class Toy : public Problem {
   static ProblemOptions options(int64_t unroll) {
     ProblemOptions o;
     o.unroll_steps = unroll;
-    o.optimizer.lr = 0.01;
+    o.optimizer.settings["lr"] = 0.01;
     return o;
   }
   std::vector<std::string> reads_;
@@ -82,7 +82,7 @@ seed: 5
 program: {type: weight_decay, dataset: synthetic, features: 20, train_size: 40, valid_size: 40, test_size: 100, batch_size: 10}
 problems:
   model: {unroll_steps: 4}
-  decay: {lr: 0.05}
+  decay: {optimizer: {lr: 0.05}}
 engine: {log_step: 0, valid_step: 8, checkpoint_every: 4}
 )",
                               "test.yaml");

@@ -57,9 +57,9 @@ torch::Tensor closed_form(const Quadratic& q) {
 /// The upper gradient the engine applies after one inner loop of `steps` lower steps.
 torch::Tensor engine_hypergradient(const Quadratic& q, ProblemOptions lower, int64_t steps = 200) {
   lower.unroll_steps = steps;
-  lower.optimizer.lr = 0.3;
+  lower.optimizer.settings["lr"] = 0.3;
   ProblemOptions upper;
-  upper.optimizer.lr = 1.0;
+  upper.optimizer.settings["lr"] = 1.0;
   auto lo = std::make_shared<Lower>(q, lower);
   auto up = std::make_shared<Upper>(q, upper);
   EngineOptions options;

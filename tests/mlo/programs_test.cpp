@@ -88,7 +88,10 @@ TEST(Programs, BadSettingsNameTheirField) {
   expect_error("program: {type: weight_decay, dataset: nope}", "program.dataset");
   expect_error("program: {type: weight_decay}\nproblems: {model: {hypergradient: magic}}",
                "problems.model.hypergradient");
-  expect_error("program: {type: weight_decay}\nproblems: {decay: {lr: -1}}", "problems.decay.lr");
+  expect_error("program: {type: weight_decay}\nproblems: {decay: {optimizer: {lr: -1}}}",
+               "problems.decay.optimizer: lr");
+  expect_error("program: {type: weight_decay}\nproblems: {decay: {optimizer: {momentum: 0.9}}}",
+               "problems.decay.optimizer: unknown key 'momentum'");  // decay's default is adam
   expect_error("program: {type: data_reweighting, dataset: synthetic, noise: 1.5}", "program.noise");
 }
 

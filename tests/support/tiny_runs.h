@@ -73,20 +73,20 @@ inline const std::map<std::string, TinyRun>& tiny_runs() {
                           {"test.json"},
                           "",
                           no_omniglot};
-    c["mlo"] = {
-        "mlo",
-        {"mlo"},
-        "seed: 3\nthreads: 1\n"
-        "program: {type: weight_decay, dataset: synthetic, features: 20, informative: 5, classes: 2, "
-        "train_size: 50, valid_size: 50, test_size: 100, init_decay: 0.01}\n"
-        "problems:\n  model: {optimizer: sgd, lr: 0.1, unroll_steps: 5, hypergradient: {name: cg, iterations: 2}}\n"
-        "  decay: {optimizer: adam, lr: 0.05}\n"
-        "engine: {train_iters: 60, valid_step: 10, log_step: 0, checkpoint_every: 10}\n",
-        true,
-        {},
-        {"result.json"},
-        "test_acc",
-        {}};
+    c["mlo"] = {"mlo",
+                {"mlo"},
+                "seed: 3\nthreads: 1\n"
+                "program: {type: weight_decay, dataset: synthetic, features: 20, informative: 5, classes: 2, "
+                "train_size: 50, valid_size: 50, test_size: 100, init_decay: 0.01}\n"
+                "problems:\n  model: {optimizer: {name: sgd, lr: 0.1}, unroll_steps: 5, hypergradient: {name: cg, "
+                "iterations: 2}}\n"
+                "  decay: {optimizer: {name: adam, lr: 0.05}}\n"
+                "engine: {train_iters: 60, valid_step: 10, log_step: 0, checkpoint_every: 10}\n",
+                true,
+                {},
+                {"result.json"},
+                "test_acc",
+                {}};
     c["tune"] = {"tune",
                  {"tune"},
                  "seed: 3\nthreads: 1\n"

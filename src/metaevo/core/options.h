@@ -31,8 +31,11 @@ void require(bool cond, const char* key, fmt::format_string<Args...> format, Arg
 /// settings; naming another variant drops them. The variant reads its settings with
 /// read_choice, into its own options struct.
 struct Choice {
+  // NOLINTNEXTLINE(google-explicit-constructor): a name converts to the choice of that variant
+  Choice(std::string name = "", nlohmann::json settings = nlohmann::json::object(), std::string origin = "")
+      : name(std::move(name)), settings(std::move(settings)), origin(std::move(origin)) {}
   std::string name;
-  nlohmann::json settings = nlohmann::json::object();
+  nlohmann::json settings;
   std::string origin;  // "file: path.to.key", for errors about the settings
   nlohmann::json to_json() const;
 };
@@ -66,7 +69,8 @@ struct DocWriter {
     rows.push_back({key, json_type(value), value.dump(), doc});
   }
   void operator()(const char* key, const Choice& field, const char* doc) {
-    rows.push_back({key, "choice", field.to_json().dump(), doc});
+    const auto value = field.settings.empty() ? nlohmann::json(field.name) : field.to_json();
+    rows.push_back({key, "choice", value.dump(), doc});
   }
 };
 }  // namespace detail

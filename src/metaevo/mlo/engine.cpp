@@ -270,7 +270,7 @@ bool Engine::resume() {
       auto& s = p->optimizer_.state();
       s.steps = int64_t(read_scalar(archive, k + "optimizer_steps"));
       const bool accumulated = read_scalar(archive, k + "accumulated") > 0;
-      const bool adam = p->optimizer_.options().optimizer == "adam";
+      const bool adam = p->optimizer_.adam();
       Params params, first, second, acc;
       for (size_t i = 0; i < p->params_.size(); ++i) {
         auto like = [&] { return torch::empty_like(p->params_[i].detach()); };

@@ -8,15 +8,32 @@
 
 namespace metaevo::mlo {
 
-void OptimizerOptions::validate() const {
-  require(optimizer == "sgd" || optimizer == "adam", "optimizer", "must be sgd or adam, got '{}'", optimizer);
+void SgdOptions::validate() const {
   require(lr > 0 && std::isfinite(lr), "lr", "must be > 0, got {}", lr);
   require(momentum >= 0 && momentum < 1, "momentum", "must be in [0, 1), got {}", momentum);
   require(!nesterov || momentum > 0, "nesterov", "needs momentum > 0");
   require(weight_decay >= 0, "weight_decay", "must be >= 0, got {}", weight_decay);
+}
+
+void AdamOptions::validate() const {
+  require(lr > 0 && std::isfinite(lr), "lr", "must be > 0, got {}", lr);
+  require(weight_decay >= 0, "weight_decay", "must be >= 0, got {}", weight_decay);
   require(beta1 >= 0 && beta1 < 1, "beta1", "must be in [0, 1), got {}", beta1);
   require(beta2 >= 0 && beta2 < 1, "beta2", "must be in [0, 1), got {}", beta2);
   require(eps > 0, "eps", "must be > 0, got {}", eps);
+}
+
+Optimizer::Optimizer(const Choice& choice) : adam_(choice.name == "adam") {
+  if (adam_) {
+    const auto o = read_choice<AdamOptions>(choice);
+    lr_ = o.lr, weight_decay_ = o.weight_decay, beta1_ = o.beta1, beta2_ = o.beta2, eps_ = o.eps;
+  } else if (choice.name == "sgd") {
+    const auto o = read_choice<SgdOptions>(choice);
+    lr_ = o.lr, weight_decay_ = o.weight_decay, momentum_ = o.momentum, nesterov_ = o.nesterov;
+  } else {
+    fail("{}: unknown optimizer '{}' (choose one of: adam, sgd)", choice.origin.empty() ? "optimizer" : choice.origin,
+         choice.name);
+  }
 }
 
 namespace {
@@ -54,7 +71,7 @@ Params Optimizer::step(const Params& params, const Params& grads, bool different
   auto& s = state_;
   if (s.first.empty()) {
     for (const auto& p : params) s.first.push_back(torch::zeros_like(p.detach()));
-    if (o_.optimizer == "adam")
+    if (adam_)
       for (const auto& p : params) s.second.push_back(torch::zeros_like(p.detach()));
   }
   ++s.steps;
@@ -63,27 +80,26 @@ Params Optimizer::step(const Params& params, const Params& grads, bool different
   for (size_t i = 0; i < params.size(); ++i) {
     const auto p = differentiable ? params[i] : params[i].detach();
     auto g = differentiable ? grads[i] : grads[i].detach();
-    if (o_.weight_decay > 0) g = g + o_.weight_decay * p;
+    if (weight_decay_ > 0) g = g + weight_decay_ * p;
     torch::Tensor update;
-    if (o_.optimizer == "sgd") {
-      if (o_.momentum > 0) {
+    if (!adam_) {
+      if (momentum_ > 0) {
         // The first step seeds the buffer with the gradient, as torch.optim.SGD does.
-        s.first[i] = s.steps == 1 ? g : o_.momentum * s.first[i] + g;
-        update = o_.nesterov ? g + o_.momentum * s.first[i] : s.first[i];
+        s.first[i] = s.steps == 1 ? g : momentum_ * s.first[i] + g;
+        update = nesterov_ ? g + momentum_ * s.first[i] : s.first[i];
       } else {
         update = g;
       }
     } else {
-      s.first[i] = o_.beta1 * s.first[i] + (1 - o_.beta1) * g;
-      s.second[i] = o_.beta2 * s.second[i] + (1 - o_.beta2) * g * g;
-      const double c1 = 1 - std::pow(o_.beta1, double(s.steps)), c2 = 1 - std::pow(o_.beta2, double(s.steps));
+      s.first[i] = beta1_ * s.first[i] + (1 - beta1_) * g;
+      s.second[i] = beta2_ * s.second[i] + (1 - beta2_) * g * g;
+      const double c1 = 1 - std::pow(beta1_, double(s.steps)), c2 = 1 - std::pow(beta2_, double(s.steps));
       // sqrt of a zero second moment has an infinite derivative: keep eps inside it when the step
       // must be differentiated.
-      const auto denom =
-          differentiable ? (s.second[i] / c2 + o_.eps * o_.eps).sqrt() : (s.second[i] / c2).sqrt() + o_.eps;
+      const auto denom = differentiable ? (s.second[i] / c2 + eps_ * eps_).sqrt() : (s.second[i] / c2).sqrt() + eps_;
       update = (s.first[i] / c1) / denom;
     }
-    auto next = p - o_.lr * update;
+    auto next = p - lr_ * update;
     out.push_back(differentiable ? next : next.requires_grad_());
   }
   return out;

@@ -13,23 +13,30 @@ namespace metaevo::mlo {
 
 using Params = std::vector<torch::Tensor>;
 
-struct OptimizerOptions {
-  std::string optimizer = "sgd";  // sgd | adam
-  double lr = 0.1;
-  double momentum = 0.0;  // sgd
-  bool nesterov = false;  // sgd
-  double weight_decay = 0.0;
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam
+/// A problem's update rule, chosen by `optimizer: sgd` or `optimizer: {name: adam, lr: 0.001}`:
+/// each rule reads its own settings.
+struct SgdOptions {
+  double lr = 0.1, momentum = 0.0, weight_decay = 0.0;
+  bool nesterov = false;
   template <class V>
   void visit(V& v) {
-    v("optimizer", optimizer, "sgd | adam");
     v("lr", lr, "learning rate");
-    v("momentum", momentum, "sgd: momentum (0 = plain gradient descent)");
-    v("nesterov", nesterov, "sgd: Nesterov momentum");
+    v("momentum", momentum, "momentum (0 = plain gradient descent)");
+    v("nesterov", nesterov, "Nesterov momentum");
     v("weight_decay", weight_decay, "L2 penalty added to the gradient");
-    v("beta1", beta1, "adam: first-moment decay");
-    v("beta2", beta2, "adam: second-moment decay");
-    v("eps", eps, "adam: denominator floor");
+  }
+  void validate() const;
+};
+
+struct AdamOptions {
+  double lr = 0.001, weight_decay = 0.0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  template <class V>
+  void visit(V& v) {
+    v("lr", lr, "learning rate");
+    v("weight_decay", weight_decay, "L2 penalty added to the gradient");
+    v("beta1", beta1, "first-moment decay");
+    v("beta2", beta2, "second-moment decay");
+    v("eps", eps, "denominator floor");
   }
   void validate() const;
 };
@@ -44,17 +51,21 @@ struct OptimizerState {
 
 class Optimizer {
  public:
-  explicit Optimizer(OptimizerOptions options) : o_(std::move(options)) {}
+  /// The rule `choice` names (sgd | adam) with its settings; an Error naming choice.origin
+  /// otherwise.
+  explicit Optimizer(const Choice& choice);
   /// The parameters after one step on `grads`. With `differentiable`, the result (and the state)
   /// are functions of params and grads in the autograd graph; otherwise fresh leaves that require
   /// grad, with no history.
   Params step(const Params& params, const Params& grads, bool differentiable);
   OptimizerState& state() { return state_; }
   const OptimizerState& state() const { return state_; }
-  const OptimizerOptions& options() const { return o_; }
+  bool adam() const { return adam_; }
 
  private:
-  OptimizerOptions o_;
+  bool adam_ = false;
+  double lr_ = 0, weight_decay_ = 0, momentum_ = 0, beta1_ = 0, beta2_ = 0, eps_ = 0;
+  bool nesterov_ = false;
   OptimizerState state_;
 };
 

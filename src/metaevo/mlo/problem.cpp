@@ -10,7 +10,7 @@ void ProblemOptions::validate() const {
   require(gradient_accumulation >= 1, "gradient_accumulation", "must be >= 1, got {}", gradient_accumulation);
   require(gradient_clipping >= 0, "gradient_clipping", "must be >= 0 (0 = off), got {}", gradient_clipping);
   require(warmup_steps >= 0, "warmup_steps", "must be >= 0, got {}", warmup_steps);
-  optimizer.validate();
+  Optimizer{optimizer};  // checks the rule and its settings
   HypergradientRegistry::instance().create(hypergradient.name, hypergradient.origin, hypergradient);
 }
 

@@ -26,7 +26,7 @@ struct ProblemOptions {
   int64_t gradient_accumulation = 1;  // batches per optimizer step
   double gradient_clipping = 0.0;     // global norm; 0 = off
   int64_t warmup_steps = 0;           // steps before it first steps its upper problems
-  OptimizerOptions optimizer;
+  Choice optimizer{"sgd"};
   Choice hypergradient{"darts"};
   template <class V>
   void visit(V& v) {
@@ -34,7 +34,7 @@ struct ProblemOptions {
     v("gradient_accumulation", gradient_accumulation, "batches accumulated per optimizer step");
     v("gradient_clipping", gradient_clipping, "clip the gradient to this global norm (0 = off)");
     v("warmup_steps", warmup_steps, "steps taken before the upper problems are first stepped");
-    optimizer.visit(v);
+    v("optimizer", optimizer, "update rule and its settings: sgd | adam, or {name: sgd, lr: 0.1, momentum: 0.9}");
     v("hypergradient", hypergradient,
       "how this problem's best response is differentiated for its upper problems: a method (itd | darts | "
       "neumann | cg | es) or a block {name: method, its settings}");

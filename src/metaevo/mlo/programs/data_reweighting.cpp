@@ -113,11 +113,8 @@ class DataReweighting : public Program {
                         data::Batches(n_meta, meta_batch, mix64(seed, 12)), reweight});
 
     ProblemOptions classifier_defaults, reweight_defaults;
-    classifier_defaults.optimizer.lr = 0.1;
-    classifier_defaults.optimizer.momentum = 0.9;
-    classifier_defaults.optimizer.weight_decay = 5e-4;
-    reweight_defaults.optimizer.optimizer = "adam";
-    reweight_defaults.optimizer.lr = 1e-3;
+    classifier_defaults.optimizer = {"sgd", {{"lr", 0.1}, {"momentum", 0.9}, {"weight_decay", 5e-4}}};
+    reweight_defaults.optimizer = {"adam", {{"lr", 1e-3}}};
     auto classifier = std::make_shared<Classifier>(s_, to_device(init_mlp({d, hidden, c}, seed), device),
                                                    problem_options(problems, "classifier", classifier_defaults));
     // Read either way, so one config serves the reweighted run and its baseline.

@@ -146,10 +146,9 @@ class Maml : public Program {
 
     ProblemOptions adapt_defaults, meta_defaults;
     adapt_defaults.unroll_steps = 5;
-    adapt_defaults.optimizer.lr = 0.4;
+    adapt_defaults.optimizer = {"sgd", {{"lr", 0.4}}};
     adapt_defaults.hypergradient = {"itd"};
-    meta_defaults.optimizer.optimizer = "adam";
-    meta_defaults.optimizer.lr = 1e-3;
+    meta_defaults.optimizer = {"adam", {{"lr", 1e-3}}};
     meta_defaults.gradient_accumulation = 4;  // episodes per meta-update
     adapt_ = problem_options(problems, "adapt", adapt_defaults);
     this->problems = {std::make_shared<Adapt>(s_, theta, adapt_),

@@ -128,10 +128,9 @@ class WeightDecay : public Program {
     const int64_t d = s_->data.train.x.size(1), c = s_->data.classes;
     ProblemOptions model_defaults, decay_defaults;
     model_defaults.unroll_steps = 100;
-    model_defaults.optimizer.lr = 0.1;
+    model_defaults.optimizer = {"sgd", {{"lr", 0.1}}};
     model_defaults.hypergradient = {"cg", {{"iterations", 3}}};
-    decay_defaults.optimizer.optimizer = "adam";
-    decay_defaults.optimizer.lr = 0.03;
+    decay_defaults.optimizer = {"adam", {{"lr", 0.03}}};
     if (three_levels) decay_defaults.unroll_steps = 5;
     auto model = std::make_shared<Model>(s_, to_device(init_mlp({d, c}, seed), device),
                                          problem_options(problems, "model", model_defaults));
@@ -144,8 +143,7 @@ class WeightDecay : public Program {
     if (!three_levels) return;
     const auto prior_init = init_prior;
     ProblemOptions prior_defaults;
-    prior_defaults.optimizer.optimizer = "adam";
-    prior_defaults.optimizer.lr = 0.05;
+    prior_defaults.optimizer = {"adam", {{"lr", 0.05}}};
     this->problems.push_back(std::make_shared<Prior>(s_, Params{torch::full({1}, std::log(prior_init), device)},
                                                      problem_options(problems, "prior", prior_defaults)));
     dependencies.u2l["prior"] = {"model"};

@@ -13,10 +13,19 @@
 #include "metaevo/hpo/sampler.h"
 #include "metaevo/hpo/scheduler.h"
 #include "metaevo/hpo/tuner.h"
+#include "metaevo/meta/backprop_trainer.h"
+#include "metaevo/meta/few_shot_problem.h"
 #include "metaevo/mlo/engine.h"
 #include "metaevo/mlo/hypergradient.h"
 #include "metaevo/mlo/program.h"
 #include "metaevo/models/zoo.h"
+#include "metaevo/munet/baselines.h"
+#include "metaevo/munet/evolution.h"
+#include "metaevo/munet/mutation.h"
+#include "metaevo/munet/pretrain.h"
+#include "metaevo/munet/scorer.h"
+#include "metaevo/munet/trainer.h"
+#include "metaevo/munet/vit.h"
 
 namespace metaevo::cli {
 namespace {
@@ -47,7 +56,9 @@ struct Description {
 
 Description description(const std::string& name) {
   if (name == "es")
-    return {{{"run", describe<es::DriverOptions>()}, {"problem.model", describe<models::ModelOptions>()}},
+    return {{{"run", describe<es::DriverOptions>()},
+             {"problem.model", describe<models::ModelOptions>()},
+             {"strategy (every strategy)", describe<es::StrategyCommonOptions>()}},
             {point<es::ProblemRegistry>("problem.type"), point<es::StrategyRegistry>("strategy.name"),
              point<es::OptimizerRegistry>("strategy.optimizer")}};
   if (name == "tune")
@@ -61,6 +72,21 @@ Description description(const std::string& name) {
              {"problems.<name>.optimizer: adam", describe<mlo::AdamOptions>()}},
             {point<mlo::ProgramRegistry>("program.type"),
              point<mlo::HypergradientRegistry>("problems.<name>.hypergradient")}};
+  if (name == "meta")
+    return {{{"problem (few_shot)", describe<meta::FewShotOptions>()},
+             {"backprop", describe<meta::BackpropOptions>()},
+             {"test", describe<meta::TestOptions>()},
+             {"run (trainer: es)", describe<es::DriverOptions>()}},
+            {point<es::StrategyRegistry>("strategy.name"), point<es::OptimizerRegistry>("strategy.optimizer")}};
+  if (name == "evolve")
+    return {{{"vit", describe<munet::VitOptions>()},
+             {"score", describe<munet::ScoreOptions>()},
+             {"train", describe<munet::TrainOptions>()},
+             {"evolution", describe<munet::EvolutionOptions>()},
+             {"mutation", describe<munet::MutationOptions>()},
+             {"root", describe<munet::PretrainOptions>()},
+             {"baseline", describe<munet::BaselineOptions>()}},
+            {}};
   fail("--describe: no description of '{}'", name);
 }
 

@@ -8,7 +8,8 @@
 
 namespace metaevo::cli {
 
-/// Adds --describe and --describe-markdown to `command` (named `name`: es, tune or mlo). Either
+/// Adds --describe and --describe-markdown to `command` (named `name`: es, tune, mlo, meta or
+/// evolve). Either
 /// prints and exits before any other option is checked, so --config need not be given.
 void add_describe_flags(CLI::App* command, const std::string& name);
 

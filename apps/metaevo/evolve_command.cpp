@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "describe.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/munet/evolve.h"
 #include "metaevo/munet/system_store.h"
@@ -111,6 +112,7 @@ void add_evolve_command(CLI::App& app, Common& common, Action& action) {
   auto args = std::make_shared<EvolveArgs>();
   auto* cmd = app.add_subcommand("evolve", "grow a muNet multitask system by evolution (stored in OUTPUT/system.db)");
   add_run_options(cmd, args->run, "runs/evolve");
+  add_describe_flags(cmd, "evolve");
   cmd->get_option("--config")->required(false);  // not for `status`
   cmd->add_option("--add-task", args->add_tasks, "extend the stored system with this task (repeatable)");
   cmd->callback([&common, &action, args, cmd] {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "describe.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/runtime.h"
 #include "metaevo/dist/communicator.h"
@@ -101,6 +102,7 @@ void add_meta_command(CLI::App& app, Common& common, Action& action) {
   auto* cmd =
       app.add_subcommand("meta", "few-shot meta-learning of a ProtoNet by backprop or ES, then its test accuracy");
   add_run_options(cmd, *args, "runs/meta");
+  add_describe_flags(cmd, "meta");
   cmd->callback([&common, &action, args] { action = [&common, args] { return run_meta(common, *args); }; });
 }
 

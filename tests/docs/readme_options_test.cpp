@@ -64,4 +64,19 @@ TEST_P(ReadmeOptionTables, MatchTheRegistrations) {
 
 INSTANTIATE_TEST_SUITE_P(EveryDescribedCommand, ReadmeOptionTables, ::testing::Values("es", "tune", "mlo"));
 
+class Describe : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
+
+// Without --config, every command that runs a config prints its options and a key it reads.
+TEST_P(Describe, PrintsEveryOptionWithoutAConfig) {
+  const auto& [command, key] = GetParam();
+  const auto text = command_output(std::string(METAEVO_BINARY) + " " + command + " --describe");
+  EXPECT_NE(text.find("metaevo " + command + ": every option"), std::string::npos) << text;
+  EXPECT_NE(text.find(key), std::string::npos) << text;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryRunCommand, Describe,
+                         ::testing::Values(std::pair{"es", "low_rank"}, std::pair{"tune", "max_trials"},
+                                           std::pair{"mlo", "unroll_steps"}, std::pair{"meta", "val_episodes"},
+                                           std::pair{"evolve", "mutate_num_layers"}));
+
 }  // namespace

@@ -38,8 +38,7 @@ EsRun make_es_run(const Config& config) {
   context.x0 = run.problem->initial();
   context.seed = run.seed;
   context.sense = run.problem->sense();
-  context.low_rank = strategy_cfg.get<int64_t>("low_rank", 0);
-  if (context.low_rank < 0) fail("{}: strategy.low_rank: must be >= 0, got {}", config.origin(), context.low_rank);
+  context.low_rank = read_options<StrategyCommonOptions>(strategy_cfg).low_rank;
   run.strategy = make_strategy(strategy_cfg, context);
   run.driver = read_options<DriverOptions>(config.section("run"));
   run.fingerprint = run::settings_fingerprint(config, {"problem", "strategy"});

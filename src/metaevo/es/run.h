@@ -16,6 +16,17 @@ namespace metaevo::es {
 
 using ProblemRegistry = Registry<Problem, const Config&, uint64_t>;
 
+/// The `strategy` block's keys that every strategy shares (each reads its own besides).
+struct StrategyCommonOptions {
+  int64_t low_rank = 0;
+  template <class V>
+  void visit(V& v) {
+    v("low_rank", low_rank,
+      "r > 0: the Gaussian strategies perturb each weight matrix by a rank-r product (W + sigma A B^T / sqrt(r))");
+  }
+  void validate() const { require(low_rank >= 0, "low_rank", "must be >= 0, got {}", low_rank); }
+};
+
 struct EsRun {
   uint64_t seed = 0;
   std::unique_ptr<Problem> problem;

@@ -1,7 +1,5 @@
 #include "metaevo/es/population_forward.h"
 
-#include <torch/version.h>
-
 #include "metaevo/core/error.h"
 #include "metaevo/models/functional.h"
 #include "metaevo/models/parameters.h"

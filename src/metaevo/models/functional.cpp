@@ -1,5 +1,7 @@
 #include "metaevo/models/functional.h"
 
+#include <torch/version.h>
+
 #include "metaevo/core/error.h"
 
 namespace metaevo::models {

@@ -91,15 +91,11 @@ struct DataReweightingOptions {
 class DataReweighting : public Program {
  public:
   DataReweighting(const DataReweightingOptions& o, const Config& program, const Config& problems, uint64_t seed) {
-    const auto noise = o.noise;
-    const auto hidden = o.hidden, weight_hidden = o.weight_hidden;
-    const auto batch = o.batch_size, meta_batch = o.meta_batch_size;
-    const bool reweight = o.reweight;
     // The meta set is the validation split of load_classification, kept clean.
     auto data = load_classification(o.data, seed, program.origin() + ": " + program.path("dataset"));
     auto clean = data.train.y.clone();
     const int64_t n = data.train.size(), c = data.classes;
-    const auto flip = philox_uniform({seed, 5, 0, 0}, n).lt(noise);
+    const auto flip = philox_uniform({seed, 5, 0, 0}, n).lt(o.noise);
     const auto other = (philox_uniform({seed, 5, 1, 0}, n) * double(c - 1)).to(torch::kInt64).clamp_max(c - 2);
     // A different class, uniformly: skip over the true one.
     const auto wrong = other + other.ge(clean).to(torch::kInt64);
@@ -109,20 +105,20 @@ class DataReweighting : public Program {
     clean = clean.to(device);
     const int64_t n_meta = data.valid.size(), d = data.train.x.size(1);
     s_ = std::make_shared<ReweightingData>(
-        ReweightingData{std::move(data), clean, data::Batches(n, batch, mix64(seed, 11)),
-                        data::Batches(n_meta, meta_batch, mix64(seed, 12)), reweight});
+        ReweightingData{std::move(data), clean, data::Batches(n, o.batch_size, mix64(seed, 11)),
+                        data::Batches(n_meta, o.meta_batch_size, mix64(seed, 12)), o.reweight});
 
     ProblemOptions classifier_defaults, reweight_defaults;
     classifier_defaults.optimizer = {"sgd", {{"lr", 0.1}, {"momentum", 0.9}, {"weight_decay", 5e-4}}};
     reweight_defaults.optimizer = {"adam", {{"lr", 1e-3}}};
-    auto classifier = std::make_shared<Classifier>(s_, to_device(init_mlp({d, hidden, c}, seed), device),
+    auto classifier = std::make_shared<Classifier>(s_, to_device(init_mlp({d, o.hidden, c}, seed), device),
                                                    problem_options(problems, "classifier", classifier_defaults));
     // Read either way, so one config serves the reweighted run and its baseline.
     const auto reweight_options = problem_options(problems, "reweight", reweight_defaults);
     this->problems = {classifier};
-    if (!reweight) return;
+    if (!o.reweight) return;
     this->problems.push_back(std::make_shared<Reweight>(
-        s_, to_device(init_mlp({1, weight_hidden, 1}, mix64(seed, 13)), device), reweight_options));
+        s_, to_device(init_mlp({1, o.weight_hidden, 1}, mix64(seed, 13)), device), reweight_options));
     dependencies.u2l = {{"reweight", {"classifier"}}};
     dependencies.l2u = {{"classifier", {"reweight"}}};
   }

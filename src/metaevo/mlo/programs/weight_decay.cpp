@@ -111,8 +111,6 @@ class WeightDecay : public Program {
   WeightDecay(const WeightDecayOptions& o, double init_prior, const Config& program, const Config& problems,
               uint64_t seed) {
     const bool three_levels = init_prior > 0;
-    const auto batch = o.batch_size;
-    const auto init = o.init_decay;
     const auto device = parse_device(o.device);
     auto data = load_classification(o.data, seed, program.origin() + ": " + program.path("dataset")).to(device);
     const auto n_train = data.train.size(), n_valid = data.valid.size();
@@ -121,10 +119,11 @@ class WeightDecay : public Program {
       valid_a = data.valid.rows(torch::arange(n_valid / 2));
       valid_b = data.valid.rows(torch::arange(n_valid / 2, n_valid));
     }
-    s_ = std::make_shared<WeightDecayData>(WeightDecayData{
-        std::move(data), valid_a, valid_b, data::Batches(n_train, batch, mix64(seed, 1)),
-        data::Batches(valid_a.size(), batch, mix64(seed, 2)), data::Batches(valid_b.size(), batch, mix64(seed, 3)),
-        std::log(init * double(n_train)), three_levels});
+    s_ = std::make_shared<WeightDecayData>(WeightDecayData{std::move(data), valid_a, valid_b,
+                                                           data::Batches(n_train, o.batch_size, mix64(seed, 1)),
+                                                           data::Batches(valid_a.size(), o.batch_size, mix64(seed, 2)),
+                                                           data::Batches(valid_b.size(), o.batch_size, mix64(seed, 3)),
+                                                           std::log(o.init_decay * double(n_train)), three_levels});
     const int64_t d = s_->data.train.x.size(1), c = s_->data.classes;
     ProblemOptions model_defaults, decay_defaults;
     model_defaults.unroll_steps = 100;
@@ -141,10 +140,9 @@ class WeightDecay : public Program {
     dependencies.u2l = {{"decay", {"model"}}};
     dependencies.l2u = {{"model", {"decay"}}};
     if (!three_levels) return;
-    const auto prior_init = init_prior;
     ProblemOptions prior_defaults;
     prior_defaults.optimizer = {"adam", {{"lr", 0.05}}};
-    this->problems.push_back(std::make_shared<Prior>(s_, Params{torch::full({1}, std::log(prior_init), device)},
+    this->problems.push_back(std::make_shared<Prior>(s_, Params{torch::full({1}, std::log(init_prior), device)},
                                                      problem_options(problems, "prior", prior_defaults)));
     dependencies.u2l["prior"] = {"model"};
     dependencies.l2u["decay"] = {"prior"};

@@ -5,14 +5,19 @@
 
 Reads SRC_DIR/layers.txt ("area: areas it may use") and every .h/.cpp file under SRC_DIR/<area>/,
 and fails (exit 1, one line per offence) on an include of an area that the line of the including
-area does not name, on a folder that layers.txt does not list, and on a cycle among the declared
-areas. Headers count like sources: a header-only dependency is still a dependency.
+area does not name, on a folder that layers.txt does not list, on a cycle among the declared
+areas, and on a database or MPI header included outside the one place that wraps it
+(storage/backends/, dist/mpi.cpp). Headers count like sources: a header-only dependency is still a
+dependency.
 """
 import pathlib
 import re
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*"metaevo/([a-z_]+)/')
+# System headers that only their wrapper may include: (pattern, the wrapper's path under src).
+WRAPPED = [(re.compile(r'^\s*#\s*include\s*<(SQLiteCpp/|sqlite3\.h|pqxx/)'), "storage/backends/"),
+           (re.compile(r'^\s*#\s*include\s*<mpi\.h>'), "dist/mpi.cpp")]
 
 
 def read_layers(path):
@@ -71,6 +76,9 @@ def main():
             if path.suffix not in (".h", ".cpp"):
                 continue
             for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+                for pattern, wrapper in WRAPPED:
+                    if pattern.match(line) and not str(path.relative_to(src)).startswith(wrapper):
+                        problems.append(f"{path}:{number}: {line.strip()} belongs in {wrapper} alone")
                 m = INCLUDE.match(line)
                 if m and m.group(1) != area and m.group(1) not in uses:
                     allowed = ", ".join(sorted(uses)) or "no other area"

@@ -13,7 +13,8 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread            # without OpenBLAS-pthread, LibTorch GEMMs run ~30x slower
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libzip-dev libpng-dev zlib1g-dev
-  libsqlitecpp-dev libsqlite3-dev             # hpo/ study databases
+  libsqlitecpp-dev libsqlite3-dev             # storage/: the embedded SQLite backend
+  libpqxx-dev postgresql                       # storage/: the PostgreSQL backend; tests run a throwaway server
   libopenmpi-dev openmpi-bin                   # distributed ES under mpirun
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist

@@ -28,6 +28,7 @@ void add_tune_command(CLI::App& app, Common& common, Action& action);
 void add_mlo_command(CLI::App& app, Common& common, Action& action);
 void add_evolve_command(CLI::App& app, Common& common, Action& action);
 void add_predict_command(CLI::App& app, Common& common, Action& action);
+void add_storage_command(CLI::App& app, Common& common, Action& action);
 /// `bench tune-table`, added to the bench subcommand.
 void add_bench_tune(CLI::App* bench, Action& action);
 /// `bench meta-memory`, added to the bench subcommand.
@@ -45,6 +46,11 @@ void add_run_options(CLI::App* command, RunArgs& args, const std::string& defaul
 Config load_run_config(const RunArgs& args);
 /// --output, else the config's `output`, else `fallback`.
 std::string run_output(const RunArgs& args, const Config& config, const std::string& fallback);
+
+/// Where a store lives: `flag` (--storage), else the config's `storage` key, else `fallback` (a
+/// SQLite file in the output folder). The config keeps the location with any password masked,
+/// since configs are written to run folders and reports.
+std::string store_location(const std::string& flag, Config* config, const std::string& fallback);
 
 /// Applies threads (the flag, else the config's `threads`, else all cores) and the log level, and
 /// logs the BLAS/thread configuration.

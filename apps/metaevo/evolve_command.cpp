@@ -26,6 +26,7 @@ struct EvolveArgs {
   RunArgs run;
   std::vector<std::string> add_tasks;
   std::string status_output;
+  std::string storage;
 };
 
 /// report.html: each task's row, accuracy and size as task iterations go by, and which tasks
@@ -83,10 +84,11 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
   auto config = load_run_config(args.run);
   start_runtime(common, &config);
   const std::string output = run_output(args.run, config, "runs/evolve");
+  const auto location = store_location(args.storage, &config, (fs::path(output) / "system.db").string());
   const auto settings = EvolveSettings::read(config);
   config.check_all_used();
   check_tasks(settings, args.add_tasks, config.origin());
-  const auto outcome = evolve_system(settings, args.add_tasks, output);
+  const auto outcome = evolve_system(settings, args.add_tasks, output, location);
   const auto rows = system_summary(outcome.population);
   nlohmann::json iterations = nlohmann::json::array();
   for (const auto& it : outcome.history) iterations.push_back(it.to_json());
@@ -101,7 +103,10 @@ int run_evolve(const Common& common, const EvolveArgs& args) {
 int run_status(const Common& common, const EvolveArgs& args) {
   start_runtime(common);
   std::vector<TaskIteration> history;
-  const auto population = load_system((fs::path(args.status_output) / "system.db").string(), history);
+  METAEVO_CHECK(!args.status_output.empty() || !args.storage.empty(),
+                "evolve status: give --output DIR or --storage URL");
+  const auto population =
+      load_system(args.storage.empty() ? (fs::path(args.status_output) / "system.db").string() : args.storage, history);
   print_summary(system_summary(population));
   return 0;
 }
@@ -115,13 +120,18 @@ void add_evolve_command(CLI::App& app, Common& common, Action& action) {
   add_describe_flags(cmd, "evolve");
   cmd->get_option("--config")->required(false);  // not for `status`
   cmd->add_option("--add-task", args->add_tasks, "extend the stored system with this task (repeatable)");
+  const auto storage_help =
+      "the system's database: a SQLite file or postgresql://user@host:port/db (default: the config's 'storage', else "
+      "OUTPUT/system.db); the password comes from PGPASSWORD, ~/.pgpass or PGSERVICE";
+  cmd->add_option("--storage", args->storage, storage_help);
   cmd->callback([&common, &action, args, cmd] {
     if (!cmd->get_subcommands().empty()) return;
     if (args->run.config.empty()) throw CLI::RequiredError("--config");
     action = [&common, args] { return run_evolve(common, *args); };
   });
   auto* status = cmd->add_subcommand("status", "per task: test accuracy, parameters, shared components");
-  status->add_option("--output", args->status_output, "the run's output directory")->required();
+  status->add_option("--output", args->status_output, "the run's output directory");
+  status->add_option("--storage", args->storage, storage_help);
   status->callback([&common, &action, args] { action = [&common, args] { return run_status(common, *args); }; });
 }
 

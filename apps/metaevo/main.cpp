@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   add_mlo_command(app, common, action);
   add_evolve_command(app, common, action);
   add_predict_command(app, common, action);
+  add_storage_command(app, common, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

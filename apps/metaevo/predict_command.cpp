@@ -14,6 +14,7 @@
 #include "metaevo/data/idx.h"
 #include "metaevo/data/png.h"
 #include "metaevo/munet/system_store.h"
+#include "metaevo/storage/backend.h"
 
 namespace metaevo::cli {
 namespace {
@@ -48,7 +49,8 @@ int run_predict(const Common& common, const PredictArgs& args) {
   const auto device = parse_device(args.device);
   const auto population = load_system(args.system, history, device);
   const auto& paths = population.paths(args.task);
-  METAEVO_CHECK(!paths.empty(), "{}: no task '{}' in this system (see metaevo evolve status)", args.system, args.task);
+  METAEVO_CHECK(!paths.empty(), "{}: no task '{}' in this system (see metaevo evolve status)",
+                storage::mask_password(args.system), args.task);
   const auto& path = *paths.front();
 
   std::ostringstream csv;
@@ -76,7 +78,8 @@ int run_predict(const Common& common, const PredictArgs& args) {
 void add_predict_command(CLI::App& app, Common& common, Action& action) {
   auto args = std::make_shared<PredictArgs>();
   auto* cmd = app.add_subcommand("predict", "run one task's path of a stored muNet system on images");
-  cmd->add_option("--system", args->system, "the system database (OUTPUT/system.db of metaevo evolve)")->required();
+  cmd->add_option("--system", args->system, "the system: OUTPUT/system.db of metaevo evolve, or its postgresql:// URL")
+      ->required();
   cmd->add_option("--task", args->task, "the task whose path classifies the images")->required();
   cmd->add_option("--input", args->inputs, "PNG image or IDX image file (repeatable)")->required();
   cmd->add_option("--output", args->output, "CSV file to write (default: standard output)");

@@ -1,9 +1,10 @@
-// `metaevo tune`: multi-fidelity hyperparameter search. Every process started on the same output
-// directory (by hand, by a job array, or as the ranks of mpirun) is a worker of the one study in
-// its study.db; a killed worker's running trial is continued by the next worker that looks.
-//   metaevo tune --config F        create or join the study, work until it is done
-//   metaevo tune status --output D  leaderboard and resource spent
-//   metaevo tune export --output D --table T   full learning curves as a curve table
+// `metaevo tune`: multi-fidelity hyperparameter search. Every process started on the same study
+// (by hand, by a job array, as the ranks of mpirun, or on other hosts) is a worker of it; a killed
+// worker's running trial is continued by the next worker that looks. The study is the SQLite file
+// study.db of the output directory, or the database --storage (or the config's `storage`) names.
+//   metaevo tune --config F [--storage URL]   create or join the study, work until it is done
+//   metaevo tune status --output D | --storage URL        leaderboard and resource spent
+//   metaevo tune export --output D | --storage URL --table T   learning curves as a curve table
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@ namespace fs = std::filesystem;
 
 struct TuneArgs {
   std::string config;
+  std::string storage;
   std::vector<std::string> overrides;
   std::string output;
   std::string table;
@@ -44,8 +46,15 @@ std::string study_settings(const Config& config) {
   return text;
 }
 
-std::string study_path(const std::string& output) {
-  const auto path = (fs::path(output) / "study.db").string();
+std::string study_path(const std::string& output) { return (fs::path(output) / "study.db").string(); }
+
+/// The study status and export read: --storage, else the study.db of --output, which must exist
+/// (a store opened there would be created empty).
+std::string existing_study(const TuneArgs& args) {
+  if (!args.storage.empty()) return args.storage;
+  METAEVO_CHECK(!args.output.empty(), "tune: give --output DIR or --storage URL");
+  const auto path = study_path(args.output);
+  METAEVO_CHECK(fs::exists(path), "{}: no study here (expected {})", args.output, path);
   return path;
 }
 
@@ -100,11 +109,12 @@ int run_tune(const Common& common, const TuneArgs& args) {
   start_runtime(common, &config);
   const auto configured_output = config.get<std::string>("output", "runs/tune");
   const std::string output = args.output.empty() ? configured_output : args.output;
+  const auto location = store_location(args.storage, &config, study_path(output));
   const auto seed = run::read_seed(config);
   // Scheduler and sampler read their own settings, checked before the objective reads its data.
   const auto scheduler_choice = read_choice_at(config, "scheduler", hpo::default_scheduler());
   const auto sampler_choice = read_choice_at(config, "sampler", hpo::default_sampler());
-  auto scheduler = hpo::make_scheduler(scheduler_choice);
+  hpo::make_scheduler(scheduler_choice);  // its settings checked now, before any data is read
   auto sampler = hpo::make_sampler(sampler_choice);
   const auto tuner_options = read_options<hpo::TunerOptions>(config.section("tuner"));
   auto objective = hpo::make_objective(config.section("objective"));
@@ -113,7 +123,7 @@ int run_tune(const Common& common, const TuneArgs& args) {
   config.check_all_used();
 
   fs::create_directories(output);
-  hpo::Store store(study_path(output));
+  hpo::Store store(location);
   const auto settings = study_settings(config);
   store.open_study(run::settings_fingerprint(config, kStudyKeys), settings,
                    objective->maximize() ? "maximize" : "minimize");
@@ -121,9 +131,9 @@ int run_tune(const Common& common, const TuneArgs& args) {
   char host[256] = {0};
   ::gethostname(host, sizeof(host) - 1);
   const auto worker = fmt::format("{}:{}:{}", host, ::getpid(), comm.rank());
-  spdlog::info("study {}: worker {} ({} scheduler, {} sampler, up to {} trials)", store.path(), worker,
+  spdlog::info("study {}: worker {} ({} scheduler, {} sampler, up to {} trials)", store.where(), worker,
                scheduler_choice.name, sampler_choice.name, tuner_options.max_trials);
-  hpo::Tuner tuner(store, *objective, space, std::move(scheduler), std::move(sampler), tuner_options, seed,
+  hpo::Tuner tuner(store, *objective, space, scheduler_choice, std::move(sampler), tuner_options, seed,
                    (fs::path(output) / "trials").string(), worker);
   tuner.run();
   const auto standings = hpo::read_standings(store);
@@ -140,10 +150,10 @@ int run_tune(const Common& common, const TuneArgs& args) {
 }
 
 int run_status(const TuneArgs& args) {
-  const auto path = study_path(args.output);
-  METAEVO_CHECK(fs::exists(path), "{}: no study here (expected {})", args.output, path);
-  hpo::Store store(path);
-  const auto s = hpo::read_standings(store);
+  hpo::Store store(existing_study(args));
+  METAEVO_CHECK(store.setting("fingerprint"), "{}: no study there yet", store.where());
+  const auto s = store.read([&] { return hpo::read_standings(store); });
+  const auto& path = store.where();
   std::string by_state;
   for (const auto& [state, n] : s.states) by_state += fmt::format("{}{} {}", by_state.empty() ? "" : ", ", n, state);
   std::cout << fmt::format("study {}: {} trials ({}), {} epochs, {:.1f} s of training\n", path, s.rows.size(), by_state,
@@ -158,17 +168,19 @@ int run_status(const TuneArgs& args) {
     std::cout << fmt::format("{:>4} {:>6} {:>8} {:>9.4f} {:>9.4f} {:>8}  {}\n", r + 1, id, t.summary.resource,
                              t.values.back(), t.tests.back(), state[id], t.summary.config.dump());
   }
-  std::cout << "wrote " << write_tune_report(s, args.output, store.setting("settings").value_or("")) << "\n";
+  if (!args.output.empty())
+    std::cout << "wrote " << write_tune_report(s, args.output, store.setting("settings").value_or("")) << "\n";
   return 0;
 }
 
 int run_export(const TuneArgs& args) {
-  const auto path = study_path(args.output);
-  METAEVO_CHECK(fs::exists(path), "{}: no study here (expected {})", args.output, path);
-  hpo::Store store(path);
+  hpo::Store store(existing_study(args));
+  METAEVO_CHECK(store.setting("fingerprint"), "{}: no study there yet", store.where());
+  const auto& path = store.where();
   std::map<int64_t, hpo::CurveTable::Row> rows;
-  for (const auto& t : store.trials()) rows[t.id].config = t.config;
-  for (const auto& e : store.events_after(0)) {
+  const auto [trials, events] = store.read([&] { return std::make_pair(store.trials(), store.events_after(0)); });
+  for (const auto& t : trials) rows[t.id].config = t.config;
+  for (const auto& e : events) {
     if (e.kind != "result") continue;
     auto& row = rows.at(e.trial);
     METAEVO_CHECK(int(row.value.size()) == e.resource - 1, "{}: trial {}: epoch {} out of order", path, e.trial,
@@ -198,6 +210,10 @@ void add_tune_command(CLI::App& app, Common& common, Action& action) {
   tune->add_option("--config", args->config, "YAML or JSON configuration");
   tune->add_option("--set", args->overrides, "override a config key: key.path=value (repeatable)");
   tune->add_option("--output", args->output, "study directory (default: config 'output' or runs/tune)");
+  const auto storage_help =
+      "the study's database: a SQLite file or postgresql://user@host:port/db (default: the config's 'storage', "
+      "else OUTPUT/study.db); the password comes from PGPASSWORD, ~/.pgpass or PGSERVICE";
+  tune->add_option("--storage", args->storage, storage_help);
   add_describe_flags(tune, "tune");
   tune->callback([&common, &action, args, tune] {
     if (!tune->get_subcommands().empty()) return;
@@ -205,11 +221,13 @@ void add_tune_command(CLI::App& app, Common& common, Action& action) {
     action = [&common, args] { return run_tune(common, *args); };
   });
   auto* status = tune->add_subcommand("status", "print a study's leaderboard and the resource spent");
-  status->add_option("--output", args->output, "study directory")->required();
+  status->add_option("--output", args->output, "study directory (also where report.html goes)");
+  status->add_option("--storage", args->storage, storage_help);
   status->add_option("--top", args->top, "rows of the leaderboard")->check(CLI::PositiveNumber);
   status->callback([&action, args] { action = [args] { return run_status(*args); }; });
   auto* exp = tune->add_subcommand("export", "write the full learning curves of a study as a curve table (JSON)");
-  exp->add_option("--output", args->output, "study directory")->required();
+  exp->add_option("--output", args->output, "study directory");
+  exp->add_option("--storage", args->storage, storage_help);
   exp->add_option("--table", args->table, "curve table file to write")->required();
   exp->callback([&action, args] { action = [args] { return run_export(*args); }; });
 }

@@ -1,5 +1,6 @@
-// The tuner against its study database: a complete study, replay by another worker, kill -9 and
-// resume, and two worker processes on one study.
+// The tuner against its study database, on each backend (SQLite, PostgreSQL): a complete study,
+// replay by another worker, settings binding, orphaned trials, kill -9 and resume, and worker
+// processes sharing one study, killed and restarted at random.
 #include "metaevo/hpo/tuner.h"
 
 #include <gtest/gtest.h>
@@ -8,63 +9,33 @@
 #include <fstream>
 #include <map>
 
-#include "../support/curve_tables.h"
 #include "../support/process.h"
+#include "../support/studies.h"
 
 namespace metaevo::hpo {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path fresh_dir(const std::string& name) {
-  const auto dir = fs::temp_directory_path() / ("metaevo_hpo_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+using testing::expect_contiguous;
+using testing::fresh_dir;
+using testing::ResultRow;
+using testing::results;
+using testing::study_config;
+using testing::table_objective;
+using TunerTest = testing::StudyTest;
 
-struct ResultRow {
-  int64_t trial;
-  int epoch;
-  double value;
-  std::string decision;
-  bool operator==(const ResultRow& o) const {
-    return trial == o.trial && epoch == o.epoch && value == o.value && decision == o.decision;
-  }
-};
-
-std::vector<ResultRow> results(Store& store) {
-  std::vector<ResultRow> out;
-  for (const auto& e : store.events_after(0))
-    if (e.kind == "result") out.push_back({e.trial, e.resource, e.value, e.decision});
-  return out;
-}
-
-/// Every trial's results are epochs 1, 2, ... in order, once each.
-void expect_contiguous(const std::vector<ResultRow>& rows) {
-  std::map<int64_t, int> last;
-  for (const auto& r : rows) {
-    EXPECT_EQ(r.epoch, last[r.trial] + 1) << "trial " << r.trial;
-    last[r.trial] = r.epoch;
-  }
-}
-
-std::unique_ptr<Objective> table_objective(const std::string& table) {
-  return make_objective(
-      Config::parse("objective: {type: curve_table, path: " + table + "}", "test").section("objective"));
-}
-
-TEST(Tuner, RunsAStudyAndAnotherWorkerReplaysItExactly) {
-  const auto dir = fresh_dir("replay");
+TEST_P(TunerTest, RunsAStudyAndAnotherWorkerReplaysItExactly) {
+  const auto dir = this->dir("replay");
   const auto table = testing::write_curves(testing::synthetic_curves(30, 9, 0.02), (dir / "curves.json").string());
   auto objective = table_objective(table);
-  Store store((dir / "study.db").string());
+  Store store(this->store(dir, "replay"));
   store.open_study("fingerprint", "settings");
   const Choice so{"pasha", {{"max_t", 9}}};
   TunerOptions to;
   to.max_trials = 24;
   to.poll_s = 0.01;
-  Tuner tuner(store, *objective, objective->default_space(), make_scheduler(so), make_sampler(default_sampler()), to, 3,
+  Tuner tuner(store, *objective, objective->default_space(), so, make_sampler(default_sampler()), to, 3,
               (dir / "trials").string(), "w1");
   tuner.run();
   EXPECT_EQ(store.trial_count(), 24);
@@ -74,8 +45,8 @@ TEST(Tuner, RunsAStudyAndAnotherWorkerReplaysItExactly) {
   for (const auto& t : store.trials()) EXPECT_NE(t.state, "running");
 
   // A fresh scheduler fed the log takes every decision the same way (sync throws otherwise).
-  Tuner replica(store, *objective, objective->default_space(), make_scheduler(so), make_sampler(default_sampler()), to,
-                3, (dir / "trials").string(), "w2");
+  Tuner replica(store, *objective, objective->default_space(), so, make_sampler(default_sampler()), to, 3,
+                (dir / "trials").string(), "w2");
   replica.sync();
   EXPECT_EQ(replica.epochs_reported(), tuner.epochs_reported());
   EXPECT_EQ(replica.scheduler().max_resource(), tuner.scheduler().max_resource());
@@ -106,59 +77,53 @@ class Throwing : public Objective {
   }
 };
 
-TEST(Tuner, AnObjectiveErrorFailsTheTrialAnyOtherEndsTheWorker) {
-  const auto dir = fresh_dir("throwing");
+TEST_P(TunerTest, AnObjectiveErrorFailsTheTrialAnyOtherEndsTheWorker) {
+  const auto dir = this->dir("throwing");
   const Choice so{"asha_promotion", {{"max_t", 3}}};
   TunerOptions to;
   to.max_trials = 3;
   to.poll_s = 0.01;
   {
-    Store store((dir / "error.db").string());
+    Store store(this->store(dir, "error"));
     store.open_study("fingerprint", "settings");
     Throwing<Error> objective;
-    Tuner tuner(store, objective, objective.default_space(), make_scheduler(so), make_sampler(default_sampler()), to, 1,
+    Tuner tuner(store, objective, objective.default_space(), so, make_sampler(default_sampler()), to, 1,
                 (dir / "trials").string(), "w1");
     tuner.run();  // every trial fails; the study ends
     int failed = 0;
     for (const auto& t : store.trials()) failed += t.state == "failed";
     EXPECT_EQ(failed, 3);
   }
-  Store store((dir / "logic.db").string());
+  Store store(this->store(dir, "logic"));
   store.open_study("fingerprint", "settings");
   Throwing<std::logic_error> objective;
-  Tuner tuner(store, objective, objective.default_space(), make_scheduler(so), make_sampler(default_sampler()), to, 1,
+  Tuner tuner(store, objective, objective.default_space(), so, make_sampler(default_sampler()), to, 1,
               (dir / "trials2").string(), "w1");
   EXPECT_THROW(tuner.run(), std::logic_error);  // a programming error is not a failed trial
   fs::remove_all(dir);
 }
 
-std::string study_config(const fs::path& dir, const std::string& table, double time_scale, int max_trials) {
-  const auto path = dir / "tune.yaml";
-  std::ofstream(path) << "seed: 11\nthreads: 1\n"
-                      << "objective: {type: curve_table, path: " << table << ", time_scale: " << time_scale << "}\n"
-                      << "scheduler: {name: asha_promotion, max_t: 9}\n"
-                      << "tuner: {max_trials: " << max_trials << ", poll_s: 0.01}\n";
-  return path.string();
-}
-
-TEST(TuneCli, KilledStudyResumesWithoutLosingOrRepeatingResults) {
-  const auto dir = fresh_dir("kill");
+TEST_P(TunerTest, KilledStudyResumesWithoutLosingOrRepeatingResults) {
+  const auto dir = this->dir("kill");
   const auto table = testing::write_curves(testing::synthetic_curves(40, 9, 0.02), (dir / "curves.json").string());
   const auto config = study_config(dir, table, 0.01, 30);
 
   // The uninterrupted reference.
-  ASSERT_EQ(testing::run_cli({"tune", "--config", config, "--output", (dir / "whole").string()}), 0);
-  Store whole((dir / "whole" / "study.db").string());
+  const auto reference = store(dir, "whole");
+  ASSERT_EQ(
+      testing::run_cli({"tune", "--config", config, "--output", (dir / "whole").string(), "--storage", reference}), 0);
+  Store whole(reference);
   const auto expected = results(whole);
   ASSERT_GT(expected.size(), 40u);
 
   // The same study, killed after some results, then resumed.
   const auto out = (dir / "killed").string();
-  const pid_t pid = testing::spawn({METAEVO_BINARY, "tune", "--config", config, "--output", out});
+  const auto location = store(dir, "killed");
+  const pid_t pid =
+      testing::spawn({METAEVO_BINARY, "tune", "--config", config, "--output", out, "--storage", location});
   auto enough = [&] {
-    if (!fs::exists(out + "/study.db")) return false;
     try {
-      Store peek(out + "/study.db");
+      Store peek(location);
       return results(peek).size() >= 20;
     } catch (const std::exception&) {
       return false;
@@ -169,14 +134,14 @@ TEST(TuneCli, KilledStudyResumesWithoutLosingOrRepeatingResults) {
   testing::wait_for(pid, 10);
   std::vector<ResultRow> before;
   {
-    Store killed(out + "/study.db");
+    Store killed(location);
     before = results(killed);
   }
   ASSERT_GE(before.size(), 20u);
   ASSERT_LT(before.size(), expected.size());
 
-  ASSERT_EQ(testing::run_cli({"tune", "--config", config, "--output", out}), 0);
-  Store resumed(out + "/study.db");
+  ASSERT_EQ(testing::run_cli({"tune", "--config", config, "--output", out, "--storage", location}), 0);
+  Store resumed(location);
   const auto after = results(resumed);
   // Nothing reported before the kill is lost or repeated, and the study ends as if never killed.
   ASSERT_GE(after.size(), before.size());
@@ -185,32 +150,38 @@ TEST(TuneCli, KilledStudyResumesWithoutLosingOrRepeatingResults) {
   expect_contiguous(after);
 }
 
-TEST(TuneCli, TwoWorkersShareOneStudy) {
-  const auto dir = fresh_dir("workers");
-  const auto table = testing::write_curves(testing::synthetic_curves(40, 9, 0.02), (dir / "curves.json").string());
-  const auto config = study_config(dir, table, 0.02, 30);
-  const auto out = (dir / "study").string();
-  fs::create_directories(out);
-  const pid_t a = testing::spawn({METAEVO_BINARY, "tune", "--config", config, "--output", out});
-  const pid_t b = testing::spawn({METAEVO_BINARY, "tune", "--config", config, "--output", out});
-  EXPECT_EQ(testing::wait_for(a, 300), 0);
-  EXPECT_EQ(testing::wait_for(b, 300), 0);
-
-  Store store(out + "/study.db");
-  EXPECT_EQ(store.trial_count(), 30);
-  const auto rows = results(store);
-  expect_contiguous(rows);
-  std::set<std::string> workers;
-  for (const auto& e : store.events_after(0)) workers.insert(e.worker);
-  EXPECT_EQ(workers.size(), 2u) << "both workers should have taken jobs";
-  for (const auto& t : store.trials()) EXPECT_NE(t.state, "running");
-  // The log of both workers together replays into one consistent scheduler.
-  auto objective = table_objective(table);
-  const Choice so{"asha_promotion", {{"max_t", 9}}};
-  Tuner replica(store, *objective, objective->default_space(), make_scheduler(so), make_sampler(default_sampler()),
-                TunerOptions{}, 11, (dir / "trials").string(), "check");
-  EXPECT_NO_THROW(replica.sync());
-  EXPECT_EQ(replica.epochs_reported(), int64_t(rows.size()));
+TEST_P(TunerTest, OrphanedTrialsAreTakenOverAndLiveOnesAreNot) {
+  const auto dir = this->dir("orphans");
+  Store store(this->store(dir, "orphans"));
+  store.open_study("fingerprint", "settings");
+  char name[256] = {0};
+  ::gethostname(name, sizeof(name) - 1);
+  const std::string host = name;
+  const pid_t dead = testing::spawn({"/bin/true"});
+  ASSERT_EQ(testing::wait_for(dead, 10), 0);
+  int64_t alive_elsewhere = 0, silent = 0, killed = 0, mine = 0;
+  store.write([&] {
+    alive_elsewhere = store.add_trial({{"x", 1}}, 3, "a");
+    store.heartbeat("a", "other-host", 1);
+    silent = store.add_trial({{"x", 2}}, 3, "b");
+    store.heartbeat("b", "other-host", 2);
+    store.database().query("UPDATE workers SET heartbeat = heartbeat - 7200 WHERE name = ?", {"b"});
+    killed = store.add_trial({{"x", 3}}, 3, "c");
+    store.heartbeat("c", host, dead);
+    mine = store.add_trial({{"x", 4}}, 3, "d");
+    store.heartbeat("d", host, ::getpid());
+  });
+  auto next = [&](const std::string& me) {
+    const auto orphan = store.orphan(me, host, 3600);
+    if (orphan) store.write([&] { store.update_trial(orphan->id, "paused", 0, 3, me); });
+    return orphan ? orphan->id : 0;
+  };
+  EXPECT_EQ(next("e"), silent);  // another host's worker, silent for two hours
+  EXPECT_EQ(next("e"), killed);  // this host's worker, whose process is gone
+  EXPECT_EQ(next("e"), 0);       // the others are alive
+  // A worker asking while idle takes back a trial recorded as its own (a claim whose reply it lost).
+  EXPECT_EQ(next("d"), mine);
+  EXPECT_EQ(store.trial(alive_elsewhere).state, "running");
 }
 
 TEST(TuneCli, BadInputGivesOneLineErrors) {
@@ -222,6 +193,8 @@ TEST(TuneCli, BadInputGivesOneLineErrors) {
   EXPECT_EQ(testing::run_cli({"tune", "--config", bad, "--output", (dir / "o").string()}), 2);
   EXPECT_EQ(testing::run_cli({"tune", "status", "--output", (dir / "nothing").string()}), 2);
 }
+
+METAEVO_BACKENDS(TunerTest);
 
 }  // namespace
 }  // namespace metaevo::hpo

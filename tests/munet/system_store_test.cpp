@@ -7,6 +7,7 @@
 #include "../data/test_files.h"
 #include "../support/munet_tasks.h"
 #include "../support/process.h"
+#include "../support/stores.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/error.h"
 #include "metaevo/data/idx.h"
@@ -30,10 +31,16 @@ struct Recipe {
   Population population() const { return Population(testing::small_vit(), space, {}, 4); }
 };
 
-TEST(MunetSystemStore, ResumedSystemContinuesExactlyAsTheUninterruptedOne) {
-  const auto dir = fs::temp_directory_path() / "metaevo_munet_store";
+class MunetSystemStore : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { METAEVO_REQUIRE_BACKEND(GetParam()); }
+};
+
+TEST_P(MunetSystemStore, ResumedSystemContinuesExactlyAsTheUninterruptedOne) {
+  const auto dir = fs::temp_directory_path() / ("metaevo_munet_store_" + GetParam());
   fs::remove_all(dir);
   fs::create_directories(dir);
+  const auto location = testing::fresh_store(GetParam(), dir, "system");
   Recipe s;
   auto a = testing::quadrants(128), b = testing::quadrants(128);
   b.name = "mirrored";
@@ -45,7 +52,7 @@ TEST(MunetSystemStore, ResumedSystemContinuesExactlyAsTheUninterruptedOne) {
   history.push_back(run_task_iteration(whole, a, scorer, s.evolution, s.train, 9, 0));
   history.push_back(run_task_iteration(whole, b, scorer, s.evolution, s.train, 9, 1));
   {
-    SystemStore store((dir / "system.db").string());
+    SystemStore store(location);
     store.check_settings("seed 9", {{"seed", 9}});
     store.save(whole, history);
   }
@@ -53,7 +60,7 @@ TEST(MunetSystemStore, ResumedSystemContinuesExactlyAsTheUninterruptedOne) {
 
   auto resumed = s.population();
   std::vector<TaskIteration> loaded;
-  SystemStore store((dir / "system.db").string());
+  SystemStore store(location);
   store.check_settings("seed 9", {{"seed", 9}});
   ASSERT_TRUE(store.load(resumed, loaded));
   ASSERT_EQ(loaded.size(), 2u);
@@ -86,6 +93,8 @@ TEST(MunetSystemStore, ResumedSystemContinuesExactlyAsTheUninterruptedOne) {
   EXPECT_THROW(store.check_settings("seed 10", {{"seed", 10}}), Error);
   fs::remove_all(dir);
 }
+
+METAEVO_BACKENDS(MunetSystemStore);
 
 TEST(EvolveCommand, GrowsResumesExtendsAndReports) {
   const std::string mnist = METAEVO_SOURCE_DIR "/data/mnist";

@@ -15,10 +15,10 @@
 namespace metaevo::testing {
 
 /// Starts argv[0] (a path) with `env` entries ("NAME=value") added, in its own process group so
-/// that it and everything it starts can be killed together. stdout is discarded; stderr goes to
-/// `stderr_path`.
+/// that it and everything it starts can be killed together. stderr goes to `stderr_path`, stdout
+/// to `stdout_path` (discarded unless given).
 inline pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
-                   const std::string& stderr_path = "/dev/null") {
+                   const std::string& stderr_path = "/dev/null", const std::string& stdout_path = "/dev/null") {
   const pid_t pid = fork();
   if (pid == 0) {
     setpgid(0, 0);
@@ -26,7 +26,11 @@ inline pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    if (!freopen("/dev/null", "w", stdout) || !freopen(stderr_path.c_str(), "w", stderr)) _exit(126);
+    if (!freopen(stdout_path.c_str(), "w", stdout)) _exit(126);
+    // One file for both: one open file, so neither stream writes over the other.
+    if (stderr_path == stdout_path ? dup2(fileno(stdout), fileno(stderr)) < 0
+                                   : !freopen(stderr_path.c_str(), "w", stderr))
+      _exit(126);
     execv(args[0], args.data());
     _exit(127);
   }

@@ -1,20 +1,20 @@
 #pragma once
-// A study in SQLite: its settings, its trials (configuration, state, resource reached, checkpoint)
-// and an append-only event log (trial started or resumed, every reported epoch with the decision
-// taken). The log is the truth: replaying it rebuilds any scheduler's state, so worker processes
-// share one study through the database alone, and a killed tuner resumes where it stopped.
-// WAL mode lets readers run beside the one writer; every decision is taken inside an IMMEDIATE
-// transaction, so two workers never decide on the same state, and a unique index refuses a
-// second copy of any (trial, epoch) result.
-#include <SQLiteCpp/SQLiteCpp.h>
-
+// A study in a database (storage/: a SQLite file, or PostgreSQL for several hosts): its settings,
+// its trials (configuration, state, resource reached), an append-only event log (trial started
+// or resumed, every reported epoch with the decision taken) and, where hosts share nothing else,
+// the trials' checkpoints. The log is the truth: replaying it rebuilds any scheduler's state, so
+// workers share one study through the database alone, and a killed tuner resumes where it
+// stopped. Every decision is taken inside one write transaction holding the study's write lock,
+// so two workers never decide on the same state, and a unique index refuses a second copy of any
+// (trial, epoch) result.
 #include <cstdint>
-#include <memory>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "metaevo/hpo/space.h"
+#include "metaevo/storage/database.h"
 
 namespace metaevo::hpo {
 
@@ -38,11 +38,18 @@ struct TrialRow {
   std::string worker;
 };
 
+/// The study tables and their migrations.
+const storage::Schema& study_schema();
+
 class Store {
  public:
-  /// Opens or creates the database; the busy timeout makes writers queue instead of failing.
-  explicit Store(const std::string& path);
-  const std::string& path() const { return path_; }
+  /// Opens or creates the study at `location` (a SQLite path or a postgresql:// URL).
+  explicit Store(const std::string& location);
+  /// Where the study is, as it may be shown (a path, or a URL without its password).
+  const std::string& where() const { return db_.where(); }
+  /// True when several hosts may share the study (a server): checkpoints then travel through it.
+  bool shared() const { return db_.shared(); }
+  storage::Database& database() { return db_; }
 
   /// Creates the study, or checks that an existing one was made with the same settings.
   /// `direction` ("maximize" | "minimize", the objective's) is kept for readers of the study.
@@ -50,12 +57,22 @@ class Store {
                   const std::string& direction = "maximize");
   std::optional<std::string> setting(const std::string& key);
 
-  /// BEGIN IMMEDIATE: the write lock is taken up front, so the state read inside stays current.
-  std::unique_ptr<SQLite::Transaction> write_transaction();
+  /// A decision: `body` runs in one transaction holding the study's write lock, again (after
+  /// `rewind`) if the database asks for a retry or the connection drops (storage/database.h).
+  template <class F>
+  auto write(F&& body, const std::function<void()>& rewind = {}) -> decltype(body()) {
+    return db_.write(std::forward<F>(body), rewind);
+  }
+  /// Several reads from one snapshot.
+  template <class F>
+  auto read(F&& body) -> decltype(body()) {
+    return db_.read(std::forward<F>(body));
+  }
 
   std::vector<Event> events_after(int64_t id);
   int64_t append(const Event& event);
 
+  /// Numbers trials 1, 2, ... in the order they are added (under the write lock).
   int64_t add_trial(const Assignment& config, int milestone, const std::string& worker);
   void update_trial(int64_t trial, const std::string& state, int resource, int milestone, const std::string& worker);
   int64_t trial_count();
@@ -64,13 +81,18 @@ class Store {
 
   /// Registers or refreshes this worker's heartbeat.
   void heartbeat(const std::string& worker, const std::string& host, int64_t pid);
-  /// A running trial whose worker is gone: on this host its process no longer exists; elsewhere
-  /// it has been silent for `timeout_s`.
-  std::optional<TrialRow> orphan(const std::string& host, double timeout_s);
+  /// A running trial nobody is training: its worker's process no longer exists (on this host) or
+  /// has been silent for `timeout_s` (elsewhere), or it is `me`, which is idle when it asks (its
+  /// claim committed although the worker never heard back).
+  std::optional<TrialRow> orphan(const std::string& me, const std::string& host, double timeout_s);
+
+  /// A trial's checkpoint as of `epoch`, replacing the one stored before.
+  void put_checkpoint(int64_t trial, int epoch, const std::string& bytes);
+  /// The stored checkpoint (its epoch and bytes), if any.
+  std::optional<std::pair<int, std::string>> checkpoint(int64_t trial);
 
  private:
-  std::string path_;
-  SQLite::Database db_;
+  storage::Database db_;
 };
 
 /// Seconds since the epoch (wall clock), as stored in the database.

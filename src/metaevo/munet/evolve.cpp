@@ -116,9 +116,9 @@ nlohmann::json make_root(Population& population, const EvolveSettings& s, const 
 }  // namespace
 
 EvolveOutcome evolve_system(const EvolveSettings& s, const std::vector<std::string>& add_tasks,
-                            const std::string& output) {
+                            const std::string& output, const std::string& location) {
   fs::create_directories(output);
-  SystemStore store((fs::path(output) / "system.db").string());
+  SystemStore store(location.empty() ? (fs::path(output) / "system.db").string() : location);
   const auto identity = s.identity();
   store.check_settings(run::fingerprint(identity), identity);
   EvolveOutcome out{Population(s.vit, s.space(), s.mutation, s.seed, s.device), {}, {}};
@@ -126,7 +126,7 @@ EvolveOutcome evolve_system(const EvolveSettings& s, const std::vector<std::stri
   auto& history = out.history;
   const auto pretrain_file = (fs::path(output) / "pretrain.json").string();
   if (store.load(population, history)) {
-    spdlog::info("continuing {} after {} task iterations", store.path(), history.size());
+    spdlog::info("continuing {} after {} task iterations", store.where(), history.size());
     if (fs::exists(pretrain_file)) out.pretrain = nlohmann::json::parse(read_file(pretrain_file));
   } else {
     out.pretrain = make_root(population, s, pretrain_file);

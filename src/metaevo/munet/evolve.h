@@ -58,10 +58,11 @@ struct EvolveOutcome {
   nlohmann::json pretrain;  // how the root was made (null: a random root)
 };
 
-/// Grows the system in `output` (system.db, metrics.jsonl, pretrain.json) through the schedule,
-/// continuing after the iterations already stored; each iteration is saved before the next starts.
+/// Grows the system in `store` (a database location; empty: `output`/system.db), writing
+/// metrics.jsonl and pretrain.json to `output`, through the schedule, continuing after the
+/// iterations already stored; each iteration is saved before the next starts.
 EvolveOutcome evolve_system(const EvolveSettings& s, const std::vector<std::string>& add_tasks,
-                            const std::string& output);
+                            const std::string& output, const std::string& store = "");
 
 /// Per task: accuracy, parameters, layers, and the other tasks whose components its path uses.
 nlohmann::json system_summary(const Population& population);

@@ -1,0 +1,28 @@
+#include "metaevo/storage/backend.h"
+
+#include <regex>
+
+namespace metaevo::storage {
+
+std::unique_ptr<Backend> open_backend(const std::string& location) {
+  METAEVO_CHECK(!location.empty(), "storage: empty location (a SQLite file path or a postgresql:// URL)");
+  const auto colon = location.find("://");
+  std::string scheme = colon == std::string::npos ? "sqlite" : location.substr(0, colon);
+  if (scheme == "postgres") scheme = "postgresql";
+  return BackendRegistry::instance().create(scheme, "storage", location);
+}
+
+std::string mask_password(const std::string& url) {
+  static const std::regex in_authority(R"((://[^:/@?#]*:)[^@/?#]*@)");
+  static const std::regex in_query(R"(([?&]password=)[^&]*)");
+  return std::regex_replace(std::regex_replace(url, in_authority, "$1***@"), in_query, "$1***");
+}
+
+std::string with_types(std::string sql, const std::string& key, const std::string& serial, const std::string& blob) {
+  for (const auto& [token, type] : {std::pair{"{key}", &key}, {"{serial}", &serial}, {"{blob}", &blob}})
+    for (size_t at = sql.find(token); at != std::string::npos; at = sql.find(token, at + type->size()))
+      sql.replace(at, std::string(token).size(), *type);
+  return sql;
+}
+
+}  // namespace metaevo::storage

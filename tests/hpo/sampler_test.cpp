@@ -15,13 +15,19 @@ SearchSpace space() {
                                       .section("space"));
 }
 
+std::vector<const TrialSummary*> pointers(const std::vector<TrialSummary>& history) {
+  std::vector<const TrialSummary*> out;
+  for (const auto& h : history) out.push_back(&h);
+  return out;
+}
+
 TEST(EvolutionarySampler, DrawsAtRandomUntilThePopulationHasResults) {
   const auto s = space();
   auto sampler = make_sampler({"evolutionary", {{"population", 4}}});
   std::vector<TrialSummary> history(3);
   for (auto& h : history) h = {s.defaults(), 1, 0.5};
   Draws a(1, 7), b(1, 7);
-  EXPECT_EQ(sampler->suggest(s, history, a), s.sample(b));
+  EXPECT_EQ(sampler->suggest(s, pointers(history), a), s.sample(b));
 }
 
 TEST(EvolutionarySampler, MutatesTheTournamentWinner) {
@@ -35,7 +41,7 @@ TEST(EvolutionarySampler, MutatesTheTournamentWinner) {
   history[2].value = 0.0;
   for (uint64_t n = 0; n < 50; ++n) {
     Draws draws(3, n);
-    const auto child = sampler->suggest(s, history, draws);
+    const auto child = sampler->suggest(s, pointers(history), draws);
     s.validate(child, "child");
     int differs = 0;
     for (const auto& [k, v] : child.items()) differs += history[2].config[k] != v;

@@ -184,6 +184,26 @@ TEST_P(TunerTest, OrphanedTrialsAreTakenOverAndLiveOnesAreNot) {
   EXPECT_EQ(store.trial(alive_elsewhere).state, "running");
 }
 
+TEST(TuneCli, TheSyntheticObjectiveRunsAStudyWithoutCheckpoints) {
+  const auto dir = fresh_dir("synthetic");
+  const auto config = (dir / "tune.yaml").string();
+  std::ofstream(config) << "seed: 3\nobjective: {type: synthetic}\nscheduler: {name: asha_stopping, max_t: 9}\n"
+                        << "tuner: {max_trials: 30}\n";
+  ASSERT_EQ(testing::run_cli({"tune", "--config", config, "--output", (dir / "out").string()}), 0);
+  Store store((dir / "out" / "study.db").string());
+  EXPECT_EQ(store.trial_count(), 30);
+  const auto rows = results(store);
+  expect_contiguous(rows);
+  // Each result is the closed-form curve at its epoch, and nothing was written per trial.
+  for (const auto& r : rows) {
+    const auto config = store.trial(r.trial).config;
+    const double x = config["x"], y = config["y"];
+    const double level = 0.9 - (x - 0.3) * (x - 0.3) - 0.5 * (y - 0.7) * (y - 0.7);
+    EXPECT_DOUBLE_EQ(r.value, level * (1 - std::exp(-(0.05 + 0.5 * y) * r.epoch)));
+  }
+  EXPECT_FALSE(fs::exists(dir / "out" / "trials"));
+}
+
 TEST(TuneCli, BadInputGivesOneLineErrors) {
   const auto dir = fresh_dir("errors");
   const auto bad = (dir / "bad.yaml").string();

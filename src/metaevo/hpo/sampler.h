@@ -37,8 +37,10 @@ struct EvolutionaryOptions {
 class Sampler {
  public:
   virtual ~Sampler() = default;
-  /// The configuration of the next trial; `history` lists earlier trials in creation order.
-  virtual Assignment suggest(const SearchSpace& space, const std::vector<TrialSummary>& history, Draws& draws) = 0;
+  /// The configuration of the next trial; `history` lists earlier trials in creation order (by
+  /// pointer: a study of many trials is not copied for every new one).
+  virtual Assignment suggest(const SearchSpace& space, const std::vector<const TrialSummary*>& history,
+                             Draws& draws) = 0;
 };
 
 using SamplerRegistry = Registry<Sampler, const Choice&>;

@@ -125,8 +125,9 @@ std::optional<Tuner::Claim> Tuner::claim() {
           const int64_t started = int64_t(trials_.size()) - 1;
           Job job = scheduler_->next_job(started < options_.max_trials);
           if (job.kind == Job::Kind::kStart) {
-            std::vector<TrialSummary> history;
-            for (size_t i = 1; i < trials_.size(); ++i) history.push_back(trials_[i].summary);
+            std::vector<const TrialSummary*> history;
+            history.reserve(trials_.size());
+            for (size_t i = 1; i < trials_.size(); ++i) history.push_back(&trials_[i].summary);
             Draws draws(seed_, uint64_t(started + 1));
             Assignment config = sampler_->suggest(space_, history, draws);
             job.trial = store_.add_trial(config, job.milestone, worker_);
@@ -207,7 +208,6 @@ void Tuner::run_job(const Claim& claim) {
   const bool in_folder = !in_database && options_.checkpoints != "auto";
   const auto dir = fs::path(in_folder ? options_.checkpoints : trials_dir_) / std::to_string(id);
   const auto file = (dir / "checkpoint.pt").string();
-  fs::create_directories(dir);
   // The database's copy is the one that matches the log, whoever trained the trial last.
   if (in_database) {
     if (const auto stored = store_.checkpoint(id))
@@ -228,7 +228,9 @@ void Tuner::run_job(const Claim& claim) {
         m = run->train_epoch();
         run->save();
       }
-      const auto decision = report(claim, epoch, m, in_database ? std::optional(read_file(file)) : std::nullopt);
+      // An objective with nothing to save writes no file.
+      const bool saved = in_database && fs::exists(file);
+      const auto decision = report(claim, epoch, m, saved ? std::optional(read_file(file)) : std::nullopt);
       if (!decision) return;
       spdlog::info("trial {} epoch {}: {:.4f} -> {} | trials {}/{}, epochs {}", id, epoch, m.value,
                    decision_name(*decision), trials_.size() - 1, options_.max_trials, epochs_);

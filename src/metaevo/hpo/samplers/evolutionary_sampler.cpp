@@ -11,10 +11,10 @@ class EvolutionarySampler : public Sampler {
  public:
   explicit EvolutionarySampler(const EvolutionaryOptions& options) : options_(options) {}
 
-  Assignment suggest(const SearchSpace& space, const std::vector<TrialSummary>& history, Draws& draws) override {
+  Assignment suggest(const SearchSpace& space, const std::vector<const TrialSummary*>& history, Draws& draws) override {
     std::vector<const TrialSummary*> recent;
     for (auto it = history.rbegin(); it != history.rend() && int(recent.size()) < options_.population; ++it)
-      if (it->resource > 0) recent.push_back(&*it);
+      if ((*it)->resource > 0) recent.push_back(*it);
     if (int(recent.size()) < options_.population) return space.sample(draws);
     // The tournament: `tournament` distinct contestants (a partial shuffle), the best wins.
     const TrialSummary* parent = nullptr;

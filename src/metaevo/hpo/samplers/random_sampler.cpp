@@ -5,7 +5,7 @@ namespace {
 
 class RandomSampler : public Sampler {
  public:
-  Assignment suggest(const SearchSpace& space, const std::vector<TrialSummary>&, Draws& draws) override {
+  Assignment suggest(const SearchSpace& space, const std::vector<const TrialSummary*>&, Draws& draws) override {
     return space.sample(draws);
   }
 };

@@ -121,7 +121,7 @@ TEST_P(TuneWorkersTest, EightWorkersLoseAndDuplicateNothing) {
 TEST_P(TuneWorkersTest, WorkersKilledAtRandomAndRestartedLoseNothing) {
   const auto dir = this->dir("killed");
   const auto table = testing::write_curves(testing::synthetic_curves(60, kMaxT, 0.02), (dir / "curves.json").string());
-  const auto config = testing::study_config(dir, table, 0.002, kTrials / 3, kMaxT);
+  const auto config = testing::study_config(dir, table, 0.002, kTrials / 6, kMaxT);
   const auto location = store(dir, "killed");
   std::vector<Worker> live, all;
   int started = 0;
@@ -131,8 +131,8 @@ TEST_P(TuneWorkersTest, WorkersKilledAtRandomAndRestartedLoseNothing) {
   };
   for (int w = 0; w < kWorkers; ++w) live.push_back(start());
   // kill -9 one worker after another (a fixed schedule: 0, 3, 6, 1, ...) and start a new one.
-  for (int k = 0; k < 12; ++k) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  for (int k = 0; k < 8; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
     auto& victim = live[size_t(k * 3 % kWorkers)];
     if (testing::wait_for(victim.pid, 0.01) != -2) continue;  // it had finished: the study is ending
     all.push_back(victim);
@@ -145,7 +145,7 @@ TEST_P(TuneWorkersTest, WorkersKilledAtRandomAndRestartedLoseNothing) {
   EXPECT_GT(started, kWorkers + 3) << "the study ended before workers could be killed";
   check_study(location, all, false, table, kMaxT);
   Store store(location);
-  EXPECT_EQ(store.trial_count(), kTrials / 3);
+  EXPECT_EQ(store.trial_count(), kTrials / 6);
 }
 
 METAEVO_BACKENDS(TuneWorkersTest);
@@ -176,7 +176,7 @@ bool results_reach(const std::string& location, size_t n) {
 TEST_F(TunePostgresTest, AServerRestartIsWaitedOutAndChangesNothing) {
   const auto dir = testing::fresh_dir("restart");
   const auto table = testing::write_curves(testing::synthetic_curves(40, 9, 0.02), (dir / "curves.json").string());
-  const auto config = testing::study_config(dir, table, 0.03, 40);
+  const auto config = testing::study_config(dir, table, 0.02, 40);
 
   const auto reference = testing::fresh_store("postgresql", dir, "reference");
   ASSERT_EQ(testing::run_cli({"tune", "--config", config, "--output", (dir / "a").string(), "--storage", reference}),
@@ -247,6 +247,9 @@ TEST_F(TunePostgresTest, HostsSharingOnlyTheUrlFinishOneStudy) {
   // A third folder sees the study through the URL alone.
   const auto status = cli_output("tune status --storage '" + location + "'");
   EXPECT_NE(status.find("40 trials"), std::string::npos) << status;
+  const auto exported = (dir / "curves-out.json").string();
+  EXPECT_EQ(testing::run_cli({"tune", "export", "--storage", location, "--table", exported}), 0);
+  EXPECT_TRUE(fs::exists(exported));
 }
 
 }  // namespace

@@ -25,36 +25,45 @@ using testing::study_config;
 using testing::table_objective;
 using TunerTest = testing::StudyTest;
 
+// Pausing (PASHA) and pruning (ASHA's stopping form) schedulers.
 TEST_P(TunerTest, RunsAStudyAndAnotherWorkerReplaysItExactly) {
-  const auto dir = this->dir("replay");
-  const auto table = testing::write_curves(testing::synthetic_curves(30, 9, 0.02), (dir / "curves.json").string());
-  auto objective = table_objective(table);
-  Store store(this->store(dir, "replay"));
-  store.open_study("fingerprint", "settings");
-  const Choice so{"pasha", {{"max_t", 9}}};
-  TunerOptions to;
-  to.max_trials = 24;
-  to.poll_s = 0.01;
-  Tuner tuner(store, *objective, objective->default_space(), so, make_sampler(default_sampler()), to, 3,
-              (dir / "trials").string(), "w1");
-  tuner.run();
-  EXPECT_EQ(store.trial_count(), 24);
-  const auto rows = results(store);
-  expect_contiguous(rows);
-  EXPECT_EQ(int64_t(rows.size()), tuner.epochs_reported());
-  for (const auto& t : store.trials()) EXPECT_NE(t.state, "running");
+  for (const std::string scheduler : {"pasha", "asha_stopping"}) {
+    SCOPED_TRACE(scheduler);
+    const auto dir = this->dir("replay_" + scheduler);
+    const auto table = testing::write_curves(testing::synthetic_curves(30, 9, 0.02), (dir / "curves.json").string());
+    auto objective = table_objective(table);
+    Store store(this->store(dir, "replay_" + scheduler));
+    store.open_study("fingerprint", "settings");
+    const Choice so{scheduler, {{"max_t", 9}}};
+    TunerOptions to;
+    to.max_trials = 24;
+    to.poll_s = 0.01;
+    Tuner tuner(store, *objective, objective->default_space(), so, make_sampler(default_sampler()), to, 3,
+                (dir / "trials").string(), "w1");
+    tuner.run();
+    EXPECT_EQ(store.trial_count(), 24);
+    const auto rows = results(store);
+    expect_contiguous(rows);
+    EXPECT_EQ(int64_t(rows.size()), tuner.epochs_reported());
+    for (const auto& t : store.trials()) EXPECT_NE(t.state, "running");
 
-  // A fresh scheduler fed the log takes every decision the same way (sync throws otherwise).
-  Tuner replica(store, *objective, objective->default_space(), so, make_sampler(default_sampler()), to, 3,
-                (dir / "trials").string(), "w2");
-  replica.sync();
-  EXPECT_EQ(replica.epochs_reported(), tuner.epochs_reported());
-  EXPECT_EQ(replica.scheduler().max_resource(), tuner.scheduler().max_resource());
-  EXPECT_EQ(best_trial(replica.trials()), best_trial(tuner.trials()));
-  EXPECT_EQ(int(replica.scheduler().next_job(false).kind), int(Job::Kind::kDone));
+    // A fresh scheduler fed the log takes every decision the same way (sync throws otherwise).
+    Tuner replica(store, *objective, objective->default_space(), so, make_sampler(default_sampler()), to, 3,
+                  (dir / "trials").string(), "w2");
+    replica.sync();
+    EXPECT_EQ(replica.epochs_reported(), tuner.epochs_reported());
+    EXPECT_EQ(replica.scheduler().max_resource(), tuner.scheduler().max_resource());
+    EXPECT_EQ(best_trial(replica.trials()), best_trial(tuner.trials()));
+    EXPECT_EQ(int(replica.scheduler().next_job(false).kind), int(Job::Kind::kDone));
 
-  // The same study opened with other settings is refused.
-  EXPECT_THROW(store.open_study("other", "settings"), Error);
+    if (scheduler == "asha_stopping") {
+      int stopped = 0;
+      for (const auto& t : store.trials()) stopped += t.state == "stopped" && t.resource < 9;
+      EXPECT_GT(stopped, 0) << "no trial was pruned";
+    }
+    // The same study opened with other settings is refused.
+    EXPECT_THROW(store.open_study("other", "settings"), Error);
+  }
 }
 
 /// A toy objective whose trials throw `E` in their first epoch.
@@ -212,6 +221,14 @@ TEST(TuneCli, BadInputGivesOneLineErrors) {
   std::ofstream(bad) << "objective: {type: nope}\n";
   EXPECT_EQ(testing::run_cli({"tune", "--config", bad, "--output", (dir / "o").string()}), 2);
   EXPECT_EQ(testing::run_cli({"tune", "status", "--output", (dir / "nothing").string()}), 2);
+  // Databases that cannot hold this study: a server nobody listens on, another kind of store,
+  // and a study made with other settings.
+  std::ofstream(bad) << "objective: {type: synthetic}\ntuner: {max_trials: 2}\n";
+  EXPECT_EQ(testing::run_cli({"tune", "--config", bad, "--storage", "postgresql://ann:pw@127.0.0.1:1/hpo"}), 2);
+  storage::Database((dir / "other.db").string(), storage::Schema{"munet-system", {"CREATE TABLE settings (k TEXT);"}});
+  EXPECT_EQ(testing::run_cli({"tune", "--config", bad, "--storage", (dir / "other.db").string()}), 2);
+  ASSERT_EQ(testing::run_cli({"tune", "--config", bad, "--output", (dir / "a").string()}), 0);
+  EXPECT_EQ(testing::run_cli({"tune", "--config", bad, "--output", (dir / "a").string(), "--set", "seed=5"}), 2);
 }
 
 METAEVO_BACKENDS(TunerTest);

@@ -96,10 +96,8 @@ TEST_P(MunetSystemStore, ResumedSystemContinuesExactlyAsTheUninterruptedOne) {
 
 METAEVO_BACKENDS(MunetSystemStore);
 
-TEST(EvolveCommand, GrowsResumesExtendsAndReports) {
-  const std::string mnist = METAEVO_SOURCE_DIR "/data/mnist";
-  if (!fs::exists(mnist)) GTEST_SKIP() << mnist << " not found (scripts/setup.sh fetches it)";
-  const auto dir = fs::temp_directory_path() / "metaevo_evolve_cli";
+/// An empty folder `dir` holding c.yaml: a tiny system grown on one MNIST task (`mnist`: its data).
+std::string tiny_evolve_config(const fs::path& dir, const std::string& mnist) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const auto config = (dir / "c.yaml").string();
@@ -108,6 +106,14 @@ TEST(EvolveCommand, GrowsResumesExtendsAndReports) {
                     "train: {batch_size: 32, validations: 1, batches_between_validations: 5, validation_batches: 2}\n"
                     "evolution: {children: 2}\ntasks: [mnist-rot:90]\ndata: {mnist: '" +
                         mnist + "'}\n");
+  return config;
+}
+
+TEST(EvolveCommand, GrowsResumesExtendsAndReports) {
+  const std::string mnist = METAEVO_SOURCE_DIR "/data/mnist";
+  if (!fs::exists(mnist)) GTEST_SKIP() << mnist << " not found (scripts/setup.sh fetches it)";
+  const auto dir = fs::temp_directory_path() / "metaevo_evolve_cli";
+  const auto config = tiny_evolve_config(dir, mnist);
   const auto out = (dir / "run").string();
   ASSERT_EQ(testing::run_cli({"evolve", "--config", config, "--output", out}), 0);
   const auto first = nlohmann::json::parse(read_file((fs::path(out) / "results.json").string()));
@@ -175,6 +181,47 @@ TEST(EvolveCommand, GrowsResumesExtendsAndReports) {
   EXPECT_EQ(baseline["iterations"][0]["children"], 1);
   // The adapters' parameters come on top of the root's.
   EXPECT_GT(baseline["tasks"][0]["total_params"].get<double>(), second["tasks"][0]["total_params"].get<double>());
+  fs::remove_all(dir);
+}
+
+TEST(EvolveCommand, ASystemOnPostgresqlIsGrownReadAndMovedWithoutShowingThePassword) {
+  METAEVO_REQUIRE_BACKEND(std::string("postgresql"));
+  const std::string mnist = METAEVO_SOURCE_DIR "/data/mnist";
+  if (!fs::exists(mnist)) GTEST_SKIP() << mnist << " not found (scripts/setup.sh fetches it)";
+  const auto dir = fs::temp_directory_path() / "metaevo_evolve_postgresql";
+  const auto config = tiny_evolve_config(dir, mnist);
+  // The config names the server with its password, as a user might.
+  const auto server = testing::fresh_store("postgresql", dir, "evolve");
+  const std::string password = std::getenv("PGPASSWORD");
+  const auto with_password = std::string(server).insert(server.find("metaevo@") + 7, ":" + password);
+  const auto out = (dir / "run").string(), log = (dir / "evolve.log").string();
+  ASSERT_EQ(testing::wait_for(testing::spawn({METAEVO_BINARY, "evolve", "--config", config, "--output", out, "--set",
+                                              "storage=" + with_password},
+                                             {}, log, log),
+                              600),
+            0)
+      << read_file(log);
+  EXPECT_FALSE(fs::exists(fs::path(out) / "system.db"));
+  for (const auto& written : {log, out + "/report.html", out + "/results.json"})
+    EXPECT_EQ(read_file(written).find(password), std::string::npos) << written << " shows the password";
+  EXPECT_EQ(testing::run_cli({"evolve", "status", "--storage", server}), 0);
+
+  // predict reads the system from the server, and from a file after storage migrate, alike.
+  const auto png = (dir / "blank.png").string();
+  data::test::write_file(png, data::test::encode_png(std::vector<uint8_t>(28 * 28, 0), 28, 28, 8, PNG_COLOR_TYPE_GRAY));
+  const auto moved = (dir / "moved.db").string();
+  ASSERT_EQ(testing::run_cli({"storage", "migrate", "--from", server, "--to", moved}), 0);
+  std::vector<std::string> predictions;
+  for (const auto& system : {server, moved}) {
+    const auto csv = (dir / ("p" + std::to_string(predictions.size()) + ".csv")).string();
+    ASSERT_EQ(
+        testing::run_cli({"predict", "--system", system, "--task", "mnist-rot:90", "--input", png, "--output", csv}),
+        0);
+    predictions.push_back(read_file(csv));
+  }
+  EXPECT_EQ(predictions[0], predictions[1]);
+  // Run again on the server: nothing left to do.
+  EXPECT_EQ(testing::run_cli({"evolve", "--config", config, "--output", out, "--storage", server}), 0);
   fs::remove_all(dir);
 }
 

@@ -100,6 +100,7 @@ TEST_F(MunetEvolve, AnotherShapeOrMutationSettingIsAnotherSystem) {
 TEST_F(MunetEvolve, SettingsComeFromTheConfigAndTasksAreCheckedFirst) {
   const auto config = Config::parse(
       "seed: 4\nvit: {width: 16, heads: 2, mlp_dim: 32, depth: 2}\nevolution: {children: 3}\n"
+      "train: {batch_size: 16, validations: 1, batches_between_validations: 2, validation_batches: 1}\n"
       "mutation: {probability: 0.2, forced: [], kinds: [hp, clone]}\ntasks: [quadrants]\ntask_iterations: 2\n"
       "hparams: {opt_lr: {default: 0.05}, adapter_dim: {values: [8, 16], default: 16}, opt_nesterov: {default: "
       "true}}\n",

@@ -146,6 +146,8 @@ TEST(StorageLocation, PasswordsAreMasked) {
             "postgresql://ann@db/hpo?sslmode=require&password=***");
   EXPECT_EQ(mask_password("postgresql://ann@db/hpo"), "postgresql://ann@db/hpo");
   EXPECT_EQ(mask_password("runs/tune/study.db"), "runs/tune/study.db");
+  EXPECT_EQ(without_password("FATAL: s3cr%40t and x1 rejected", "postgresql://ann:s3cr%40t@db/hpo?password=x1"),
+            "FATAL: *** and *** rejected");
 }
 
 /// The message of the Error that opening `location` throws ("" if none).

@@ -61,5 +61,7 @@ std::string with_types(std::string sql, const std::string& key, const std::strin
 
 /// `url` with any password replaced by "***".
 std::string mask_password(const std::string& url);
+/// `message` with every occurrence of `url`'s password replaced by "***".
+std::string without_password(std::string message, const std::string& url);
 
 }  // namespace metaevo::storage

@@ -210,15 +210,8 @@ class PostgresBackend final : public Backend {
     broken_ = false;
   }
 
-  /// A message with the URL's password, should libpq ever repeat it, replaced.
-  std::string scrub(const std::string& message) const {
-    std::string out = one_line(message);
-    std::smatch m;
-    if (std::regex_search(url_, m, std::regex(R"(://[^:/@?#]*:([^@/?#]+)@)")) && m[1].length() > 0)
-      for (size_t at = out.find(m[1].str()); at != std::string::npos; at = out.find(m[1].str(), at))
-        out.replace(at, size_t(m[1].length()), "***");
-    return out;
-  }
+  /// One line, with the URL's password, should libpq ever repeat it, replaced.
+  std::string scrub(const std::string& message) const { return without_password(one_line(message), url_); }
 
   template <class F>
   auto guard(F&& f) -> decltype(f()) {

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v clang-format >/dev/null || { echo "clang-format not found (apt-get install clang-format)"; exit 77; }
-mapfile -t files < <(git ls-files 'src/*.cpp' 'src/*.h' 'apps/*.cpp' 'apps/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp')
+mapfile -t files < <(git ls-files 'src/*.cpp' 'src/*.h' 'apps/*.cpp' 'apps/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp' 'python/*.cpp' 'python/*.h' 'examples/*.cpp')
 if ! clang-format --dry-run --Werror "${files[@]}" 2> /tmp/check_format.$$; then
   grep -o '^[^:]*\.\(cpp\|h\)' /tmp/check_format.$$ | sort -u | sed 's/$/: not clang-formatted/'
   rm -f /tmp/check_format.$$

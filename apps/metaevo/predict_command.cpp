@@ -13,6 +13,7 @@
 #include "metaevo/core/runtime.h"
 #include "metaevo/data/idx.h"
 #include "metaevo/data/png.h"
+#include "metaevo/munet/predict.h"
 #include "metaevo/munet/system_store.h"
 #include "metaevo/storage/backend.h"
 
@@ -47,20 +48,14 @@ int run_predict(const Common& common, const PredictArgs& args) {
   start_runtime(common);
   std::vector<TaskIteration> history;
   const auto device = parse_device(args.device);
-  const auto population = load_system(args.system, history, device);
-  const auto& paths = population.paths(args.task);
-  METAEVO_CHECK(!paths.empty(), "{}: no task '{}' in this system (see metaevo evolve status)",
-                storage::mask_password(args.system), args.task);
-  const auto& path = *paths.front();
-
+  const auto system = load_system(args.system, history, device);
   std::ostringstream csv;
   csv << "input,index,class,probability\n";
   for (const auto& input : args.inputs) {
     auto images = read_images(input);
     if (args.invert) images = 1 - images;
-    torch::NoGradGuard no_grad;
-    const auto probabilities =
-        torch::softmax(path.forward(to_task_images(images).to(device), population.vit()), 1).cpu();
+    torch::Tensor probabilities;
+    with_context(storage::mask_password(args.system), [&] { probabilities = predict(system, args.task, images); });
     const auto [p, label] = probabilities.max(1);
     for (int64_t i = 0; i < images.size(0); ++i)
       csv << fmt::format("{},{},{},{:.6f}\n", input, i, label[i].item<int64_t>(), p[i].item<double>());

@@ -6,19 +6,16 @@
 //   metaevo tune status --output D | --storage URL        leaderboard and resource spent
 //   metaevo tune export --output D | --storage URL --table T   learning curves as a curve table
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
 
 #include "commands.h"
 #include "describe.h"
-#include "metaevo/dist/communicator.h"
 #include "metaevo/hpo/curve_table.h"
 #include "metaevo/hpo/leaderboard.h"
-#include "metaevo/hpo/tuner.h"
+#include "metaevo/hpo/study.h"
 #include "metaevo/report/charts.h"
-#include "metaevo/run/settings.h"
 
 namespace metaevo::cli {
 namespace {
@@ -33,18 +30,6 @@ struct TuneArgs {
   std::string table;
   int top = 10;
 };
-
-/// The settings a study is defined by: anything else (threads, output) may differ between workers.
-const std::vector<std::string> kStudyKeys = {"objective", "space", "scheduler", "sampler", "tuner"};
-
-/// The same settings as text, kept in the study for a person (and `tune export`) to read.
-std::string study_settings(const Config& config) {
-  std::string text;
-  if (config.has("seed")) text += "seed: " + YAML::Dump(config.node()["seed"]) + "\n";
-  for (const auto& key : kStudyKeys)
-    if (config.has(key)) text += key + ": " + YAML::Dump(config.node()[key]) + "\n";
-  return text;
-}
 
 std::string study_path(const std::string& output) { return (fs::path(output) / "study.db").string(); }
 
@@ -110,41 +95,14 @@ int run_tune(const Common& common, const TuneArgs& args) {
   const auto configured_output = config.get<std::string>("output", "runs/tune");
   const std::string output = args.output.empty() ? configured_output : args.output;
   const auto location = store_location(args.storage, &config, study_path(output));
-  const auto seed = run::read_seed(config);
-  // Scheduler and sampler read their own settings, checked before the objective reads its data.
-  const auto scheduler_choice = read_choice_at(config, "scheduler", hpo::default_scheduler());
-  const auto sampler_choice = read_choice_at(config, "sampler", hpo::default_sampler());
-  hpo::make_scheduler(scheduler_choice);  // its settings checked now, before any data is read
-  auto sampler = hpo::make_sampler(sampler_choice);
-  const auto tuner_options = read_options<hpo::TunerOptions>(config.section("tuner"));
-  auto objective = hpo::make_objective(config.section("objective"));
-  auto space =
-      config.has("space") ? hpo::SearchSpace::from_config(config.section("space")) : objective->default_space();
-  config.check_all_used();
-
-  fs::create_directories(output);
-  hpo::Store store(location);
-  const auto settings = study_settings(config);
-  store.open_study(run::settings_fingerprint(config, kStudyKeys), settings,
-                   objective->maximize() ? "maximize" : "minimize");
-  auto& comm = dist::world();
-  char host[256] = {0};
-  ::gethostname(host, sizeof(host) - 1);
-  const auto worker = fmt::format("{}:{}:{}", host, ::getpid(), comm.rank());
-  spdlog::info("study {}: worker {} ({} scheduler, {} sampler, up to {} trials)", store.where(), worker,
-               scheduler_choice.name, sampler_choice.name, tuner_options.max_trials);
-  hpo::Tuner tuner(store, *objective, space, scheduler_choice, std::move(sampler), tuner_options, seed,
-                   (fs::path(output) / "trials").string(), worker);
-  tuner.run();
-  const auto standings = hpo::read_standings(store);
-  hpo::write_leaderboard(standings, scheduler_choice.name, tuner.scheduler().max_resource(), output);
-  spdlog::info("wrote {}", write_tune_report(standings, output, config.dump()));
-  const auto best = hpo::best_trial(tuner.trials());
-  if (best > 0) {
-    const auto& t = tuner.trials()[best];
-    spdlog::info("done: {} trials, {} epochs; best trial {} ({} epochs): value {:.4f}, test {:.4f}, {}",
-                 tuner.trials().size() - 1, tuner.epochs_reported(), best, t.summary.resource, t.values.back(),
-                 t.tests.back(), t.summary.config.dump());
+  const auto outcome = hpo::run_study(
+      config, [&] { return hpo::make_objective(config.section("objective")); }, location, output);
+  const auto& s = outcome.standings;
+  spdlog::info("wrote {}", write_tune_report(s, output, config.dump()));
+  if (outcome.best > 0) {
+    const auto& t = s.trials[size_t(outcome.best)];
+    spdlog::info("done: {} trials, {} epochs; best trial {} ({} epochs): value {:.4f}, test {:.4f}, {}", s.rows.size(),
+                 s.epochs, outcome.best, t.summary.resource, t.values.back(), t.tests.back(), t.summary.config.dump());
   }
   return 0;
 }

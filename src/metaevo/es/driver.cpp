@@ -125,7 +125,15 @@ RunResult Driver::run() {
   while ((reason = agreed_stop_reason()).empty()) {
     const auto t0 = Clock::now();
     Population pop = strategy_.ask();
-    torch::Tensor fitness = evaluate(pop);
+    torch::Tensor fitness;
+    try {
+      fitness = evaluate(pop);
+    } catch (const Interrupted&) {
+      // Before tell: the strategy still holds the last complete generation.
+      if (primary()) save_checkpoint();
+      for (auto& o : observers_) o->on_finish(state_, "interrupted");
+      throw;
+    }
     METAEVO_CHECK(fitness.dim() == 1 && fitness.size(0) == pop.size,
                   "evaluation returned {} values for a population of {}", fitness.numel(), pop.size);
     const auto t_tell = Clock::now();

@@ -120,7 +120,8 @@ constexpr const char* kStyle =
 
 std::string web_dir() {
   if (const char* dir = std::getenv("METAEVO_WEB_DIR")) return dir;
-  return METAEVO_WEB_DIR;
+  // The source tree's while it has the scripts (a build), else the installed package's.
+  return fs::exists(fs::path(METAEVO_WEB_DIR) / kScripts[0]) ? METAEVO_WEB_DIR : METAEVO_INSTALLED_WEB_DIR;
 }
 
 std::string render(const Report& report) {

@@ -32,7 +32,7 @@ std::string render(const Report& report);
 std::string write(const Report& report, const std::string& path);
 
 /// The folder holding vega.min.js, vega-lite.min.js and vega-embed.min.js: $METAEVO_WEB_DIR, else
-/// the one scripts/setup.sh fills (data/web in the source tree).
+/// the one scripts/setup.sh fills (data/web in the source tree), else the installed package's.
 std::string web_dir();
 
 }  // namespace metaevo::report

@@ -9,14 +9,20 @@ members) is run three ways through the same driver:
   py_calls_cpp a batched Python callback that calls that same C++ fitness
   py_torch     a batched Python callback doing the same tensor operations in PyTorch
 and the last is compared with bench/python_es_baseline.py --mode bmm, the plain-PyTorch ES loop
-on the same problem. The three driver runs must end on bitwise the same center. Every setting runs
-`--repeats` times, interleaved. Prints one JSON line.
+on the same problem (as PyTorch users run it, and with glibc's allocator tuned as metaevo tunes
+it). The three driver runs must end on bitwise the same center. After one untimed native run,
+every setting runs `--repeats` times (the plain loops `--plain-repeats`), interleaved; the best of
+each is compared, and the overhead is also the median of the per-repeat (paired) ratios. A generation of
+a trivial fitness (8 parameters) bounds the callback's own cost from above. The driver's
+times include its first generation, the plain loop's exclude a warm-up generation. Prints one
+JSON line.
 
     PYTHONPATH=build/python /usr/bin/python3 bench/python_bindings.py --generations 20
 """
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -47,9 +53,12 @@ def main():
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--generations", type=int, default=20)
-    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=5, help="runs of each driver setting")
+    ap.add_argument("--plain-repeats", type=int, default=2, help="runs of each plain-PyTorch setting")
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
     args = ap.parse_args()
     torch.set_grad_enabled(False)
+    torch.set_num_threads(args.threads)  # as python_es_baseline.py does
 
     x_train, y_train = load_split("train")
     g = torch.Generator().manual_seed(0)
@@ -79,37 +88,58 @@ def main():
         result = metaevo.optimize(strategy(), callback, generations=args.generations, log_every_s=0)
         return result["elapsed_s"], result["center"]
 
-    def plain_pytorch():
+    def plain_pytorch(env):
         out = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "python_es_baseline.py"),
                               "--mode", "bmm", "--population", str(args.population), "--batch", str(args.batch),
-                              "--generations", str(args.generations)], check=True, capture_output=True, text=True)
+                              "--generations", str(args.generations), "--threads", str(args.threads)],
+                             check=True, capture_output=True, text=True, env=dict(os.environ, **env))
         r = json.loads(out.stdout.strip().splitlines()[-1])
         return r["seconds"], None
 
+    # metaevo keeps large freed blocks in the process (core/runtime.h, configure_allocator); the
+    # plain loop runs once as PyTorch users run it and once with glibc tuned the same way.
+    same_malloc = {"GLIBC_TUNABLES": "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=1073741824:"
+                                     "glibc.malloc.top_pad=67108864"}
     runs = {"native": native, "py_calls_cpp": lambda: through_python(_metaevo._bench_mlp_fitness),
-            "py_torch": lambda: through_python(torch_fitness), "plain_pytorch_es": plain_pytorch}
+            "py_torch": lambda: through_python(torch_fitness), "plain_pytorch_es": lambda: plain_pytorch({}),
+            "plain_pytorch_es_same_malloc": lambda: plain_pytorch(same_malloc)}
+    native()  # warm-up: the allocator's pool, the thread pool
     seconds = {name: [] for name in runs}
     centers = {}
-    for _ in range(args.repeats):
+    for repeat in range(max(args.repeats, args.plain_repeats)):
         for name, run in runs.items():
+            if repeat >= (args.plain_repeats if name.startswith("plain") else args.repeats):
+                continue
             s, center = run()
             seconds[name].append(round(s, 4))
             if center is not None:
                 centers[name] = center
     per_gen = {name: min(v) / args.generations for name, v in seconds.items()}
-    evals = args.population * args.generations
+    # An upper bound on the callback's own cost per generation: a whole generation (ask, the
+    # callback round trip, tell) of a trivial fitness on 8 parameters, same population.
+    tiny = metaevo.optimize(metaevo.Strategy("openai_es", torch.zeros(8), seed=1, population=args.population),
+                            lambda x: x.sum(dim=1), generations=200, log_every_s=0)
+    tiny_s = tiny["elapsed_s"] / 200
+    # Paired: each repeat runs the three driver settings back to back, so a slower spell of the
+    # machine slows all three; the median of the per-repeat ratios is the overhead's estimate.
+    paired = {name: round(statistics.median(p / n - 1 for p, n in zip(seconds[name], seconds["native"])), 4)
+              for name in ("py_calls_cpp", "py_torch")}
     print(json.dumps({
         "benchmark": "python_bindings",
         "population": args.population, "batch": args.batch, "hidden": args.hidden, "generations": args.generations,
         "threads": torch.get_num_threads(),
         "seconds": seconds,
         "s_per_generation_best": {k: round(v, 5) for k, v in per_gen.items()},
-        "callback_overhead_fraction": {
+        "callback_overhead_paired_median": paired,
+        "callback_overhead_fraction_best": {
             "py_calls_cpp": round(per_gen["py_calls_cpp"] / per_gen["native"] - 1, 4),
             "py_torch": round(per_gen["py_torch"] / per_gen["native"] - 1, 4)},
+        "trivial_fitness_generation_s": round(tiny_s, 6),
+        "callback_cost_bound_fraction": round(tiny_s / per_gen["native"], 6),
         "same_center": all(torch.equal(c, centers["native"]) for c in centers.values()),
         "evals_per_s_best": {k: round(args.population / v, 1) for k, v in per_gen.items()},
         "metaevo_python_vs_plain_pytorch": round(per_gen["plain_pytorch_es"] / per_gen["py_torch"], 3),
+        "metaevo_python_vs_plain_pytorch_same_malloc": round(per_gen["plain_pytorch_es_same_malloc"] / per_gen["py_torch"], 3),
         "torch": torch.__version__,
     }))
 

@@ -18,7 +18,8 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin                   # distributed ES under mpirun
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist
-  python3-torch                                # tests: weights.pt loaded in PyTorch (Debian's python3)
+  python3-torch                                # the Python bindings' LibTorch; tests load weights.pt in PyTorch
+  pybind11-dev python3-dev python3-pytest      # the Python bindings (python/) and their tests
   chromium                                     # tests: every report rendered in a headless browser
 )
 

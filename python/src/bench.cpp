@@ -1,6 +1,7 @@
 // What bench/python_bindings.py compares a Python fitness with: the same MLP fitness written in
 // C++, called from Python or run by the driver with no Python in the loop.
 #include "bridge.h"
+#include "metaevo/core/runtime.h"
 #include "metaevo/es/driver.h"
 
 namespace metaevo::python {
@@ -49,6 +50,7 @@ void bind_bench(py::module_& m) {
       [](const std::string& settings, const torch::Tensor& x0, uint64_t seed, const torch::Tensor& xs,
          const torch::Tensor& ys, int64_t hidden, int64_t generations) {
         py::gil_scoped_release release;
+        configure_allocator();
         es::StrategyContext context{models::Layout::flat(x0.numel()), x0, seed, es::Sense::kMaximize};
         auto strategy = es::make_strategy(Config::parse(settings, "bench"), context);
         MlpProblem problem(x0, xs, ys, hidden);

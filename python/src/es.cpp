@@ -5,6 +5,7 @@
 #include "bridge.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/options.h"
+#include "metaevo/core/runtime.h"
 #include "metaevo/dist/communicator.h"
 #include "metaevo/es/driver.h"
 #include "metaevo/es/observers.h"
@@ -130,6 +131,7 @@ py::dict run_driver(PyStrategy& s, const py::function& fitness, bool batched, co
       fs::create_directories(output);
     }
   }
+  configure_allocator();  // as the CLI does: large temporaries reused, not page-faulted afresh
   PyFitness problem(s, fitness, batched);
   es::RunResult result;
   {

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "bridge.h"
+#include "metaevo/core/runtime.h"
 #include "metaevo/hpo/study.h"
 
 namespace metaevo::python {
@@ -151,6 +152,7 @@ py::dict tune(const py::function& trainable, const py::dict& space, const std::s
   const auto config = Config::parse(settings.dump(), "metaevo.tune");
   const auto location = storage.empty() ? (fs::path(output) / "study.db").string() : storage;
   auto make = [&] { return std::make_unique<GeneratorObjective>(trainable, maximize); };
+  configure_allocator();
   hpo::StudyOutcome outcome;
   {
     py::gil_scoped_release release;

@@ -1,5 +1,6 @@
 #include "metaevo/report/report.h"
 
+#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <cstdlib>
@@ -118,10 +119,24 @@ constexpr const char* kStyle =
 
 }  // namespace
 
+/// The installed package's scripts, found from where this code was loaded (libmetaevo.so in the
+/// library folder, or the metaevo program in the program folder), so a package installed under any
+/// prefix finds its own. Empty when neither holds them.
+std::string installed_web_dir() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<const void*>(&installed_web_dir), &info) == 0 || info.dli_fname == nullptr) return "";
+  const auto here = fs::path(info.dli_fname).parent_path();
+  for (const char* relative : {METAEVO_LIB_TO_WEB, METAEVO_BIN_TO_WEB})
+    if (fs::exists(here / relative / kScripts[0])) return (here / relative).lexically_normal().string();
+  return "";
+}
+
 std::string web_dir() {
   if (const char* dir = std::getenv("METAEVO_WEB_DIR")) return dir;
   // The source tree's while it has the scripts (a build), else the installed package's.
-  return fs::exists(fs::path(METAEVO_WEB_DIR) / kScripts[0]) ? METAEVO_WEB_DIR : METAEVO_INSTALLED_WEB_DIR;
+  if (fs::exists(fs::path(METAEVO_WEB_DIR) / kScripts[0])) return METAEVO_WEB_DIR;
+  const auto installed = installed_web_dir();
+  return installed.empty() ? METAEVO_WEB_DIR : installed;
 }
 
 std::string render(const Report& report) {

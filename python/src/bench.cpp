@@ -13,7 +13,8 @@ torch::Tensor mlp_fitness(const torch::Tensor& members, const torch::Tensor& x, 
                           int64_t hidden) {
   const auto p = members.size(0), in = x.size(1);
   const auto parts = members.split_with_sizes({hidden * in, hidden, 10 * hidden, 10}, 1);
-  const auto w1 = parts[0].view({p, hidden, in}), b1 = parts[1], w2 = parts[2].view({p, 10, hidden}), b2 = parts[3];
+  const auto w1 = parts[0].view({p, hidden, in}), w2 = parts[2].view({p, 10, hidden});
+  const auto &b1 = parts[1], &b2 = parts[3];
   const auto h = torch::relu(torch::baddbmm(b1.unsqueeze(1), x.expand({p, -1, -1}), w1.transpose(1, 2)));
   const auto logits = torch::baddbmm(b2.unsqueeze(1), h, w2.transpose(1, 2));
   const auto loss =

@@ -139,7 +139,11 @@ py::dict run_driver(PyStrategy& s, const py::function& fitness, bool batched, co
     es::Driver driver(*s.strategy, problem, driver_options);
     if (comm.size() > 1) driver.distribute(comm);
     driver.set_checkpoint(checkpointer);
-    if (resume) driver.resume();
+    if (resume && !driver.resume() && primary) {
+      py::gil_scoped_acquire gil;
+      const auto warning = "resume: no checkpoint in " + output + ", starting afresh";
+      if (PyErr_WarnEx(PyExc_RuntimeWarning, warning.c_str(), 1) != 0) throw py::error_already_set();
+    }
     if (primary && !output.empty()) {
       driver.add_observer(std::make_shared<es::ProgressLogger>(driver_options));
       driver.add_observer(std::make_shared<es::MetricsWriter>((fs::path(output) / "metrics.jsonl").string()));

@@ -130,10 +130,7 @@ class GeneratorObjective : public hpo::Objective {
   bool maximize() const override { return maximize_; }
   std::unique_ptr<hpo::TrialRun> open(const hpo::Assignment& config, uint64_t seed,
                                       const std::string& checkpoint) override {
-    return call_python([&] {
-      py::function trainable = trainable_;
-      return std::make_unique<GeneratorRun>(trainable, config, seed, checkpoint);
-    });
+    return call_python([&] { return std::make_unique<GeneratorRun>(trainable_, config, seed, checkpoint); });
   }
 
  private:

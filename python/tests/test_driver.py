@@ -48,6 +48,12 @@ def test_a_run_folder_resumes_bitwise(sphere, tmp_path):
     assert fitness_of(metrics["records"]) == fitness_of(whole_records)
 
 
+def test_resuming_without_a_checkpoint_warns_and_starts_afresh(sphere, tmp_path):
+    with pytest.warns(RuntimeWarning, match="no checkpoint"):
+        resumed = metaevo.optimize(strategy(), sphere, output=str(tmp_path), resume=True, generations=5)
+    assert torch.equal(resumed["center"], metaevo.optimize(strategy(), sphere, generations=5)["center"])
+
+
 def test_a_checkpoint_of_other_settings_is_refused(sphere, tmp_path):
     metaevo.optimize(strategy(seed=1), sphere, output=str(tmp_path), generations=3)
     with pytest.raises(metaevo.Error, match="checkpoint.pt"):

@@ -248,7 +248,13 @@ TEST_F(TunePostgresTest, HostsSharingOnlyTheUrlFinishOneStudy) {
   const auto status = cli_output("tune status --storage '" + location + "'");
   EXPECT_NE(status.find("40 trials"), std::string::npos) << status;
   const auto exported = (dir / "curves-out.json").string();
-  EXPECT_EQ(testing::run_cli({"tune", "export", "--storage", location, "--table", exported}), 0);
+  const auto export_log = (dir / "export.log").string();
+  EXPECT_EQ(
+      testing::wait_for(testing::spawn({METAEVO_BINARY, "tune", "export", "--storage", location, "--table", exported},
+                                       {}, export_log),
+                        600),
+      0)
+      << read_text(export_log);
   EXPECT_TRUE(fs::exists(exported));
 }
 

@@ -3,7 +3,7 @@
 # .deb of the same. A user project then does
 #   find_package(metaevo REQUIRED)
 #   target_link_libraries(app PRIVATE metaevo::metaevo)          # or metaevo::metaevo_static
-# docs/library.md lists the public headers; the others are installed because those include them.
+# docs/library.md lists the public headers; every header is installed (they include the others).
 include(CMakePackageConfigHelpers)
 
 install(TARGETS metaevo_shared metaevo_static EXPORT metaevoTargets

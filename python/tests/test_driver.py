@@ -1,5 +1,4 @@
 """metaevo.optimize: the ES loop over a Python fitness, its run folder, resume, errors, Ctrl-C."""
-import os
 import signal
 import subprocess
 import sys
@@ -121,10 +120,10 @@ def test_runs_from_other_python_threads_do_not_deadlock(sphere):
 def test_ctrl_c_saves_the_last_generation_and_the_run_resumes(tmp_path):
     # A real SIGINT to a running Python process: it stops with KeyboardInterrupt after writing the
     # checkpoint of its last complete generation; resumed, the run ends as an uninterrupted one.
-    script = textwrap.dedent(f"""
+    script = textwrap.dedent("""
         import sys, os, time, torch, metaevo
         es = metaevo.Strategy("openai_es", torch.zeros(8, dtype=torch.float64), seed=5, population=16, sigma=0.1,
-                              optimizer={{"name": "adam", "lr": 0.05}})
+                              optimizer={"name": "adam", "lr": 0.05})
         def fitness(x):
             if fitness.calls == 25:
                 print("ready", flush=True)

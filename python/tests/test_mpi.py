@@ -1,13 +1,11 @@
 """metaevo.optimize under mpirun: the ranks share each population's fitness calls and end where
 one process ends, bitwise."""
 import os
-import pathlib
 import subprocess
 import sys
 import textwrap
 
 import pytest
-import torch
 
 MPIRUN = "/usr/bin/mpirun"
 # As the C++ MPI tests: root in containers, oversubscribed cores, shared memory without CMA.

@@ -1,6 +1,5 @@
 """metaevo.tune over Python trainables: PASHA, a study shared by two processes, checkpoints, errors."""
 import json
-import math
 import subprocess
 import sys
 import textwrap

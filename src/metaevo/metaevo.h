@@ -1,7 +1,7 @@
 #pragma once
 // The public API of the installed library, in one include (docs/library.md says what each part
-// is for). Headers not reached from here are installed because these include them; they are
-// internal and may change between minor versions.
+// is for). Every header is installed, since these include many of the others; the ones not
+// included here are internal and may change between minor versions.
 #include "metaevo/core/config.h"            // Config: settings from YAML/JSON text, with typo detection
 #include "metaevo/core/error.h"             // Error (bad input, one line), Interrupted (Ctrl-C)
 #include "metaevo/core/options.h"           // read_options, Choice: options structs from config sections

@@ -13,6 +13,12 @@
 namespace metaevo::hpo {
 namespace {
 
+/// The keys a study is defined by (with the seed); a worker whose settings differ is refused.
+const std::vector<std::string>& study_keys() {
+  static const std::vector<std::string> keys = {"objective", "space", "scheduler", "sampler", "tuner"};
+  return keys;
+}
+
 /// The settings as text, kept in the study for a person (and `tune export`) to read.
 std::string study_settings(const Config& config) {
   std::string text;
@@ -23,11 +29,6 @@ std::string study_settings(const Config& config) {
 }
 
 }  // namespace
-
-const std::vector<std::string>& study_keys() {
-  static const std::vector<std::string> keys = {"objective", "space", "scheduler", "sampler", "tuner"};
-  return keys;
-}
 
 StudyOutcome run_study(const Config& config, const std::function<std::unique_ptr<Objective>()>& make_objective,
                        const std::string& location, const std::string& output) {

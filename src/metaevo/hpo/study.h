@@ -12,9 +12,6 @@
 
 namespace metaevo::hpo {
 
-/// The keys a study is defined by; a worker whose settings differ is refused.
-const std::vector<std::string>& study_keys();
-
 struct StudyOutcome {
   Standings standings;
   std::string scheduler;  // its name

@@ -1,6 +1,7 @@
 // metaevo: evolution strategies, evolutionary multitask systems, multi-fidelity HPO and multilevel
 // optimisation on LibTorch. Every user-facing failure ends as one "metaevo: error: ..." line and a
 // non-zero exit status.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -41,6 +42,9 @@ int main(int argc, char** argv) {
   // 2 threads. libgomp reads the policy only at load time, hence one re-exec with it set.
   if (!std::getenv("OMP_WAIT_POLICY") && ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0)
     ::execv("/proc/self/exe", argv);  // returns only on failure: then run with the default policy
+  // Logs go to standard error, so that standard output carries only results (JSON lines, CSV).
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("", std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
   CLI::App app{
       "metaevo: evolution strategies, evolutionary multitask learning, multi-fidelity HPO and multilevel optimization "
       "on LibTorch"};

@@ -1,6 +1,7 @@
 // `metaevo meta --config FILE [--set key=value ...] [--output DIR] [--resume]`: few-shot
 // meta-learning of a Prototypical Network, by backprop or by ES (`trainer`), then its accuracy on
-// the test split with 95% intervals (`test`), written to test.json.
+// the test split with 95% intervals (`test`), written to test.json. The output folder's
+// config.yaml and weights.pt are what `meta predict` and `meta evaluate` use (meta_use_command.cpp).
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -103,7 +104,13 @@ void add_meta_command(CLI::App& app, Common& common, Action& action) {
       app.add_subcommand("meta", "few-shot meta-learning of a ProtoNet by backprop or ES, then its test accuracy");
   add_run_options(cmd, *args, "runs/meta");
   add_describe_flags(cmd, "meta");
-  cmd->callback([&common, &action, args] { action = [&common, args] { return run_meta(common, *args); }; });
+  cmd->get_option("--config")->required(false);  // not for predict, evaluate, episodes
+  cmd->callback([&common, &action, args, cmd] {
+    if (!cmd->get_subcommands().empty()) return;
+    if (args->config.empty()) throw CLI::RequiredError("--config");
+    action = [&common, args] { return run_meta(common, *args); };
+  });
+  add_meta_use_commands(cmd, common, action);
 }
 
 }  // namespace metaevo::cli

@@ -12,7 +12,7 @@
 #include "metaevo/core/error.h"
 #include "metaevo/core/runtime.h"
 #include "metaevo/data/idx.h"
-#include "metaevo/data/png.h"
+#include "metaevo/data/images.h"
 #include "metaevo/munet/predict.h"
 #include "metaevo/munet/system_store.h"
 #include "metaevo/storage/backend.h"
@@ -37,11 +37,7 @@ torch::Tensor read_images(const std::string& path) {
                   "{}: expected IDX images of shape [N, 28, 28], got {}", path, c10::str(idx.sizes()));
     return idx.to(torch::kFloat32).div(255).unsqueeze(1);
   }
-  const auto bytes = read_file(path);
-  const auto gray = data::decode_png_gray(bytes.data(), bytes.size(), path).to(torch::kFloat32).div(255);
-  namespace F = torch::nn::functional;
-  return F::interpolate(gray.unsqueeze(0).unsqueeze(0),
-                        F::InterpolateFuncOptions().size(std::vector<int64_t>{28, 28}).mode(torch::kArea));
+  return data::read_png_image(path, data::kImageSide).unsqueeze(0);
 }
 
 int run_predict(const Common& common, const PredictArgs& args) {

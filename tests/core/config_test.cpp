@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/errors.h"
 #include "metaevo/core/options.h"
 
 namespace metaevo {
@@ -20,15 +21,7 @@ struct DemoOptions {
   void validate() const { require(sigma > 0, "sigma", "must be > 0, got {}", sigma); }
 };
 
-template <typename Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::error_of;
 
 }  // namespace
 

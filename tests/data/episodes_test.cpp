@@ -94,8 +94,69 @@ TEST(Episodes, GroupAnySplitByItsLabels) {
         EXPECT_EQ(examples.y[e.query[c * 2 + q][0].item<int64_t>()].item<int64_t>(), label);
     }
   }
-  const Split uneven{torch::zeros({5, 1}), torch::tensor({0, 0, 1, 1, 1}, torch::kInt64)};
-  EXPECT_THROW(EpisodeSampler(uneven, {2, 1, 1}, 1), Error);
+}
+
+TEST(Episodes, ClassesOfDifferentSizes) {
+  // Example i is the number i: class 0 holds 0-1, class 1 holds 2-6, class 2 holds 7-9.
+  const Split uneven{torch::arange(10, torch::kFloat32).view({10, 1}),
+                     torch::tensor({0, 0, 1, 1, 1, 1, 1, 2, 2, 2}, torch::kInt64)};
+  const EpisodeSampler sampler(uneven, {3, 1, 1}, 3);
+  for (int64_t i = 0; i < 20; ++i) {
+    const auto e = sampler.episode(i);
+    for (int64_t c = 0; c < 3; ++c) {
+      const auto label = e.classes[size_t(c)];
+      EXPECT_EQ(uneven.y[e.support[c][0].item<int64_t>()].item<int64_t>(), label);
+      EXPECT_EQ(uneven.y[e.query[c][0].item<int64_t>()].item<int64_t>(), label);
+      EXPECT_NE(e.support[c][0].item<int64_t>(), e.query[c][0].item<int64_t>());
+    }
+  }
+  try {
+    EpisodeSampler(uneven, {2, 2, 1}, 1, {"alpha", "beta", "gamma"});
+    ADD_FAILURE() << "a class with 2 images cannot give 2 shots and 1 query";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("class 'alpha' has 2 examples"), std::string::npos) << e.what();
+  }
+}
+
+std::string alphabet(const std::string& class_name) { return class_name.substr(0, class_name.find('/')); }
+
+TEST(Episodes, OfficialBackgroundSplitAndWithinAlphabetEpisodes) {
+  SKIP_WITHOUT_OMNIGLOT();
+  std::set<std::string> background, evaluation;
+  for (const auto& c : testing::omniglot().characters()) (c.background ? background : evaluation).insert(c.alphabet);
+  const auto splits = load_dataset("omniglot-background:rotations", {{"omniglot", testing::omniglot_dir()}});
+  ASSERT_EQ(int64_t(splits.class_names.size()), splits.classes);
+  auto alphabets = [&](const Split& split) {
+    std::set<std::string> out;
+    const auto labels = split.y.contiguous();
+    for (int64_t i = 0; i < labels.numel(); ++i)
+      out.insert(alphabet(splits.class_names[size_t(labels.data_ptr<int64_t>()[i])]));
+    return out;
+  };
+  const auto train = alphabets(splits.train), valid = alphabets(splits.valid), test = alphabets(splits.test);
+  // Nothing of the evaluation set trains or validates; the test is the whole evaluation set.
+  for (const auto& a : train) EXPECT_TRUE(background.count(a)) << a;
+  for (const auto& a : valid) EXPECT_TRUE(background.count(a) && !train.count(a)) << a;
+  EXPECT_EQ(test, evaluation);
+  EXPECT_EQ(valid.size(), 5u);
+  EXPECT_EQ(train.size(), background.size() - 5);
+  EXPECT_EQ(splits.test.size(), 659 * 20);
+  EXPECT_EQ(splits.train.size() % (4 * 20), 0) << "four rotations of each training character";
+
+  // Lake et al.'s one-shot task: every episode's 20 characters from one evaluation alphabet.
+  EpisodeSampler sampler(splits.test, {20, 1, 1}, 3, splits.class_names);
+  sampler.within_groups();
+  std::set<std::string> seen;
+  for (int64_t i = 0; i < 30; ++i) {
+    const auto e = sampler.episode(i);
+    std::set<std::string> in_episode;
+    for (auto c : e.classes) in_episode.insert(alphabet(sampler.class_name(c)));
+    EXPECT_EQ(in_episode.size(), 1u) << "episode " << i;
+    seen.insert(in_episode.begin(), in_episode.end());
+  }
+  EXPECT_GT(seen.size(), 5u) << "episodes come from many alphabets";
+  EpisodeSampler too_wide(splits.test, {60, 1, 1}, 3, splits.class_names);
+  EXPECT_THROW(too_wide.within_groups(), Error);
 }
 
 TEST(SampleDistinct, PermutationPrefix) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "../support/errors.h"
 #include "../support/omniglot.h"
 #include "metaevo/core/error.h"
 #include "test_files.h"
@@ -101,15 +102,7 @@ std::vector<uint8_t> glyph(std::initializer_list<std::pair<int, int>> ink) {
   return encode_png_1bit(gray, 6, 6);
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no error";
-  return "";
-}
+using testing::error_of;
 
 TEST(OmniglotRelease, ExtractedFolders) {
   TempDir dir;

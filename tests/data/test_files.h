@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "metaevo/data/png.h"
+
 namespace metaevo::data::test {
 
 namespace fs = std::filesystem;
@@ -63,36 +65,13 @@ inline void write_gzip(const std::string& path, const std::vector<uint8_t>& byte
   ASSERT_EQ(gzclose(f), Z_OK);
 }
 
-// Encodes rows already laid out for (bit_depth, color_type), `row_bytes` bytes each. libpng's
-// longjmp lands in this function, past which only trivially destructible locals are created.
+// Encodes rows already laid out for (bit_depth, color_type) with the library's encoder.
 inline std::vector<uint8_t> encode_png(const std::vector<uint8_t>& pixels, int width, int height, int bit_depth,
                                        int color_type, const std::vector<png_color>& palette = {}) {
-  std::vector<uint8_t> out;
-  std::vector<png_bytep> rows(size_t(height), nullptr);
-  const size_t row_bytes = pixels.size() / size_t(height);
-  for (int y = 0; y < height; ++y) rows[size_t(y)] = const_cast<png_bytep>(pixels.data()) + row_bytes * size_t(y);
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-  png_infop info = png_create_info_struct(png);
-  if (setjmp(png_jmpbuf(png))) {
-    png_destroy_write_struct(&png, &info);
-    ADD_FAILURE() << "libpng could not encode the test image";
-    return {};
-  }
-  png_set_write_fn(
-      png, &out,
-      [](png_structp p, png_bytep data, png_size_t n) {
-        auto* o = static_cast<std::vector<uint8_t>*>(png_get_io_ptr(p));
-        o->insert(o->end(), data, data + n);
-      },
-      nullptr);
-  png_set_IHDR(png, info, png_uint_32(width), png_uint_32(height), bit_depth, color_type, PNG_INTERLACE_NONE,
-               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-  if (!palette.empty()) png_set_PLTE(png, info, palette.data(), int(palette.size()));
-  png_write_info(png, info);
-  png_write_image(png, rows.data());
-  png_write_end(png, nullptr);
-  png_destroy_write_struct(&png, &info);
-  return out;
+  std::vector<uint8_t> rgb;
+  for (const auto& c : palette) rgb.insert(rgb.end(), {c.red, c.green, c.blue});
+  const auto png = data::encode_png(pixels, width, height, bit_depth, color_type, rgb);
+  return {png.begin(), png.end()};
 }
 
 // A 1-bit grayscale PNG as in the Omniglot release: `gray` holds 0 (ink) or 255 per pixel.

@@ -13,7 +13,7 @@ using munet::VitOptions;
 
 /// The "quadrants" toy data set with `n_train` training images, as the ViT sees it.
 inline data::Splits quadrants(int64_t n_train) {
-  return data::Splits{"quadrants", quadrant_images(n_train, 1), quadrant_images(256, 2), quadrant_images(256, 3), 4}
+  return data::Splits{"quadrants", quadrant_images(n_train, 1), quadrant_images(256, 2), quadrant_images(256, 3), 4, {}}
       .map(munet::to_task_images);
 }
 

@@ -33,7 +33,7 @@ class QuadrantsSource : public data::DatasetSource {
     auto pool = quadrant_images(384, 1), test = quadrant_images(256, 3);
     if (argument == "mirrored")
       for (auto* split : {&pool, &test}) split->x = split->x.flip({3});
-    return {pool, test, 4, 256};
+    return {pool, test, 4, 256, {}};
   }
 };
 

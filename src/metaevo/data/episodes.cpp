@@ -1,6 +1,7 @@
 #include "metaevo/data/episodes.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 #include "metaevo/core/error.h"
@@ -26,7 +27,8 @@ std::vector<int64_t> sample_distinct(int64_t n, int64_t k, const float* uniforms
   return pool;
 }
 
-EpisodeSampler::EpisodeSampler(const Split& examples, const EpisodeOptions& options, uint64_t seed)
+EpisodeSampler::EpisodeSampler(const Split& examples, const EpisodeOptions& options, uint64_t seed,
+                               const std::vector<std::string>& class_names)
     : o_(options), seed_(seed) {
   o_.validate();
   const auto labels = examples.y.to(torch::kCPU).contiguous();
@@ -35,43 +37,61 @@ EpisodeSampler::EpisodeSampler(const Split& examples, const EpisodeOptions& opti
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return y[a] < y[b]; });
   // Runs of equal labels in `order` are the classes.
-  int64_t classes = 0, per_class = 0;
-  for (size_t begin = 0, end = 0; begin < order.size(); begin = end, ++classes) {
+  for (size_t begin = 0, end = 0; begin < order.size(); begin = end) {
     while (end < order.size() && y[order[end]] == y[order[begin]]) ++end;
-    const auto count = int64_t(end - begin);
-    METAEVO_CHECK(classes == 0 || count == per_class,
-                  "episodes: classes differ in their number of examples (label {} has {}, the first class {})",
-                  y[order[begin]], count, per_class);
-    per_class = count;
+    const auto count = int64_t(end - begin), label = y[order[begin]];
+    METAEVO_CHECK(class_names.empty() || (label >= 0 && size_t(label) < class_names.size()),
+                  "episodes: label {} has no class name ({} names)", label, class_names.size());
+    const auto name =
+        class_names.empty() ? "with label " + std::to_string(label) : "'" + class_names[size_t(label)] + "'";
+    METAEVO_CHECK(count >= o_.shots + o_.queries, "episodes: class {} has {} examples, fewer than shots + queries = {}",
+                  name, count, o_.shots + o_.queries);
+    offsets_.push_back(int64_t(begin));
+    counts_.push_back(count);
+    if (!class_names.empty()) names_.push_back(name.substr(1, name.size() - 2));
   }
-  METAEVO_CHECK(classes >= o_.ways, "episodes: {} classes cannot make {}-way episodes", classes, o_.ways);
-  METAEVO_CHECK(per_class >= o_.shots + o_.queries,
-                "episodes: each class has {} examples, fewer than shots + queries = {}", per_class,
-                o_.shots + o_.queries);
-  const auto x = examples.x.index_select(0, torch::tensor(order, torch::kInt64).to(examples.x.device()));
-  auto shape = x.sizes().vec();
-  shape[0] = per_class;
-  shape.insert(shape.begin(), classes);
-  images_ = x.reshape(shape);
+  METAEVO_CHECK(num_classes() >= o_.ways, "episodes: {} classes cannot make {}-way episodes", num_classes(), o_.ways);
+  images_ = examples.x.index_select(0, torch::tensor(order, torch::kInt64).to(examples.x.device()));
+}
+
+std::string EpisodeSampler::class_name(int64_t c) const {
+  return names_.empty() ? "class" + std::to_string(c) : names_.at(size_t(c));
+}
+
+void EpisodeSampler::within_groups() {
+  METAEVO_CHECK(!names_.empty(), "episodes within groups need class names");
+  std::map<std::string, std::vector<int64_t>> by_group;
+  for (size_t c = 0; c < names_.size(); ++c) by_group[names_[c].substr(0, names_[c].find('/'))].push_back(int64_t(c));
+  groups_.clear();
+  for (auto& [_, classes] : by_group)
+    if (int64_t(classes.size()) >= o_.ways) groups_.push_back(std::move(classes));
+  METAEVO_CHECK(!groups_.empty(), "episodes: no group of classes has {} classes for {}-way episodes within a group",
+                o_.ways, o_.ways);
 }
 
 Episode EpisodeSampler::episode(int64_t index) const {
-  const int64_t per_class = o_.shots + o_.queries, drawings = images_.size(1);
-  // One stream per episode: the first `ways` numbers pick classes, then `per_class` per class.
+  const int64_t per_class = o_.shots + o_.queries;
+  // One stream per episode: the first `ways` numbers pick classes, then `per_class` per class, then
+  // one picks the group (last, so that episodes without groups keep their draws).
   const StreamId stream{mix64(seed_, 0xE915), uint32_t(index), uint32_t(uint64_t(index) >> 32), 0};
-  auto u = philox_uniform(stream, o_.ways * (1 + per_class));
+  auto u = philox_uniform(stream, o_.ways * (1 + per_class) + 1);
   const float* p = u.data_ptr<float>();
   Episode e;
-  e.classes = sample_distinct(num_classes(), o_.ways, p);
-  std::vector<int64_t> support_rows, query_rows;  // into images_ viewed as [classes * D, ...]
-  for (int64_t c = 0; c < o_.ways; ++c) {
-    const auto picked = sample_distinct(drawings, per_class, p + o_.ways + c * per_class);
-    for (int64_t j = 0; j < per_class; ++j)
-      (j < o_.shots ? support_rows : query_rows).push_back(e.classes[size_t(c)] * drawings + picked[size_t(j)]);
+  if (groups_.empty()) {
+    e.classes = sample_distinct(num_classes(), o_.ways, p);
+  } else {
+    const auto& group = groups_[sample_distinct(int64_t(groups_.size()), 1, p + o_.ways * (1 + per_class))[0]];
+    for (auto i : sample_distinct(int64_t(group.size()), o_.ways, p)) e.classes.push_back(group[size_t(i)]);
   }
-  auto flat = images_.flatten(0, 1);
-  e.support = flat.index_select(0, torch::tensor(support_rows));
-  e.query = flat.index_select(0, torch::tensor(query_rows));
+  std::vector<int64_t> support_rows, query_rows;  // into images_
+  for (int64_t c = 0; c < o_.ways; ++c) {
+    const auto k = size_t(e.classes[size_t(c)]);
+    const auto picked = sample_distinct(counts_[k], per_class, p + o_.ways + c * per_class);
+    for (int64_t j = 0; j < per_class; ++j)
+      (j < o_.shots ? support_rows : query_rows).push_back(offsets_[k] + picked[size_t(j)]);
+  }
+  e.support = images_.index_select(0, torch::tensor(support_rows).to(images_.device()));
+  e.query = images_.index_select(0, torch::tensor(query_rows).to(images_.device()));
   e.query_labels = torch::arange(o_.ways, torch::kInt64).repeat_interleave(o_.queries);
   return e;
 }

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "metaevo/core/options.h"
@@ -36,20 +37,33 @@ struct Episode {
 class EpisodeSampler {
  public:
   /// The classes of `examples` (its distinct labels, ascending), each with its examples in split
-  /// order. An Error when classes differ in their number of examples, a class has fewer than
-  /// shots + queries or there are fewer classes than ways.
-  EpisodeSampler(const Split& examples, const EpisodeOptions& options, uint64_t seed);
+  /// order. Classes may differ in their number of examples. An Error when a class has fewer than
+  /// shots + queries or there are fewer classes than ways; `class_names` (label -> name, optional)
+  /// names the class in it.
+  EpisodeSampler(const Split& examples, const EpisodeOptions& options, uint64_t seed,
+                 const std::vector<std::string>& class_names = {});
+
+  /// From now on every episode draws its classes from one group, chosen uniformly among the groups
+  /// with at least `ways` classes: a class's group is the part of its name before the first '/'
+  /// (Omniglot's alphabet, as in Lake et al.'s within-alphabet one-shot task). Needs class names;
+  /// an Error when no group has `ways` classes.
+  void within_groups();
 
   /// Episode `index`: `ways` distinct classes, and for each `shots + queries` distinct images.
   Episode episode(int64_t index) const;
 
-  int64_t num_classes() const { return images_.size(0); }
+  int64_t num_classes() const { return int64_t(counts_.size()); }
+  /// The name of class `c` (a position, as in Episode::classes); "class<c>" without class names.
+  std::string class_name(int64_t c) const;
   const EpisodeOptions& options() const { return o_; }
 
  private:
   EpisodeOptions o_;
   uint64_t seed_;
-  torch::Tensor images_;  // [classes, D, ...]
+  torch::Tensor images_;                      // [N, ...], class-major
+  std::vector<int64_t> offsets_, counts_;     // class c's rows of images_: offsets_[c] .. + counts_[c]
+  std::vector<std::string> names_;            // per class (not per label), when given
+  std::vector<std::vector<int64_t>> groups_;  // classes of each eligible group, when within_groups()
 };
 
 /// `k` distinct values of [0, n) in sampled order (partial Fisher-Yates driven by `uniforms`,

@@ -65,7 +65,70 @@ bool read_rows(Reader& r, png_bytepp rows) {
   return true;
 }
 
+struct Writer {
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+  std::string out;
+  char message[200] = "unknown libpng error";
+};
+
+void on_write_error(png_structp png, png_const_charp message) {
+  auto* w = static_cast<Writer*>(png_get_error_ptr(png));
+  std::snprintf(w->message, sizeof w->message, "%s", message);
+  png_longjmp(png, 1);
+}
+
+void write_bytes(png_structp png, png_bytep data, png_size_t n) {
+  static_cast<Writer*>(png_get_io_ptr(png))->out.append(reinterpret_cast<const char*>(data), n);
+}
+
+void flush_bytes(png_structp) {}
+
+bool write_image(Writer& w, png_uint_32 width, png_uint_32 height, int bit_depth, int color_type,
+                 const std::vector<png_color>& palette, png_bytepp rows) {
+  if (setjmp(png_jmpbuf(w.png))) return false;
+  png_set_write_fn(w.png, &w, write_bytes, flush_bytes);
+  png_set_IHDR(w.png, w.info, width, height, bit_depth, color_type, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
+  if (!palette.empty()) png_set_PLTE(w.png, w.info, palette.data(), int(palette.size()));
+  png_write_info(w.png, w.info);
+  png_write_image(w.png, rows);
+  png_write_end(w.png, nullptr);
+  return true;
+}
+
 }  // namespace
+
+std::string encode_png(const std::vector<uint8_t>& pixels, int width, int height, int bit_depth, int color_type,
+                       const std::vector<uint8_t>& palette) {
+  METAEVO_CHECK(width > 0 && height > 0 && !pixels.empty() && pixels.size() % size_t(height) == 0,
+                "encode_png: {} bytes are not {} rows of a {}-pixel-wide image", pixels.size(), height, width);
+  std::vector<png_color> colors;
+  for (size_t i = 0; i + 2 < palette.size(); i += 3) colors.push_back({palette[i], palette[i + 1], palette[i + 2]});
+  Writer w;
+  w.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &w, on_write_error, on_warning);
+  if (w.png) w.info = png_create_info_struct(w.png);
+  struct Destroy {
+    Writer& w;
+    ~Destroy() { png_destroy_write_struct(&w.png, w.info ? &w.info : nullptr); }
+  } destroy{w};
+  if (!w.info) fail("out of memory creating the PNG writer");
+  const size_t row_bytes = pixels.size() / size_t(height);
+  std::vector<png_bytep> rows(static_cast<size_t>(height));
+  for (size_t y = 0; y < rows.size(); ++y) rows[y] = const_cast<png_bytep>(pixels.data()) + y * row_bytes;
+  if (!write_image(w, png_uint_32(width), png_uint_32(height), bit_depth, color_type, colors, rows.data()))
+    fail("writing a PNG: {}", w.message);
+  return std::move(w.out);
+}
+
+std::string encode_png_gray(const torch::Tensor& gray) {
+  METAEVO_CHECK(gray.dim() == 2 && gray.scalar_type() == torch::kUInt8 && gray.numel() > 0,
+                "encode_png_gray: expected a uint8 [H, W] image, got {} {}", c10::toString(gray.scalar_type()),
+                c10::str(gray.sizes()));
+  const auto pixels = gray.cpu().contiguous();
+  const auto* p = pixels.data_ptr<uint8_t>();
+  return encode_png({p, p + pixels.numel()}, int(pixels.size(1)), int(pixels.size(0)), 8, PNG_COLOR_TYPE_GRAY);
+}
 
 torch::Tensor decode_png_gray(const void* data, size_t size, const std::string& origin) {
   Reader r;

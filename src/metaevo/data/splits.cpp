@@ -10,7 +10,7 @@ Split Split::rows(const torch::Tensor& index) const {
 }
 
 Splits Splits::map(const std::function<torch::Tensor(const torch::Tensor&)>& f) const {
-  return {name, {f(train.x), train.y}, {f(valid.x), valid.y}, {f(test.x), test.y}, classes};
+  return {name, {f(train.x), train.y}, {f(valid.x), valid.y}, {f(test.x), test.y}, classes, class_names};
 }
 
 Splits cut(Examples examples, const SplitOptions& o, const std::string& name) {
@@ -28,6 +28,7 @@ Splits cut(Examples examples, const SplitOptions& o, const std::string& name) {
   out.valid = examples.pool.slice(n - valid, n);
   out.test = std::move(examples.test);
   out.classes = examples.classes;
+  out.class_names = std::move(examples.class_names);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace metaevo::data {
 
@@ -22,7 +23,11 @@ struct Splits {
   std::string name;  // the data set's registered name, e.g. "mnist-rot:90"
   Split train, valid, test;
   int64_t classes = 0;  // from the labels: every label lies in [0, classes)
-  Splits to(torch::Device device) const { return {name, train.to(device), valid.to(device), test.to(device), classes}; }
+  // Label -> name where the source has names ("Alphabet/characterNN", a folder's class), else empty.
+  std::vector<std::string> class_names;
+  Splits to(torch::Device device) const {
+    return {name, train.to(device), valid.to(device), test.to(device), classes, class_names};
+  }
   /// The same splits with `f` applied to every split's examples (e.g. flattening, padding).
   Splits map(const std::function<torch::Tensor(const torch::Tensor&)>& f) const;
 };
@@ -41,6 +46,7 @@ struct Examples {
   Split pool, test;
   int64_t classes = 0;
   int64_t default_valid = 0;
+  std::vector<std::string> class_names;  // as Splits::class_names
 };
 
 /// `examples` cut by `options`: an Error naming the data set when the sizes do not fit its pool.

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <regex>
 
 #include "metaevo/core/atomic_file.h"
+#include "metaevo/core/csv.h"
 
 namespace metaevo::hpo {
 
@@ -62,8 +62,8 @@ void write_leaderboard(const Standings& standings, const std::string& scheduler,
   for (size_t r = 0; r < standings.ranked.size(); ++r) {
     const auto id = standings.ranked[r];
     const auto& t = standings.trials[size_t(id)];
-    csv += fmt::format("{},{},{},{},{},\"{}\"\n", r + 1, id, t.summary.resource, t.values.back(), t.tests.back(),
-                       std::regex_replace(t.summary.config.dump(), std::regex("\""), "\"\""));
+    csv += fmt::format("{},{},{},{},{},{}\n", r + 1, id, t.summary.resource, t.values.back(), t.tests.back(),
+                       csv_field(t.summary.config.dump()));
     rows.push_back({{"trial", id},
                     {"resource", t.summary.resource},
                     {"value", t.values.back()},

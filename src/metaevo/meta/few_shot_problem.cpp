@@ -72,8 +72,19 @@ void TestOptions::validate() const {
 
 namespace {
 
+/// The data set's splits; an Error when they share a class, since few-shot episodes must test on
+/// classes that training never saw.
 data::Splits few_shot_splits(const FewShotOptions& o) {
-  return data::load_dataset(o.dataset, data::data_dir_for(o.dataset, o.data_dir));
+  auto splits = data::load_dataset(o.dataset, data::data_dir_for(o.dataset, o.data_dir));
+  const auto train = std::get<0>(torch::_unique(splits.train.y));
+  for (const auto* other : {&splits.valid, &splits.test}) {
+    const auto shared = torch::isin(std::get<0>(torch::_unique(other->y)), train).sum().item<int64_t>();
+    METAEVO_CHECK(shared == 0,
+                  "data set '{}': its {} split shares {} classes with train; few-shot episodes need class-disjoint "
+                  "splits (a folder data set: train/, val/ and test/ sub-folders of classes)",
+                  o.dataset, other == &splits.test ? "test" : "validation", shared);
+  }
+  return splits;
 }
 
 }  // namespace
@@ -88,7 +99,7 @@ nlohmann::json test_accuracy(torch::nn::Sequential encoder, const FewShotOptions
   const size_t settings = o.ways.size() * o.shots.size();
   for (auto ways : o.ways)
     for (auto shots : o.shots) {
-      const data::EpisodeSampler sampler(examples, {ways, shots, o.queries}, 0x7E57);
+      const data::EpisodeSampler sampler(examples, {ways, shots, o.queries}, 0x7E57, splits.class_names);
       const auto acc = evaluate_episodes(encoder, sampler, o.episodes, device);
       rows.push_back(
           {{"ways", ways}, {"shots", shots}, {"episodes", o.episodes}, {"acc", acc.mean}, {"ci95", acc.ci95}});
@@ -105,8 +116,10 @@ FewShotData load_few_shot_data(const FewShotOptions& o, uint64_t seed) {
   o.validate();
   const auto splits = few_shot_splits(o);
   FewShotData d;
-  d.train = std::make_unique<data::EpisodeSampler>(splits.train, o.episode(), mix64(seed, 1));
-  d.val = std::make_unique<data::EpisodeSampler>(splits.valid, o.episode(), 0x5EED);
+  with_context("data set '" + o.dataset + "'", [&] {
+    d.train = std::make_unique<data::EpisodeSampler>(splits.train, o.episode(), mix64(seed, 1), splits.class_names);
+    d.val = std::make_unique<data::EpisodeSampler>(splits.valid, o.episode(), 0x5EED, splits.class_names);
+  });
   return d;
 }
 

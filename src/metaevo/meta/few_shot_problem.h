@@ -28,8 +28,9 @@ struct FewShotOptions {
   template <class V>
   void visit(V& v) {
     v("dataset", dataset,
-      "registered data set; episodes of its train split train, of its valid split validate (omniglot-vinyals, "
-      "omniglot-vinyals:trainval)");
+      "registered data set with class-disjoint splits; episodes of its train split train, of its valid split "
+      "validate (omniglot-vinyals, omniglot-vinyals:trainval, omniglot-background, omniglot-background:rotations, "
+      "folder:PATH)");
     v("data_dir", data_dir, "the data set's folder (Omniglot: official zips or extracted folders, and splits/vinyals)");
     v("ways", ways, "classes per episode");
     v("shots", shots, "support images per class");

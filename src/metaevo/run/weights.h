@@ -11,4 +11,8 @@ namespace metaevo::run {
 
 void save_state_dict(const torch::nn::Module& module, const std::string& path);
 
+/// Loads a file written by save_state_dict into `module`, whose parameters and buffers must match
+/// it name for name and shape for shape; anything else is an Error naming the file.
+void load_state_dict(torch::nn::Module& module, const std::string& path);
+
 }  // namespace metaevo::run

@@ -7,8 +7,16 @@
 // - "omniglot-vinyals" holds Vinyals et al.'s class splits, each rotation a class: train classes
 //   train, val classes validate, test classes test (few-shot episodes are drawn within a split).
 //   "omniglot-vinyals:trainval" trains on the train and val classes.
+// - "omniglot-background" is Lake et al.'s official split: the background set's characters train,
+//   five of its 30 alphabets held out validate (every sixth in sorted order, so that validation,
+//   like the test, asks for new alphabets), and the evaluation set's 20 alphabets test; nothing of
+//   the evaluation set is seen before the test. "omniglot-background:rotations" adds the training
+//   characters' 90, 180 and 270-degree rotations as classes of their own.
+// Class names are "Alphabet/characterNN", with "/rotDDD" for a rotated class, so the alphabet is
+// the part before the first '/'.
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "metaevo/data/datasets.h"
 #include "metaevo/data/omniglot.h"
@@ -48,7 +56,9 @@ class OmniglotCharacters : public DatasetSource {
       const auto x = all.slice(1, begin, end).transpose(0, 1).reshape({-1, 1, all.size(3), all.size(4)});
       return Split{x, torch::arange(classes, torch::kInt64).repeat({end - begin})};
     };
-    return {flat(0, n_pool), flat(n_pool, n), classes, n_valid * classes};
+    std::vector<std::string> names;
+    for (auto c : characters) names.push_back(omniglot.characters()[size_t(c)].key());
+    return {flat(0, n_pool), flat(n_pool, n), classes, n_valid * classes, names};
   }
 
  protected:
@@ -91,6 +101,40 @@ class OmniglotSet : public OmniglotCharacters {
   }
 };
 
+/// Class-major examples of classes listed per split, each class's images in drawer order. Labels
+/// number the classes in order of first appearance, so a class listed in two splits (val, within
+/// Vinyals' trainval) keeps one label.
+class ClassSplits {
+ public:
+  explicit ClassSplits(const Omniglot& omniglot) : omniglot_(omniglot) {}
+  Split split(const std::vector<OmniglotClass>& classes) {
+    std::vector<torch::Tensor> xs;
+    std::vector<int64_t> ys;
+    for (const auto& c : classes) {
+      const auto name =
+          c.rotation_degrees == 0 ? c.character : fmt::format("{}/rot{:03d}", c.character, c.rotation_degrees);
+      const auto id = label_.emplace(name, int64_t(names_.size())).first->second;
+      if (id == int64_t(names_.size())) names_.push_back(name);
+      xs.push_back(class_images(omniglot_, c));
+      ys.insert(ys.end(), size_t(xs.back().size(0)), id);
+    }
+    return {torch::cat(xs), torch::tensor(ys, torch::kInt64)};
+  }
+  /// Train and validation classes make the pool, validation last.
+  Examples examples(const Split& train, const Split& valid, Split test) const {
+    return {{torch::cat({train.x, valid.x}), torch::cat({train.y, valid.y})},
+            std::move(test),
+            int64_t(names_.size()),
+            valid.size(),
+            names_};
+  }
+
+ private:
+  const Omniglot& omniglot_;
+  std::map<std::string, int64_t> label_;
+  std::vector<std::string> names_;
+};
+
 class OmniglotVinyals : public DatasetSource {
  public:
   std::string folder() const override { return "omniglot"; }
@@ -101,25 +145,48 @@ class OmniglotVinyals : public DatasetSource {
   std::vector<std::string> available(const std::string& source, const std::string&) const override {
     return {source, source + ":trainval"};
   }
-  /// Class-major, each class's images in drawer order; labels number the classes in order of first
-  /// appearance, so a class listed twice (val, within trainval) keeps one label.
+  Examples read(const std::string& argument, const std::string& dir) const override {
+    ClassSplits splits(cached(dir));
+    auto split = [&](const std::string& name) {
+      return splits.split(read_vinyals_split(vinyals_split_path(dir, name)));
+    };
+    const auto train = split(argument.empty() ? "train" : "trainval"), valid = split("val");
+    return splits.examples(train, valid, split("test"));
+  }
+};
+
+class OmniglotBackground : public DatasetSource {
+ public:
+  std::string folder() const override { return "omniglot"; }
+  void check(const std::string& argument) const override {
+    METAEVO_CHECK(argument.empty() || argument == "rotations", "the argument is empty or 'rotations', got '{}'",
+                  argument);
+  }
+  std::vector<std::string> available(const std::string& source, const std::string&) const override {
+    return {source, source + ":rotations"};
+  }
   Examples read(const std::string& argument, const std::string& dir) const override {
     const auto& omniglot = cached(dir);
-    std::map<std::string, int64_t> label;
-    auto split = [&](const std::string& name) {
-      std::vector<torch::Tensor> xs;
-      std::vector<int64_t> ys;
-      for (const auto& c : read_vinyals_split(vinyals_split_path(dir, name))) {
-        const auto key = c.character + "/" + std::to_string(c.rotation_degrees);
-        const auto id = label.emplace(key, int64_t(label.size())).first->second;
-        xs.push_back(class_images(omniglot, c));
-        ys.insert(ys.end(), size_t(xs.back().size(0)), id);
+    std::vector<std::string> background;
+    for (const auto& c : omniglot.characters())
+      if (c.background && (background.empty() || background.back() != c.alphabet)) background.push_back(c.alphabet);
+    std::set<std::string> held_out;
+    for (size_t i = 5; i < background.size(); i += 6) held_out.insert(background[i]);
+    std::vector<OmniglotClass> train, valid, test;
+    for (const auto& c : omniglot.characters()) {
+      if (!c.background) {
+        test.push_back({c.key(), 0});
+      } else if (held_out.count(c.alphabet)) {
+        valid.push_back({c.key(), 0});
+      } else {
+        for (int degrees = 0; degrees < (argument == "rotations" ? 360 : 90); degrees += 90)
+          train.push_back({c.key(), degrees});
       }
-      return Split{torch::cat(xs), torch::tensor(ys, torch::kInt64)};
-    };
-    const auto train = split(argument.empty() ? "train" : "trainval"), valid = split("val"), test = split("test");
-    return {
-        {torch::cat({train.x, valid.x}), torch::cat({train.y, valid.y})}, test, int64_t(label.size()), valid.size()};
+    }
+    METAEVO_CHECK(!valid.empty() && !test.empty(), "{}: the release lacks background or evaluation characters", dir);
+    ClassSplits splits(omniglot);
+    const auto train_split = splits.split(train), valid_split = splits.split(valid);
+    return splits.examples(train_split, valid_split, splits.split(test));
   }
 };
 
@@ -128,6 +195,8 @@ const Registrar<DatasetRegistry> omniglot_set_registration("omniglot-set",
                                                            [] { return std::make_unique<OmniglotSet>(); });
 const Registrar<DatasetRegistry> vinyals_registration("omniglot-vinyals",
                                                       [] { return std::make_unique<OmniglotVinyals>(); });
+const Registrar<DatasetRegistry> background_registration("omniglot-background",
+                                                         [] { return std::make_unique<OmniglotBackground>(); });
 
 }  // namespace
 }  // namespace metaevo::data

@@ -1,0 +1,10 @@
+#pragma once
+// CSV fields as RFC 4180 writes them, so that paths and JSON with commas or quotes stay one field.
+#include <string>
+
+namespace metaevo {
+
+/// `text` as one CSV field: quoted, with quotes doubled, when it holds a comma, quote or line break.
+std::string csv_field(const std::string& text);
+
+}  // namespace metaevo

@@ -1,5 +1,8 @@
-// `metaevo bench es ...`: throughput of ES on a supervised model, one JSON line on stdout (from
-// rank 0 when started by mpirun: the population is then sharded over the processes).
+// `metaevo bench es ...`: throughput of ES on a supervised model (an MLP or CNN on an IDX data
+// set) or on the ES ProtoNet (conv4 on 5-way 5-shot 15-query Omniglot episodes), one JSON line on
+// stdout (from rank 0 when started by mpirun: the population is then sharded over the processes).
+// The line carries the machine's SGEMM rate measured in the same run, so that the model's FLOP
+// rate reads as a fraction of what these cores can do now (their speed drifts between sessions).
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -17,6 +20,7 @@ namespace {
 struct BenchEsArgs {
   std::string model = "mlp";
   int64_t hidden = 128;
+  int64_t channels = 64;
   std::string dataset = "fashion-mnist";
   std::string data_dir;
   std::string strategy = "openai_es";
@@ -24,18 +28,32 @@ struct BenchEsArgs {
   int64_t batch = 256;
   int64_t generations = 20;
   int64_t low_rank = 0;
-  int64_t eval_chunk = 16;
+  int64_t eval_chunk = 0;  // 0: 16 for mlp and cnn; 1 for protonet (few_shot_problem.h says why)
   int64_t seed = 0;
   std::string device = "cpu";
   std::string update = "replicated";
 };
 
-int run_bench_es(const Common& common, const BenchEsArgs& a) {
-  start_runtime(common);
-  // The benchmark is an ordinary run configured in code, so it measures exactly what `metaevo es` runs.
-  auto config = Config::parse(
-      fmt::format(R"(
-seed: {seed}
+/// The problem block: classification on an IDX data set, or the ProtoNet's few-shot episodes (one
+/// validation episode: the run's closing report is timed with it, and is not what is measured).
+std::string problem_block(const BenchEsArgs& a) {
+  const auto chunk = a.eval_chunk > 0 ? a.eval_chunk : a.model == "protonet" ? 1 : 16;
+  if (a.model == "protonet")
+    return fmt::format(R"(
+problem:
+  type: few_shot
+  data_dir: "{data_dir}"
+  ways: 5
+  shots: 5
+  queries: 15
+  channels: {channels}
+  val_episodes: 1
+  eval_chunk: {chunk}
+  device: {device}
+)",
+                       fmt::arg("data_dir", a.data_dir), fmt::arg("channels", a.channels), fmt::arg("chunk", chunk),
+                       fmt::arg("device", a.device));
+  return fmt::format(R"(
 problem:
   type: classification
   dataset: {dataset}
@@ -44,6 +62,36 @@ problem:
   eval_chunk: {chunk}
   device: {device}
   model: {{type: {model}, hidden: [{hidden}]}}
+)",
+                     fmt::arg("dataset", a.dataset), fmt::arg("data_dir", a.data_dir), fmt::arg("batch", a.batch),
+                     fmt::arg("chunk", chunk), fmt::arg("device", a.device), fmt::arg("model", a.model),
+                     fmt::arg("hidden", a.hidden));
+}
+
+/// Float32 matrix-product rate of this process's threads on `device`: the best of five 2048^3
+/// products after one warm-up, in GFLOP/s.
+double sgemm_gflops(torch::Device device) {
+  const int64_t n = 2048;
+  const auto a = torch::full({n, n}, 0.5f, torch::TensorOptions().device(device));
+  auto c = torch::mm(a, a);
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    c = torch::mm(a, a);
+    if (device.is_cuda()) c.cpu();  // waits for the product
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, 2.0 * double(n * n * n) / s / 1e9);
+  }
+  return best;
+}
+
+int run_bench_es(const Common& common, const BenchEsArgs& a) {
+  start_runtime(common);
+  // The benchmark is an ordinary run configured in code, so it measures exactly what `metaevo es` runs.
+  auto config = Config::parse(
+      fmt::format(R"(
+seed: {seed}
+{problem}
 strategy:
   name: {strategy}
   population: {population}
@@ -53,9 +101,7 @@ run:
   report_every: 0
   update: {update}
 )",
-                  fmt::arg("seed", a.seed), fmt::arg("dataset", a.dataset), fmt::arg("data_dir", a.data_dir),
-                  fmt::arg("batch", a.batch), fmt::arg("chunk", a.eval_chunk), fmt::arg("device", a.device),
-                  fmt::arg("model", a.model), fmt::arg("hidden", a.hidden), fmt::arg("strategy", a.strategy),
+                  fmt::arg("seed", a.seed), fmt::arg("problem", problem_block(a)), fmt::arg("strategy", a.strategy),
                   fmt::arg("population", a.population), fmt::arg("low_rank", a.low_rank),
                   fmt::arg("generations", a.generations), fmt::arg("update", a.update)),
       "metaevo bench es");
@@ -78,11 +124,14 @@ run:
   comm.all_reduce_sum(bytes);
   if (comm.rank() != 0) return 0;
   const double evals = double(result.state.evals);
+  const double gflops = run.problem->flops_per_eval() * evals / seconds / 1e9;
+  const double sgemm = sgemm_gflops(parse_device(a.device));
   nlohmann::json out = {{"benchmark", "es"},
                         {"strategy", a.strategy},
                         {"model", a.model},
                         {"hidden", a.hidden},
-                        {"dataset", a.dataset},
+                        {"channels", a.model == "protonet" ? a.channels : 0},
+                        {"dataset", a.model == "protonet" ? "omniglot-vinyals" : a.dataset},
                         {"device", a.device},
                         {"processes", comm.size()},
                         {"update", a.update},
@@ -90,6 +139,7 @@ run:
                         {"params", run.problem->layout().dim()},
                         {"population", a.population},
                         {"batch", a.batch},
+                        {"eval_chunk", run.problem->eval_chunk()},
                         {"low_rank", a.low_rank},
                         {"generations", result.state.generation},
                         {"seconds", seconds},
@@ -97,7 +147,9 @@ run:
                         {"generations_per_s", double(result.state.generation) / seconds},
                         // Dense-equivalent model FLOPs per second (2 x multiply-adds of the plain
                         // forward), whatever the perturbation scheme actually computed.
-                        {"gflops_per_s", run.problem->flops_per_eval() * evals / seconds / 1e9},
+                        {"gflops_per_s", gflops},
+                        {"sgemm_gflops_per_s", sgemm},
+                        {"sgemm_fraction", gflops / sgemm},
                         // Sent by all processes together, per generation: fitness values only.
                         {"bytes_per_generation", bytes[0] / double(std::max<int64_t>(1, result.state.generation))},
                         // Rank 0's share of time in the update, which every rank repeats in
@@ -116,16 +168,20 @@ void add_bench_command(CLI::App& app, Common& common, Action& action) {
   bench->require_subcommand(1);
   auto a = std::make_shared<BenchEsArgs>();
   auto* es = bench->add_subcommand("es", "ES throughput on a supervised model");
-  es->add_option("--model", a->model, "mlp | cnn")->check(CLI::IsMember({"mlp", "cnn"}));
+  es->add_option("--model", a->model, "mlp | cnn | protonet (conv4 on 5-way 5-shot 15-query Omniglot episodes)")
+      ->check(CLI::IsMember({"mlp", "cnn", "protonet"}));
   es->add_option("--hidden", a->hidden, "hidden width of the mlp")->check(CLI::PositiveNumber);
-  es->add_option("--dataset", a->dataset, "fashion-mnist | mnist")->check(CLI::IsMember({"fashion-mnist", "mnist"}));
-  es->add_option("--data-dir", a->data_dir, "folder with the IDX files");
+  es->add_option("--channels", a->channels, "filters of each protonet conv block")->check(CLI::PositiveNumber);
+  es->add_option("--dataset", a->dataset, "fashion-mnist | mnist (mlp, cnn)")
+      ->check(CLI::IsMember({"fashion-mnist", "mnist"}));
+  es->add_option("--data-dir", a->data_dir, "folder with the IDX files, or Omniglot's (protonet)");
   es->add_option("--strategy", a->strategy, "openai_es | pgpe | snes | sep_cmaes");
   es->add_option("--population", a->population, "members per generation")->check(CLI::PositiveNumber);
-  es->add_option("--batch", a->batch, "minibatch per generation")->check(CLI::PositiveNumber);
+  es->add_option("--batch", a->batch, "minibatch per generation (mlp, cnn)")->check(CLI::PositiveNumber);
   es->add_option("--generations", a->generations, "timed generations")->check(CLI::PositiveNumber);
   es->add_option("--low-rank", a->low_rank, "rank of the perturbations (0 = full rank)")->check(CLI::NonNegativeNumber);
-  es->add_option("--eval-chunk", a->eval_chunk, "members per batched forward")->check(CLI::PositiveNumber);
+  es->add_option("--eval-chunk", a->eval_chunk, "members per batched forward (default: 16; protonet 1)")
+      ->check(CLI::PositiveNumber);
   es->add_option("--seed", a->seed, "random seed")->check(CLI::NonNegativeNumber);
   es->add_option("--device", a->device, "cpu | cuda | cuda:N");
   es->add_option("--update", a->update, "under mpirun: replicated | all_reduce")

@@ -44,6 +44,18 @@ es::DriverOptions generations(int64_t n) {
   return d;
 }
 
+TEST(FewShotEs, FlopsPerEvalCountEveryConvOfTheEpisodes) {
+  SKIP_WITHOUT_OMNIGLOT();
+  auto o = tiny_es_data();
+  o.channels = 64;
+  o.shots = 5;
+  o.queries = 15;
+  o.episodes = 2;
+  // conv4-64 on 28x28: 3x3 kernels at 28, 14, 7 and 3 pixels a side (max-pool 2 in between).
+  const double macs_per_image = 1 * 64 * 9 * 28 * 28 + 64 * 64 * 9 * (14 * 14 + 7 * 7 + 3 * 3);
+  EXPECT_DOUBLE_EQ(FewShotProblem(o, 1).flops_per_eval(), 2 * macs_per_image * 5 * (5 + 15) * 2);
+}
+
 TEST(FewShotEs, TinyRunImprovesValidationAccuracy) {
   SKIP_WITHOUT_OMNIGLOT();
   // One thread: under `ctest -j`, a parallel generation waits for its slowest chunk whenever

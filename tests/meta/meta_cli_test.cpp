@@ -1,5 +1,5 @@
 // `metaevo meta`: a tiny backprop run through the CLI writes its test table; bad settings are
-// one-line errors.
+// one-line errors. `metaevo bench es --model protonet` measures the ES ProtoNet.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -43,6 +43,25 @@ TEST(MetaCli, BackpropRunWritesTestAccuracy) {
                 {"meta", "--config", config, "--set", "trainer=sgd", "--output", (dir / "o2").string()}),
             2);
   fs::remove_all(dir);
+}
+
+TEST(MetaCli, BenchOfTheEsProtoNetReportsItsShareOfTheSgemmRate) {
+  SKIP_WITHOUT_OMNIGLOT();
+  const auto out = fs::temp_directory_path() / "metaevo_bench_protonet.json";
+  const auto pid =
+      metaevo::testing::spawn({METAEVO_BINARY, "--threads", "1", "bench", "es", "--model", "protonet", "--data-dir",
+                               metaevo::testing::omniglot_dir(), "--population", "2", "--generations", "1"},
+                              {}, "/dev/null", out.string());
+  ASSERT_EQ(metaevo::testing::wait_for(pid, 300), 0);
+  const auto r = nlohmann::json::parse(metaevo::read_file(out.string()));
+  fs::remove(out);
+  EXPECT_EQ(r["model"], "protonet");
+  EXPECT_EQ(r["params"], 111936) << "conv4-64";
+  EXPECT_EQ(r["eval_chunk"], 1);
+  EXPECT_GT(r["gflops_per_s"].get<double>(), 0.0);
+  EXPECT_GT(r["sgemm_gflops_per_s"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(r["sgemm_fraction"].get<double>(),
+                   r["gflops_per_s"].get<double>() / r["sgemm_gflops_per_s"].get<double>());
 }
 
 }  // namespace

@@ -128,6 +128,9 @@ FewShotProblem::FewShotProblem(const FewShotOptions& o, uint64_t seed)
   encoder_ = models::make_conv4(1, o_.channels, seed);
   layout_ = models::parameter_layout(*encoder_);
   initial_ = models::flatten_parameters(*encoder_);
+  const auto image = data_.train->episode(0).support;
+  flops_per_eval_ = 2 * es::forward_macs(encoder_, image.sizes().slice(1).vec()) * double(o_.episodes) *
+                    double(o_.ways * (o_.shots + o_.queries));
   encoder_->to(device_);
 }
 

@@ -100,6 +100,8 @@ class FewShotProblem : public es::Problem {
   nlohmann::json report(const torch::Tensor& x) override;
   std::shared_ptr<torch::nn::Module> model(const torch::Tensor& x) const override;
   int64_t eval_chunk() const override { return o_.eval_chunk; }
+  /// The encoder's dense forward FLOPs over one member's episodes (support and query images).
+  double flops_per_eval() const override { return flops_per_eval_; }
 
  private:
   FewShotOptions o_;
@@ -108,6 +110,7 @@ class FewShotProblem : public es::Problem {
   torch::nn::Sequential encoder_;
   es::Layout layout_;
   torch::Tensor initial_;
+  double flops_per_eval_ = 0;
 };
 
 }  // namespace metaevo::meta

@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""The ES ProtoNet written by hand in plain PyTorch: the peer of `metaevo bench es --model protonet`.
+
+Same shapes as the C++ benchmark: the conv4 encoder (64 filters), one 5-way 5-shot 15-query
+episode of 28x28 images (100 images) shared by every member, mirrored Gaussian perturbations
+(sigma 0.01), centered ranks and Adam (lr 0.001). Each member is evaluated the way a user would
+write it: its perturbed weights loaded into the module, one forward pass with batch-norm on the
+episode's statistics, the prototypical query loss. The images are random: dense convolutions take
+the same time whatever the pixels. Prints one JSON line.
+
+Run with Debian's interpreter (that is where python3-torch lives):
+    /usr/bin/python3 bench/protonet_es_peer.py --population 128 --generations 3 --threads 2
+"""
+import argparse
+import json
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import parameters_to_vector, vector_to_parameters
+
+
+def conv4(channels):
+    layers = []
+    for block in range(4):
+        layers += [nn.Conv2d(1 if block == 0 else channels, channels, 3, padding=1), nn.BatchNorm2d(channels),
+                   nn.ReLU(), nn.MaxPool2d(2)]
+    return nn.Sequential(*layers, nn.Flatten())
+
+
+def query_loss(embeddings, ways, shots, queries):
+    support, query = embeddings[:ways * shots], embeddings[ways * shots:]
+    prototypes = support.view(ways, shots, -1).mean(1)
+    logits = -torch.cdist(query, prototypes).pow(2)
+    labels = torch.arange(ways).repeat_interleave(queries)
+    return F.cross_entropy(logits, labels).item()
+
+
+def centered_ranks(x):
+    ranks = torch.empty_like(x)
+    ranks[x.argsort()] = torch.arange(len(x), dtype=x.dtype)
+    return ranks / (len(x) - 1) - 0.5
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--population", type=int, default=128)
+    ap.add_argument("--generations", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--channels", type=int, default=64)
+    ap.add_argument("--sigma", type=float, default=0.01)
+    ap.add_argument("--lr", type=float, default=0.001)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    assert args.population % 2 == 0, "mirrored sampling needs an even population"
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    torch.set_grad_enabled(False)  # ES never backpropagates
+
+    ways, shots, queries = 5, 5, 15
+    images = torch.rand(ways * (shots + queries), 1, 28, 28)
+    net = conv4(args.channels).train()  # batch-norm on the episode's statistics
+    center = parameters_to_vector(net.parameters()).clone()
+    adam = torch.optim.Adam([center.requires_grad_()], lr=args.lr)
+
+    def generation():
+        half = torch.randn(args.population // 2, center.numel())
+        noise = torch.cat([half, -half])
+        fitness = torch.empty(args.population)
+        for i in range(args.population):
+            vector_to_parameters(center.detach() + args.sigma * noise[i], net.parameters())
+            fitness[i] = query_loss(net(images), ways, shots, queries)
+        weights = centered_ranks(fitness)  # ranks of the loss estimate its gradient, which Adam descends
+        center.grad = weights @ noise / (args.population * args.sigma)
+        adam.step()
+
+    generation()  # warm-up, not timed
+    start = time.perf_counter()
+    for _ in range(args.generations):
+        generation()
+    seconds = time.perf_counter() - start
+    print(json.dumps({"benchmark": "protonet_es_peer", "torch": torch.__version__, "threads": args.threads,
+                      "channels": args.channels, "params": center.numel(), "population": args.population,
+                      "generations": args.generations, "seconds": seconds,
+                      "evals_per_s": args.population * args.generations / seconds}))
+
+
+if __name__ == "__main__":
+    main()

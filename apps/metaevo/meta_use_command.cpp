@@ -66,18 +66,22 @@ int run_predict(const Common& common, const UseArgs& a) {
   for (const auto& c : task.classes) csv += "," + csv_field("probability:" + c);
   csv += "\n";
   auto rows = nlohmann::ordered_json::array();
+  const auto predicted_at = r.predicted.accessor<int64_t, 1>(), label_at = task.query_labels.accessor<int64_t, 1>();
+  const auto distance_at = r.distances.accessor<float, 2>(), probability_at = r.probabilities.accessor<float, 2>();
   for (int64_t q = 0; q < task.queries.size(0); ++q) {
-    const auto& predicted = task.classes[size_t(r.predicted[q].item<int64_t>())];
+    const auto& predicted = task.classes[size_t(predicted_at[q])];
     csv += csv_field(task.query_files[size_t(q)]) + "," + csv_field(predicted);
     nlohmann::ordered_json row{{"image", task.query_files[size_t(q)]}, {"class", predicted}};
     if (labelled) {
-      const auto& label = task.classes[size_t(task.query_labels[q].item<int64_t>())];
+      const auto& label = task.classes[size_t(label_at[q])];
       csv += "," + csv_field(label);
       row["label"] = label;
     }
     std::vector<double> distances, probabilities;
-    for (int64_t c = 0; c < ways; ++c) distances.push_back(r.distances[q][c].item<double>());
-    for (int64_t c = 0; c < ways; ++c) probabilities.push_back(r.probabilities[q][c].item<double>());
+    for (int64_t c = 0; c < ways; ++c) {
+      distances.push_back(distance_at[q][c]);
+      probabilities.push_back(probability_at[q][c]);
+    }
     for (auto d : distances) csv += fmt::format(",{:.6g}", d);
     for (auto p : probabilities) csv += fmt::format(",{:.6g}", p);
     csv += "\n";

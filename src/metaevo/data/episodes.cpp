@@ -42,13 +42,12 @@ EpisodeSampler::EpisodeSampler(const Split& examples, const EpisodeOptions& opti
     const auto count = int64_t(end - begin), label = y[order[begin]];
     METAEVO_CHECK(class_names.empty() || (label >= 0 && size_t(label) < class_names.size()),
                   "episodes: label {} has no class name ({} names)", label, class_names.size());
-    const auto name =
-        class_names.empty() ? "with label " + std::to_string(label) : "'" + class_names[size_t(label)] + "'";
+    if (!class_names.empty()) names_.push_back(class_names[size_t(label)]);
     METAEVO_CHECK(count >= o_.shots + o_.queries, "episodes: class {} has {} examples, fewer than shots + queries = {}",
-                  name, count, o_.shots + o_.queries);
+                  names_.empty() ? "with label " + std::to_string(label) : "'" + names_.back() + "'", count,
+                  o_.shots + o_.queries);
     offsets_.push_back(int64_t(begin));
     counts_.push_back(count);
-    if (!class_names.empty()) names_.push_back(name.substr(1, name.size() - 2));
   }
   METAEVO_CHECK(num_classes() >= o_.ways, "episodes: {} classes cannot make {}-way episodes", num_classes(), o_.ways);
   images_ = examples.x.index_select(0, torch::tensor(order, torch::kInt64).to(examples.x.device()));

@@ -46,6 +46,15 @@ bool light_background(const torch::Tensor& images) {
   return border.mean().item<double>() > 0.5;
 }
 
+std::vector<std::string> subfolders(const std::string& dir) {
+  METAEVO_CHECK(fs::is_directory(dir), "{}: no such folder", dir);
+  std::vector<std::string> out;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.is_directory() && !hidden(entry.path())) out.push_back(entry.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::vector<std::string> png_files(const std::string& dir) {
   METAEVO_CHECK(fs::is_directory(dir), "{}: no such folder", dir);
   std::vector<std::string> out;
@@ -67,11 +76,8 @@ torch::Tensor read_png_images(const std::vector<std::string>& files, int64_t sid
 }
 
 ClassFolders read_class_folders(const std::string& dir, int64_t side) {
-  METAEVO_CHECK(fs::is_directory(dir), "{}: no such folder", dir);
   ClassFolders out;
-  for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_directory() && !hidden(entry.path())) out.classes.push_back(entry.path().filename().string());
-  std::sort(out.classes.begin(), out.classes.end());
+  out.classes = subfolders(dir);
   METAEVO_CHECK(!out.classes.empty(), "{}: no class sub-folders (expected one folder of PNG images per class)", dir);
   std::vector<int64_t> labels;
   for (size_t c = 0; c < out.classes.size(); ++c) {

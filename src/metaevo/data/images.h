@@ -21,6 +21,10 @@ torch::Tensor read_png_image(const std::string& path, int64_t side = kImageSide)
 /// borders is above 0.5. The data sets hold bright strokes on black, so such images are inverted.
 bool light_background(const torch::Tensor& images);
 
+/// The names of `dir`'s sub-folders, hidden ones skipped, sorted in byte order; an Error naming a
+/// missing folder.
+std::vector<std::string> subfolders(const std::string& dir);
+
 /// The PNG files of `dir` (not of its sub-folders), sorted in byte order. Hidden files are skipped;
 /// any other file that is not a .png is an Error naming it, as is a missing folder.
 std::vector<std::string> png_files(const std::string& dir);

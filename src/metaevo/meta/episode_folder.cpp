@@ -21,12 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool has_subfolders(const std::string& dir) {
-  for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_directory() && entry.path().filename().string().rfind('.', 0) != 0) return true;
-  return false;
-}
-
 /// The rows of answers.csv after its header: query image -> class. Fields may be quoted (RFC 4180).
 std::map<std::string, std::string> read_answers(const std::string& path) {
   METAEVO_CHECK(fs::exists(path), "{}: missing: every episode needs its answer key", path);
@@ -35,28 +29,15 @@ std::map<std::string, std::string> read_answers(const std::string& path) {
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::vector<std::string> fields(1);
-    bool quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-      const char c = line[i];
-      if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        fields.back() += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = !quoted;
-      } else if (c == ',' && !quoted) {
-        fields.emplace_back();
-      } else {
-        fields.back() += c;
-      }
-    }
+    std::vector<std::string> fields;
+    with_context(fmt::format("{}:{}", path, number), [&] { fields = csv_fields(line); });
     if (number == 1) {
       METAEVO_CHECK(fields.size() == 2 && fields[0] == "image" && fields[1] == "class",
                     "{}:1: the header must be 'image,class', got '{}'", path, line);
       continue;
     }
     if (line.empty()) continue;
-    METAEVO_CHECK(fields.size() == 2 && !fields[0].empty() && !fields[1].empty() && !quoted,
+    METAEVO_CHECK(fields.size() == 2 && !fields[0].empty() && !fields[1].empty(),
                   "{}:{}: expected 'image,class', got '{}'", path, number, line);
     METAEVO_CHECK(out.emplace(fields[0], fields[1]).second, "{}:{}: image '{}' is answered twice", path, number,
                   fields[0]);
@@ -72,8 +53,7 @@ FolderTask read_folder_task(const std::string& support_dir, const std::string& q
   t.classes = support.classes;
   t.support = support.images;
   t.support_labels = support.labels;
-  METAEVO_CHECK(fs::is_directory(query_dir), "{}: no such folder", query_dir);
-  if (has_subfolders(query_dir)) {
+  if (!data::subfolders(query_dir).empty()) {
     METAEVO_CHECK(data::png_files(query_dir).empty(),
                   "{}: holds both images and class folders; put every query image in a class folder, or none",
                   query_dir);
@@ -104,12 +84,7 @@ FolderTask read_folder_task(const std::string& support_dir, const std::string& q
 
 FolderScores score_episode_folder(torch::nn::Sequential encoder, const std::string& dir, Polarity polarity,
                                   int64_t batch, torch::Device device) {
-  METAEVO_CHECK(fs::is_directory(dir), "{}: no such folder", dir);
-  std::vector<std::string> episodes;
-  for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_directory() && entry.path().filename().string().rfind('.', 0) != 0)
-      episodes.push_back(entry.path().filename().string());
-  std::sort(episodes.begin(), episodes.end());
+  const auto episodes = data::subfolders(dir);
   METAEVO_CHECK(!episodes.empty(), "{}: no episode folders (each holds support/, query/ and answers.csv)", dir);
   FolderScores out;
   const auto start = std::chrono::steady_clock::now();
@@ -117,9 +92,9 @@ FolderScores score_episode_folder(torch::nn::Sequential encoder, const std::stri
   for (const auto& name : episodes) {
     const auto episode = fs::path(dir) / name;
     const auto query_dir = (episode / "query").string();
-    const auto task = read_folder_task((episode / "support").string(), query_dir, polarity);
-    METAEVO_CHECK(!has_subfolders(query_dir), "{}: an episode's queries are PNG files answered in answers.csv",
+    METAEVO_CHECK(data::subfolders(query_dir).empty(), "{}: an episode's queries are PNG files answered in answers.csv",
                   query_dir);
+    const auto task = read_folder_task((episode / "support").string(), query_dir, polarity);
     const auto answers_path = (episode / "answers.csv").string();
     auto answers = read_answers(answers_path);
     std::vector<int64_t> truth;

@@ -18,9 +18,11 @@
 #include "metaevo/mlo/engine.h"
 #include "metaevo/mlo/hypergradient.h"
 #include "metaevo/mlo/program.h"
+#include "metaevo/models/transformer.h"
 #include "metaevo/models/zoo.h"
 #include "metaevo/munet/baselines.h"
 #include "metaevo/munet/evolution.h"
+#include "metaevo/munet/grow.h"
 #include "metaevo/munet/mutation.h"
 #include "metaevo/munet/pretrain.h"
 #include "metaevo/munet/scorer.h"
@@ -86,6 +88,13 @@ Description description(const std::string& name) {
              {"mutation", describe<munet::MutationOptions>()},
              {"root", describe<munet::PretrainOptions>()},
              {"baseline", describe<munet::BaselineOptions>()}},
+            {}};
+  if (name == "grow")
+    return {{{"data", describe<munet::GrowDataOptions>()},
+             {"model", describe<models::TransformerOptions>()},
+             {"train", describe<munet::GrowOptions>()},
+             {"train.optimizer: sgd", describe<models::SgdOptions>()},
+             {"train.optimizer: adam", describe<models::AdamOptions>()}},
             {}};
   fail("--describe: no description of '{}'", name);
 }

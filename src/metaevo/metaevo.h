@@ -23,6 +23,8 @@
 #include "metaevo/mlo/problem.h"            // Problem, ProblemOptions: one level, your loss
 #include "metaevo/models/layout.h"          // Layout: a flat parameter vector's named segments
 #include "metaevo/models/parameters.h"      // a module's parameters as one vector and back
+#include "metaevo/models/transformer.h"     // Transformer: a ViT or causal LM kept as per-head tensors
+#include "metaevo/munet/expansions.h"       // the six function-preserving transformer expansions
 #include "metaevo/munet/predict.h"          // predict: one task's path of a grown system on images
 #include "metaevo/munet/system_store.h"     // load_system: a grown muNet system from its store
 #include "metaevo/run/checkpointer.h"       // Checkpointer: atomic, versioned checkpoints

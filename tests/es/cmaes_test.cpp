@@ -6,8 +6,8 @@
 #include <limits>
 #include <set>
 
+#include "../support/archives.h"
 #include "metaevo/core/philox.h"
-#include "metaevo/core/serialize.h"
 #include "metaevo/es/problems/functions.h"
 #include "metaevo/es/strategy.h"
 
@@ -59,18 +59,6 @@ Outcome minimise(Strategy& s, const Fitness& fitness, double target, int64_t max
     out.best = std::min(out.best, f.min().item<double>());
   }
   return out;
-}
-
-std::string save_bytes(const Strategy& s) {
-  torch::serialize::OutputArchive archive;
-  s.save(archive);
-  return archive_bytes(archive);
-}
-
-void load_bytes(Strategy& s, const std::string& bytes) {
-  torch::serialize::InputArchive archive;
-  load_archive(archive, bytes, "test");
-  s.load(archive);
 }
 
 }  // namespace
@@ -174,17 +162,17 @@ TEST(Cmaes, ResumeAtEveryGenerationIsBitwiseIdentical) {
   };
   for (const auto& c : cases) {
     auto whole = build(c.yaml, c.x0, 9);
-    auto bytes = save_bytes(*build(c.yaml, c.x0, 9));
+    auto bytes = testing::saved_bytes(*build(c.yaml, c.x0, 9));
     std::set<int64_t> sizes;
     for (int g = 0; g < c.generations; ++g) {
       auto resumed = build(c.yaml, c.x0, 9);
-      load_bytes(*resumed, bytes);
+      testing::load_saved(*resumed, bytes);
       auto p1 = whole->ask(), p2 = resumed->ask();
       ASSERT_TRUE(torch::equal(p1.samples, p2.samples)) << c.yaml << "\ngeneration " << g;
       sizes.insert(p1.size);
       whole->tell(p1, c.fitness(p1));
       resumed->tell(p2, c.fitness(p2));
-      bytes = save_bytes(*resumed);
+      bytes = testing::saved_bytes(*resumed);
       ASSERT_TRUE(torch::equal(whole->center(), resumed->center())) << c.yaml << "\ngeneration " << g;
       ASSERT_EQ(whole->stop_reason(), resumed->stop_reason());
     }
@@ -195,8 +183,8 @@ TEST(Cmaes, ResumeAtEveryGenerationIsBitwiseIdentical) {
 TEST(Cmaes, CheckpointOfTheOtherVariantIsRefused) {
   auto sep = build("name: sep_cmaes", constant(4, 1.0), 0);
   auto full = build("name: cmaes", constant(4, 1.0), 0);
-  EXPECT_THROW(load_bytes(*full, save_bytes(*sep)), Error);
-  EXPECT_THROW(load_bytes(*sep, save_bytes(*full)), Error);
+  EXPECT_THROW(testing::load_saved(*full, testing::saved_bytes(*sep)), Error);
+  EXPECT_THROW(testing::load_saved(*sep, testing::saved_bytes(*full)), Error);
 }
 
 TEST(Cmaes, BadOptionsNameTheKey) {

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -150,10 +152,52 @@ TEST_P(TuneWorkersTest, WorkersKilledAtRandomAndRestartedLoseNothing) {
 
 METAEVO_BACKENDS(TuneWorkersTest);
 
-/// PostgreSQL only: these tests restart the server or share it between folders.
+/// PostgreSQL only, on a server of the suite's own (scripts/throwaway_postgres.sh): these tests
+/// restart it, which would break the PostgreSQL tests that CTest runs beside them on the shared one.
 class TunePostgresTest : public ::testing::Test {
  protected:
-  void SetUp() override { METAEVO_REQUIRE_BACKEND(std::string("postgresql")); }
+  static std::string script() { return std::string(METAEVO_SOURCE_DIR) + "/scripts/throwaway_postgres.sh"; }
+  static void SetUpTestSuite() {
+    if (testing::postgres_admin_url().empty()) return;
+    char dir[] = "/tmp/metaevo-pg-XXXXXX";  // short: the server's socket lives in it
+    if (!::mkdtemp(dir)) return;
+    server_ = dir;
+    std::string out;
+    if (FILE* pipe = ::popen((script() + " start '" + server_ + "' 2>&1").c_str(), "r")) {
+      char buffer[4096];
+      for (size_t n; (n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0;) out.append(buffer, n);
+      if (::pclose(pipe) != 0) return;
+    }
+    // Its lines are `export NAME=VALUE`, VALUE possibly in single quotes.
+    static const std::regex line("export ([A-Z_]+)=(.*)");
+    std::istringstream lines(out);
+    for (std::string l; std::getline(lines, l);) {
+      std::smatch m;
+      if (!std::regex_match(l, m, line)) continue;
+      auto value = m[2].str();
+      if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'') value = value.substr(1, value.size() - 2);
+      const char* before = std::getenv(m[1].str().c_str());
+      saved_.emplace_back(m[1].str(), before ? std::optional<std::string>(before) : std::nullopt);
+      ::setenv(m[1].str().c_str(), value.c_str(), 1);
+    }
+    started_ = true;
+  }
+  /// Stops it and gives the shared server back to the suites that run after, in one process.
+  static void TearDownTestSuite() {
+    if (!server_.empty()) (void)std::system((script() + " stop '" + server_ + "'").c_str());
+    for (const auto& [name, value] : saved_)
+      if (value)
+        ::setenv(name.c_str(), value->c_str(), 1);
+      else
+        ::unsetenv(name.c_str());
+  }
+  void SetUp() override {
+    METAEVO_REQUIRE_BACKEND(std::string("postgresql"));
+    ASSERT_TRUE(started_) << "could not start this suite's PostgreSQL server in " << server_;
+  }
+  static inline std::string server_;
+  static inline bool started_ = false;
+  static inline std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
 /// Restarts the test server (scripts/throwaway_postgres.sh says how).

@@ -118,6 +118,6 @@ TEST_P(Reports, RenderInABrowserWithTheMetricsData) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryCommand, Reports,
-                         ::testing::Values("es", "meta_es", "meta_backprop", "mlo", "tune", "evolve"));
+                         ::testing::Values("es", "meta_es", "meta_backprop", "mlo", "tune", "evolve", "grow"));
 
 }  // namespace

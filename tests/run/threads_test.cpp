@@ -63,6 +63,6 @@ TEST_P(Threads, OneAndTwoThreadsTrainBitwiseTheSameModel) {
   fs::remove_all(root);
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryTrainingCommand, Threads, ::testing::Values("es", "tune", "mlo", "evolve"));
+INSTANTIATE_TEST_SUITE_P(EveryTrainingCommand, Threads, ::testing::Values("es", "tune", "mlo", "evolve", "grow"));
 
 }  // namespace

@@ -116,6 +116,19 @@ inline const std::map<std::string, TinyRun>& tiny_runs() {
                    {"results.json"},
                    "",
                    no_mnist};
+    c["grow"] = {"grow",
+                 {"grow"},
+                 "seed: 3\nthreads: 1\n"
+                 "data: {dataset: fashion-mnist, train_size: 256, valid_size: 128}\n"
+                 "model: {kind: vit, image_size: 28, patch: 14, outputs: 10, hidden: 8, heads: 1, key_dim: 4, "
+                 "value_dim: 4, mlp_dim: 8, layers: 1}\n"
+                 "train: {steps: 12, batch_size: 16, eval_every: 4}\n"
+                 "schedule: [{at: 6, hidden: 12, mlp_dim: 16}, {at: 10, layers: 2}]\n",
+                 true,
+                 {"weights.pt"},
+                 {"result.json"},
+                 "",
+                 no_fashion};
     return c;
   }();
   return all;

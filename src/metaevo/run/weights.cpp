@@ -7,12 +7,18 @@
 
 namespace metaevo::run {
 
-void save_state_dict(const torch::nn::Module& module, const std::string& path) {
+void save_state_dict(const std::vector<std::pair<std::string, torch::Tensor>>& tensors, const std::string& path) {
   c10::Dict<std::string, at::Tensor> state;
-  for (const auto& p : module.named_parameters()) state.insert(p.key(), p.value().detach().cpu().contiguous());
-  for (const auto& b : module.named_buffers()) state.insert(b.key(), b.value().detach().cpu().contiguous());
+  for (const auto& [name, t] : tensors) state.insert(name, t.detach().cpu().contiguous());
   const auto bytes = torch::pickle_save(state);
   write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
+}
+
+void save_state_dict(const torch::nn::Module& module, const std::string& path) {
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (const auto& p : module.named_parameters()) tensors.emplace_back(p.key(), p.value());
+  for (const auto& b : module.named_buffers()) tensors.emplace_back(b.key(), b.value());
+  save_state_dict(tensors, path);
 }
 
 void load_state_dict(torch::nn::Module& module, const std::string& path) {

@@ -1,4 +1,4 @@
-#include "metaevo/mlo/optimizer.h"
+#include "metaevo/models/optimizer.h"
 
 #include <cmath>
 #include <functional>
@@ -6,7 +6,7 @@
 
 #include "metaevo/core/error.h"
 
-namespace metaevo::mlo {
+namespace metaevo::models {
 
 void SgdOptions::validate() const {
   require(lr > 0 && std::isfinite(lr), "lr", "must be > 0, got {}", lr);
@@ -105,4 +105,4 @@ Params Optimizer::step(const Params& params, const Params& grads, bool different
   return out;
 }
 
-}  // namespace metaevo::mlo
+}  // namespace metaevo::models

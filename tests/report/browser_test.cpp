@@ -115,6 +115,23 @@ TEST_P(Reports, RenderInABrowserWithTheMetricsData) {
   } else {
     expect_points_match_metrics(charts, out / "metrics.jsonl");
   }
+  if (GetParam() == "grow") {
+    // A page comparing runs: validation accuracy against training FLOPs, a line per run folder.
+    const auto page = out / "comparison.html";
+    ASSERT_EQ(wait_for(spawn({METAEVO_BINARY, "report", "--runs", out.string(), "--x", "train_flops", "--y",
+                              "valid_accuracy", "--out", page.string()}),
+                       120),
+              0);
+    const auto compared = check_page(page);
+    const auto metrics = metaevo::run::read_metrics((out / "metrics.jsonl").string());
+    ASSERT_EQ(compared.size(), 1u);
+    ASSERT_EQ(compared[0]["rows"].size(), metrics.records.size());
+    for (size_t i = 0; i < metrics.records.size(); ++i) {
+      const auto& r = metrics.records[i];
+      EXPECT_EQ(compared[0]["rows"][i],
+                nlohmann::json({r["train_flops"], r["valid_accuracy"], out.filename().string()}));
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryCommand, Reports,

@@ -72,6 +72,29 @@ TEST_F(Input, UnknownTaskIsRefusedBeforeAnythingIsPretrainedOrWritten) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+TEST_F(Input, GrowthSchedulesThatDoNotGrowAreRefusedBeforeAnyData) {
+  // A data set that does not exist would fail when read: the schedule must be refused first.
+  const std::string base =
+      "data: {dataset: mnist, data_dir: /nonexistent}\nmodel: {hidden: 32, layers: 2}\n"
+      "train: {steps: 100}\n";
+  const auto out = dir_ / "out";
+  const auto shrink = write("shrink.yaml", base + "schedule: [{at: 10, hidden: 16}]\n");
+  EXPECT_EQ(run({"grow", "--config", shrink, "--output", out.string()}), 2);
+  EXPECT_NE(stderr_text().find("shrink.yaml: schedule at step 10: hidden: 16 is not an expansion of 32"),
+            std::string::npos)
+      << stderr_text();
+  const auto layer_norm = write("layer.yaml",
+                                "data: {dataset: mnist, data_dir: /nonexistent}\n"
+                                "model: {norm: layer}\ntrain: {steps: 100}\n"
+                                "schedule: [{at: 10, hidden: 128}]\n");
+  EXPECT_EQ(run({"grow", "--config", layer_norm, "--output", out.string()}), 2);
+  EXPECT_NE(stderr_text().find("not function-preserving with norm: layer"), std::string::npos) << stderr_text();
+  const auto late = write("late.yaml", base + "schedule: [{at: 100, layers: 3}]\n");
+  EXPECT_EQ(run({"grow", "--config", late, "--output", out.string()}), 2);
+  EXPECT_NE(stderr_text().find("late.yaml: schedule[0].at: must be within 1..99"), std::string::npos) << stderr_text();
+  EXPECT_FALSE(fs::exists(out)) << "something was written before the error";
+}
+
 TEST_F(Input, PopulationBeyondTheMachineIsRefusedWithTheEstimate) {
   for (const char* strategy : {"sep_cmaes", "cmaes", "openai_es"}) {
     const auto config = write("big.yaml", fmt::format("problem: {{type: function, function: sphere, dim: 10}}\n"

@@ -84,10 +84,12 @@ GrowthTrainer::GrowthTrainer(const models::TransformerOptions& model, GrowOption
           m.image_size, splits_.name, c10::str(x.sizes().slice(1)));
   require(m.outputs == splits_.classes, "model.outputs", "must be the data set's {} classes, got {}", splits_.classes,
           m.outputs);
-  // Plan the whole schedule once on a scratch copy, so that a size that is not an expansion is
-  // refused before any training.
-  models::Transformer scratch = model_;
-  for (const auto& point : schedule_)
+  check_schedule(model, schedule_);
+}
+
+void check_schedule(const models::TransformerOptions& model, const std::vector<GrowthPoint>& schedule) {
+  models::Transformer scratch(model, 0);
+  for (const auto& point : schedule)
     with_context(fmt::format("schedule at step {}", point.at), [&] {
       for (const auto& size : point.sizes)
         for (const auto& e : plan_expansion(scratch, size.first, size.second)) apply(e, scratch, fresh_init(0));

@@ -42,12 +42,14 @@ struct GrowOptions {
   int64_t batch_size = 128;
   int64_t eval_every = 100;  // steps between validations (and checkpoints)
   Choice optimizer{"adam", {{"lr", 0.001}}};
+  bool test_curve = false;
   template <class V>
   void visit(V& v) {
     v("steps", steps, "training steps in all");
     v("batch_size", batch_size, "examples per step");
     v("eval_every", eval_every, "steps between validations and checkpoints");
     v("optimizer", optimizer, "sgd | adam, with its settings (see mlo's problems)");
+    v("test_curve", test_curve, "also record test accuracy at every validation (for comparing curves)");
   }
   void validate() const;
 };
@@ -62,6 +64,10 @@ struct GrowthPoint {
 /// A `schedule` list: [{at: STEP, <size>: VALUE, ...}, ...] with steps increasing within
 /// (0, steps) and sizes among the six. An Error names the entry.
 std::vector<GrowthPoint> read_schedule(const Config& config, const std::string& key, int64_t steps);
+
+/// Plans the whole schedule on a model of `model`'s sizes: a size that is not an expansion is an
+/// Error naming its step, before any data is read or any step trained.
+void check_schedule(const models::TransformerOptions& model, const std::vector<GrowthPoint>& schedule);
 
 class GrowthTrainer {
  public:

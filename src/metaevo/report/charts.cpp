@@ -117,4 +117,37 @@ std::string write_run_report(const std::string& dir, const std::string& title, c
   return write(report, (fs::path(dir) / "report.html").string());
 }
 
+std::string write_comparison_report(const std::vector<std::string>& dirs, const std::string& x,
+                                    const std::vector<std::string>& ys, const std::string& path,
+                                    const std::string& title) {
+  namespace fs = std::filesystem;
+  Report report;
+  report.title = title;
+  report.rows_title = "Last record of each run";
+  std::map<std::string, std::vector<Point>> curves;
+  for (const auto& dir : dirs) {
+    const auto metrics_path = (fs::path(dir) / "metrics.jsonl").string();
+    const auto metrics = run::read_metrics(metrics_path);
+    if (metrics.records.empty()) fail("{}: no metrics records", metrics_path);
+    const auto name = fs::path(dir).lexically_normal().filename().string();
+    nlohmann::ordered_json last = {{"run", name}};
+    for (const auto& r : metrics.records) {
+      if (!r.contains(x) || !r[x].is_number()) continue;
+      for (const auto& y : ys)
+        if (r.contains(y) && r[y].is_number()) {
+          curves[y].push_back({r[x].get<double>(), r[y].get<double>(), name});
+          last[x] = r[x];
+          last[y] = r[y];
+        }
+    }
+    report.rows.push_back(last);
+  }
+  for (const auto& y : ys) {
+    if (curves[y].empty()) fail("report: no run records '{}' against '{}'", y, x);
+    report.charts.push_back(line_chart(y + " against " + x, x, with_direction(y, better_direction(y)), curves[y],
+                                       /*integer_x=*/false));
+  }
+  return write(report, path);
+}
+
 }  // namespace metaevo::report

@@ -41,4 +41,11 @@ std::vector<Chart> learning_curves(const run::Metrics& metrics, const std::strin
 std::string write_run_report(const std::string& dir, const std::string& title, const std::string& rows_title = "",
                              const nlohmann::ordered_json& rows = nlohmann::ordered_json::array());
 
+/// A page comparing runs: for each key of `ys`, one chart of it against `x` with a line per run
+/// (named by its folder), read from each run's metrics.jsonl, and a table of each run's last
+/// values. An Error names a run without metrics or a key no run records. Returns `path`.
+std::string write_comparison_report(const std::vector<std::string>& dirs, const std::string& x,
+                                    const std::vector<std::string>& ys, const std::string& path,
+                                    const std::string& title);
+
 }  // namespace metaevo::report

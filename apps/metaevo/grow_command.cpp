@@ -59,6 +59,7 @@ int run_grow(const Common& common, const RunArgs& args) {
   progress.start(trainer.step(), 0);
   double loss_sum = 0;
   int64_t losses = 0;
+  nlohmann::json last;  // the final evaluation, made in the loop unless a resumed run had no step left
   while (!trainer.done()) {
     loss_sum += trainer.train_step();
     ++losses;
@@ -78,16 +79,17 @@ int run_grow(const Common& common, const RunArgs& args) {
     // (bench/grow_pays.sh); nothing is chosen by it.
     if (train.test_curve) record["test_accuracy"] = trainer.evaluate("test")["accuracy"];
     log.append(record);
+    last = record;
     loss_sum = 0, losses = 0;
     checkpointer.save([&](auto& archive) { trainer.save(archive); });
     run::crash_point("checkpoint");
   }
-  const auto test = trainer.evaluate("test");
-  const auto valid = trainer.evaluate("valid");
+  const auto valid = last.contains("valid_accuracy") ? last["valid_accuracy"] : trainer.evaluate("valid")["accuracy"];
+  const auto test = last.contains("test_accuracy") ? last["test_accuracy"] : trainer.evaluate("test")["accuracy"];
   nlohmann::json result = {{"steps", trainer.step()},
                            {"train_flops", trainer.train_flops()},
-                           {"test_accuracy", test["accuracy"]},
-                           {"valid_accuracy", valid["accuracy"]},
+                           {"test_accuracy", test},
+                           {"valid_accuracy", valid},
                            {"parameters", trainer.model().parameter_count()},
                            {"sizes", to_json(trainer.model().options())},
                            {"growth", trainer.growth_log()}};

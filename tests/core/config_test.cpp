@@ -41,6 +41,15 @@ TEST(Config, UnknownKeyIsNamed) {
   EXPECT_EQ(error_of([&] { c.check_all_used(); }), "test.yaml: unknown key 'es.populaton'");
 }
 
+TEST(Config, AValueReadWholeConsumesTheKeysInside) {
+  auto c = Config::parse("grow: {mlp_dim: [1, 2]}\nes: {sizes: {a: 1}, other: 2}\n", "test.yaml");
+  EXPECT_EQ((c.get<std::map<std::string, std::vector<int>>>("grow").at("mlp_dim")), (std::vector<int>{1, 2}));
+  const auto es = c.section("es");
+  EXPECT_EQ(es.get_json("sizes"), (nlohmann::json{{"a", 1}}));
+  // A section's keys are still checked one by one.
+  EXPECT_EQ(error_of([&] { c.check_all_used(); }), "test.yaml: unknown key 'es.other'");
+}
+
 TEST(Config, BadValueIsNamed) {
   auto c = Config::parse("es:\n  population: many\n", "test.yaml");
   auto msg = error_of([&] { read_options<DemoOptions>(c.section("es")); });

@@ -129,7 +129,8 @@ TEST_F(MunetEvolve, SettingsComeFromTheConfigAndTasksAreCheckedFirst) {
   EXPECT_NE(message("tasks: [quadrants:upside-down]").find("c.yaml: tasks"), std::string::npos);
   EXPECT_NE(message("tasks: [quadrants]", {"no-such-task"}).find("--add-task"), std::string::npos);
   EXPECT_NE(message("tasks: []").find("c.yaml: tasks"), std::string::npos);
-  EXPECT_NE(message("mutation: {kinds: [grow]}\ntasks: [quadrants]").find("mutation.kinds"), std::string::npos);
+  EXPECT_NE(message("mutation: {kinds: [shrink]}\ntasks: [quadrants]").find("mutation.kinds"), std::string::npos);
+  EXPECT_NE(message("mutation: {grow: {width: [256]}}\ntasks: [quadrants]").find("mutation.grow"), std::string::npos);
   EXPECT_NE(message("task_iterations: 0\ntasks: [quadrants]").find("task_iterations"), std::string::npos);
   EXPECT_NE(
       message("hparams: {learning_rate: {default: 0.1}}\ntasks: [quadrants]").find("c.yaml: hparams: learning_rate"),

@@ -58,6 +58,7 @@ TEST(GrowthTrainer, GrowsOnScheduleAndCountsFlops) {
   EXPECT_GT(t.growth_log()[0]["parameters"].get<int64_t>(), t.growth_log()[0]["parameters_before"].get<int64_t>());
   EXPECT_DOUBLE_EQ(flops_before, 3 * 32 * models::Transformer(quadrant_vit(), 0).flops_per_example());
   EXPECT_GT(t.evaluate("valid")["accuracy"].get<double>(), 0.25);
+  EXPECT_THROW(t.evaluate("validation"), Error);
 }
 
 TEST(GrowthTrainer, ResumeAcrossAnExpansionIsBitwiseTheUninterruptedRun) {

@@ -28,7 +28,14 @@ struct Recipe {
     evolution.children = 2;
     space.defaults["opt_lr"] = 0.05;
   }
-  Population population() const { return Population(testing::small_vit(), space, {}, 4); }
+  /// Every child grows its own copy of block 1, so the stored system holds grown shapes.
+  Population population() const {
+    MutationOptions m;
+    m.forced = {"clone:encoder_norm", "clone:encoderblock_1", "grow:mlp_dim:encoderblock_1",
+                "grow:heads:encoderblock_1"};
+    m.grow = {{"mlp_dim", {48, 64}}, {"heads", {3, 4}}};
+    return Population(testing::small_vit(), space, m, 4);
+  }
 };
 
 class MunetSystemStore : public ::testing::TestWithParam<std::string> {
@@ -83,6 +90,7 @@ TEST_P(MunetSystemStore, ResumedSystemContinuesExactlyAsTheUninterruptedOne) {
   const auto& p = *whole.paths("quadrants")[0];
   const auto& q = *resumed.paths("quadrants")[0];
   EXPECT_EQ(p.id, q.id);
+  EXPECT_EQ(q.components.at("encoderblock_1")->tensors()[8].size(0), 64);  // grown twice, stored, loaded
   for (const auto& [name, c] : p.components) {
     ASSERT_TRUE(q.components.count(name)) << name;
     EXPECT_EQ(c->locks(), q.components.at(name)->locks()) << name;

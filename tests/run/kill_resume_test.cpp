@@ -102,7 +102,8 @@ INSTANTIATE_TEST_SUITE_P(EveryLongCommand, KillResume,
                                            KillPoint{"meta_backprop", "metrics:3"}, KillPoint{"mlo", "checkpoint:2"},
                                            KillPoint{"mlo", "metrics:4"}, KillPoint{"tune", "checkpoint:2"},
                                            KillPoint{"tune", "checkpoint:5"}, KillPoint{"evolve", "checkpoint:1"},
-                                           KillPoint{"evolve", "metrics:2"}, KillPoint{"grow", "checkpoint:2"}),
+                                           KillPoint{"evolve", "metrics:2"}, KillPoint{"grow", "checkpoint:2"},
+                                           KillPoint{"grow", "expanding:2"}, KillPoint{"grow", "expanded:1"}),
                          name_of);
 
 }  // namespace

@@ -77,7 +77,18 @@ bool Config::has(const std::string& key) const {
 
 std::string Config::path(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
 
-void Config::mark_used(const std::string& key) const { state_->used.insert(path(key)); }
+void Config::mark_used(const std::string& key) const {
+  // A value read whole (e.g. a map of lists) consumes every key under it.
+  std::vector<std::pair<std::string, YAML::Node>> stack{{path(key), lookup(key)}};
+  while (!stack.empty()) {
+    auto [at, node] = stack.back();
+    stack.pop_back();
+    state_->used.insert(at);
+    if (node.IsMap())
+      for (auto it = node.begin(); it != node.end(); ++it)
+        stack.emplace_back(at + "." + it->first.as<std::string>(), it->second);
+  }
+}
 
 namespace {
 
@@ -114,7 +125,7 @@ std::vector<std::string> Config::keys() const {
 
 Config Config::section(const std::string& key) const {
   YAML::Node n = lookup(key);
-  mark_used(key);
+  state_->used.insert(path(key));  // the keys inside are checked one by one
   if (!n.IsDefined() || n.IsNull()) return Config(state_, YAML::Node(YAML::NodeType::Map), path(key));
   if (!n.IsMap()) fail("{}: {}: expected a section (mapping)", origin(), path(key));
   return Config(state_, n, path(key));

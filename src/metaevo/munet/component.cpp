@@ -17,11 +17,4 @@ std::shared_ptr<Component> Component::clone(int64_t id) const {
   return std::make_shared<Component>(id, name_, std::move(copies));
 }
 
-bool Component::fits(const Component& other) const {
-  if (name_ != other.name_ || tensors_.size() != other.tensors_.size()) return false;
-  for (size_t i = 0; i < tensors_.size(); ++i)
-    if (tensors_[i].sizes() != other.tensors_[i].sizes()) return false;
-  return true;
-}
-
 }  // namespace metaevo::munet

@@ -33,8 +33,6 @@ class Component {
   int64_t numel() const;
   /// A deep, unlocked copy with a new id: a trainable copy for a child path.
   std::shared_ptr<Component> clone(int64_t id) const;
-  /// Same name and tensor shapes: a drop-in replacement.
-  bool fits(const Component& other) const;
 
  private:
   int64_t id_;

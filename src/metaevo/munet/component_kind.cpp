@@ -1,5 +1,6 @@
 #include "metaevo/munet/component_kind.h"
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 
@@ -28,6 +29,24 @@ torch::Tensor TensorInit::normal(std::vector<int64_t> shape, double std) {
 torch::Tensor TensorInit::xavier(int64_t out, int64_t in) {
   const double bound = std::sqrt(6.0 / double(in + out));
   return (philox_uniform({key_, next_++, 0, 0}, out * in).view({out, in}) * 2 - 1) * bound;
+}
+
+int64_t ComponentKind::size(const Params&, const std::string& dim, const VitOptions&) const {
+  fail("component kind: '{}' is not a size this kind can grow", dim);
+}
+
+Params ComponentKind::grow(const Params&, const std::string& dim, int64_t, const VitOptions&, TensorInit&) const {
+  fail("component kind: '{}' is not a size this kind can grow", dim);
+}
+
+Params ComponentKind::identity(const ComponentShape&, TensorInit&) const {
+  fail("component kind: this kind has no identity form, so it cannot be added as a new layer");
+}
+
+bool ComponentKind::accepts(const Params& have, const Params& wanted) const {
+  return have.size() == wanted.size() &&
+         std::equal(have.begin(), have.end(), wanted.begin(),
+                    [](const auto& a, const auto& b) { return a.sizes() == b.sizes(); });
 }
 
 const ComponentKind& component_kind(const std::string& kind) {

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 #include "metaevo/core/registry.h"
 #include "metaevo/munet/component.h"
@@ -64,6 +65,22 @@ class ComponentKind {
   virtual torch::Tensor forward(const torch::Tensor& x, const Params& p, const VitOptions& vit) const = 0;
   /// Multiply-adds x 2 of one image through the component.
   virtual double flops(const Params& p, const VitOptions& vit) const { return 0; }
+
+  // Growth (munet/expansions.h's function-preserving expansions, on this kind's tensors).
+  /// The sizes a function-preserving expansion can grow (e.g. "mlp_dim", "heads"); none by default.
+  virtual std::vector<std::string> growable() const { return {}; }
+  /// The size `dim` (one of growable()) has in tensors `p`.
+  virtual int64_t size(const Params& p, const std::string& dim, const VitOptions& vit) const;
+  /// `p` grown along `dim` to `size` (larger than now), computing the same function: the slices
+  /// that reach the output start at zero, the free ones come from `init`.
+  virtual Params grow(const Params& p, const std::string& dim, int64_t size, const VitOptions& vit,
+                      TensorInit& init) const;
+  /// The tensors of a new component that leaves the token stream unchanged (a layer addition); an
+  /// Error for a kind that cannot be an identity.
+  virtual Params identity(const ComponentShape& shape, TensorInit& init) const;
+  /// Whether tensors `have` may stand in for freshly made `wanted` ones when a child inherits: the
+  /// same shapes, or for a kind that grows, the same shapes up to its grown sizes.
+  virtual bool accepts(const Params& have, const Params& wanted) const;
 };
 
 using ComponentKindRegistry = Registry<ComponentKind>;

@@ -1,5 +1,6 @@
 #include "metaevo/munet/evolution.h"
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "metaevo/core/philox.h"
@@ -11,6 +12,8 @@ nlohmann::json TaskIteration::to_json() const {
           {"iteration", iteration},
           {"children", children},
           {"kept", kept},
+          {"grown", grown},
+          {"grown_kept", grown_kept},
           {"quality", quality},
           {"test_quality", test_quality},
           {"score", score},
@@ -25,6 +28,8 @@ TaskIteration TaskIteration::from_json(const nlohmann::json& j) {
   it.iteration = j.at("iteration");
   it.children = j.at("children");
   it.kept = j.at("kept");
+  it.grown = j.value("grown", 0);  // absent in systems made before growth mutations
+  it.grown_kept = j.value("grown_kept", 0);
   it.quality = j.at("quality");
   it.test_quality = j.at("test_quality");
   it.score = j.at("score");
@@ -77,12 +82,15 @@ TaskIteration run_task_iteration(Population& population, const data::Splits& tas
     const double bar = parent->task == task.name ? scorer(*parent) : -std::numeric_limits<double>::infinity();
     const auto result = train_path(*child, task, train, population.vit(), score, bar, mix64(seed, uint64_t(child->id)));
     ++out.children;
-    spdlog::info("{} iteration {} child {}/{}: parent {} ({}), validation {:.4f}, score {:.4f} vs {:.4f}: {}",
-                 task.name, iteration, g + 1, evolution.children, parent->id, parent->task, result.quality,
-                 scorer(*child), bar, result.improved ? "kept" : "dropped");
+    out.grown += !child->grown.empty();
+    spdlog::info("{} iteration {} child {}/{}: parent {} ({}){}{}, validation {:.4f}, score {:.4f} vs {:.4f}: {}",
+                 task.name, iteration, g + 1, evolution.children, parent->id, parent->task,
+                 child->grown.empty() ? "" : ", grown ", fmt::join(child->grown, " "), result.quality, scorer(*child),
+                 bar, result.improved ? "kept" : "dropped");
     if (!result.improved) continue;
     population.add(child);
     ++out.kept;
+    out.grown_kept += !child->grown.empty();
   }
   finish_task(population, task, scorer, train, out);
   return out;

@@ -29,6 +29,7 @@ struct EvolutionOptions {
 struct TaskIteration {
   std::string task;
   int64_t iteration = 0, children = 0, kept = 0;
+  int64_t grown = 0, grown_kept = 0;  // children made by a growth mutation, and those of them kept
   double quality = 0, test_quality = 0, score = 0;
   double accounted_params = 0;
   int64_t total_params = 0;

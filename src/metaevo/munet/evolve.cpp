@@ -8,6 +8,7 @@
 
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/runtime.h"
+#include "metaevo/munet/component_kind.h"
 #include "metaevo/munet/system_store.h"
 #include "metaevo/run/fault.h"
 #include "metaevo/run/metrics_log.h"
@@ -171,9 +172,13 @@ nlohmann::json system_summary(const Population& population) {
   for (const auto& task : population.tasks())
     for (const auto& p : population.paths(task)) {
       std::set<std::string> shared_with;
-      for (const auto& [name, c] : p->components)
+      nlohmann::json sizes = nlohmann::json::object();  // what growth may have changed, per component
+      for (const auto& [name, c] : p->components) {
         for (const auto& lock : c->locks())
           if (lock != task && lock != kRootTask) shared_with.insert(lock);
+        const auto& kind = component_kind(ComponentName::parse(name).kind);
+        for (const auto& size : kind.growable()) sizes[name][size] = kind.size(c->tensors(), size, population.vit());
+      }
       rows.push_back({{"task", task},
                       {"path", p->id},
                       {"validation_accuracy", p->quality},
@@ -181,6 +186,7 @@ nlohmann::json system_summary(const Population& population) {
                       {"accounted_params", accounted_params(*p)},
                       {"total_params", total_params(*p)},
                       {"layers", p->layers()},
+                      {"sizes", sizes},
                       {"shares_with", shared_with}});
     }
   return rows;

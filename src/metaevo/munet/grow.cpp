@@ -7,6 +7,7 @@
 #include "metaevo/core/serialize.h"
 #include "metaevo/data/datasets.h"
 #include "metaevo/munet/expansions.h"
+#include "metaevo/run/fault.h"
 
 namespace metaevo::munet {
 namespace {
@@ -123,6 +124,7 @@ void GrowthTrainer::grow(const GrowthPoint& point, size_t index) {
   for (const auto& [size, value] : point.sizes) {
     for (const auto& e : plan_expansion(model_, size, value)) {
       apply(e, model_, fresh_init(mix64(seed_, hash64(fmt::format("grow/{}/{}", index, e.what)))));
+      run::crash_point("expanding");  // the model grown, its optimizer moments not yet
       if (first) apply(e, *first, Moment::first);
       if (second) apply(e, *second, Moment::second);
       applied.push_back(e.what);
@@ -132,6 +134,7 @@ void GrowthTrainer::grow(const GrowthPoint& point, size_t index) {
   if (second) state.second = flat(*second);
   growth_log_.push_back(
       {{"step", step_}, {"applied", applied}, {"parameters_before", before}, {"parameters", model_.parameter_count()}});
+  run::crash_point("expanded");  // training goes on from here; the next checkpoint is still ahead
 }
 
 double GrowthTrainer::train_step() {
@@ -151,6 +154,8 @@ double GrowthTrainer::train_step() {
 
 nlohmann::json GrowthTrainer::evaluate(const std::string& split) const {
   torch::NoGradGuard no_grad;
+  METAEVO_CHECK(split == "train" || split == "valid" || split == "test",
+                "GrowthTrainer::evaluate: no split '{}' (train, valid, test)", split);
   const auto& s = split == "test" ? splits_.test : split == "train" ? splits_.train : splits_.valid;
   double loss = 0, correct = 0;
   for (int64_t begin = 0; begin < s.size(); begin += kEvalBatch) {

@@ -1,6 +1,11 @@
 #include "metaevo/munet/mutation.h"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
+#include <set>
+
+#include "metaevo/munet/component_kind.h"
 
 namespace metaevo::munet {
 
@@ -12,6 +17,16 @@ void MutationOptions::validate() const {
   const auto& registry = MutationRegistry::instance();
   for (const auto& kind : kinds)
     require(registry.contains(kind), "kinds", "unknown mutation '{}' (choose from: {})", kind, registry.names());
+  std::set<std::string> sizes{"layers"};
+  for (const auto& kind : component_kinds())
+    for (const auto& dim : component_kind(kind).growable()) sizes.insert(dim);
+  for (const auto& [size, values] : grow) {
+    require(sizes.count(size), "grow", "no component kind grows '{}' (sizes that grow: {})", size,
+            fmt::join(sizes, ", "));
+    require(std::is_sorted(values.begin(), values.end()) &&
+                std::adjacent_find(values.begin(), values.end()) == values.end() && (values.empty() || values[0] >= 1),
+            "grow", "{}: expected ascending sizes >= 1, got {}", size, fmt::join(values, ", "));
+  }
   for (const auto& type : forced)
     require(registry.contains(type.substr(0, type.find(':'))), "forced",
             "'{}' is not <mutation>:<target> of a registered mutation ({})", type, registry.names());

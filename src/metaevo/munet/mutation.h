@@ -5,6 +5,7 @@
 // registered Mutation acts at one stage. A new mutation is one file with a registration
 // (mutations/); `mutation.kinds` picks which run, all registered ones by default.
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -28,12 +29,17 @@ struct MutationOptions {
   std::vector<std::string> forced{"clone:encoder_norm"};
   /// Registered mutations in use ([] = all of them).
   std::vector<std::string> kinds;
+  /// Growth (mutations/grow_component.cpp): per size, the values a child's own component (or, for
+  /// "layers", its number of layers) may step up to by a function-preserving expansion, e.g.
+  /// {mlp_dim: [1024, 1536], heads: [4, 6], layers: [4]}. A size without a list never grows.
+  std::map<std::string, std::vector<int64_t>> grow;
   template <class V>
   void visit(V& v) {
     v("probability", probability, "the root's mutation rate, where new tasks' rates start");
     v("rate_values", rate_values, "values a mutation rate steps over when it tunes itself");
     v("forced", forced, "mutation types that always fire (e.g. clone:encoder_norm)");
     v("kinds", kinds, "registered mutations in use ([] = all)");
+    v("grow", grow, "per size (mlp_dim, heads, layers): the values grow:<size> steps up to ({} = no growth)");
   }
   void validate() const;
   /// `kinds`, or every registered mutation when it is empty.
@@ -51,6 +57,7 @@ class Mutator {
   /// The base rate's own step, with probability `base`: once per child.
   void tune_base();
   Rng& rng() { return rng_; }
+  const MutationOptions& options() const { return o_; }
 
  private:
   double step(double rate);
@@ -66,14 +73,18 @@ struct ChildDraft {
   Path& child;  // id, task, hparams and rates set; components filled by the components stage
   const HparamSpace& space;
   const VitOptions& vit;
+  torch::Device device;             // where the system's tensors live
   std::vector<std::string> names;   // the components the child will hold
   std::set<std::string> fresh;      // names started fresh rather than inherited
   std::function<int64_t()> new_id;  // ids for components a mutation makes
+  std::vector<std::string> grown;   // the growths applied, e.g. "mlp_dim:encoderblock_1:768->1024"
 };
 
 class Mutation {
  public:
-  enum class Stage { hparams, architecture, components };
+  /// In order: hyperparameters, the architecture's names, the components inherited or cloned,
+  /// then the child's own components grown.
+  enum class Stage { hparams, architecture, components, growth };
   virtual ~Mutation() = default;
   virtual Stage stage() const = 0;
   virtual void apply(ChildDraft& draft, Mutator& mutator) const = 0;

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "metaevo/munet/component.h"
 #include "metaevo/munet/hparams.h"
@@ -24,6 +25,7 @@ struct Path {
   double quality = 0;        // best validation accuracy
   double test_quality = -1;  // test accuracy of a task's retained path (-1 = not measured)
   int64_t generation = 0;
+  std::vector<std::string> grown;  // growths applied when this path was made (not stored)
 
   int64_t layers() const { return hparams.at("num_layers").get<int64_t>(); }
   torch::Tensor forward(const torch::Tensor& images, const VitOptions& o) const {

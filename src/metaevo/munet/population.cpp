@@ -64,7 +64,7 @@ PathPtr Population::make_child(const PathPtr& parent, const std::string& task, i
   child->rates = parent->rates;
   Mutator mutator(mutation_, child->rates, rng);
   mutator.tune_base();
-  ChildDraft draft{*parent, *child, space_, vit_, {}, {}, [this] { return next_id(); }};
+  ChildDraft draft{*parent, *child, space_, vit_, device_, {}, {}, [this] { return next_id(); }, {}};
   const auto run = [&](Mutation::Stage stage) {
     for (const auto& m : mutations_)
       if (m->stage() == stage) m->apply(draft, mutator);
@@ -87,24 +87,26 @@ PathPtr Population::make_child(const PathPtr& parent, const std::string& task, i
   // frozen; a task-specific one (a head) never from another task's path.
   const uint64_t init_seed = mix64(seed_, uint64_t(child->id));
   for (const auto& name : draft.names) {
-    const Component wanted(-1, name, init_component(name, vit_, classes, adapter_dim, init_seed, device_));
-    const bool task_specific = component_kind(ComponentName::parse(name).kind).task_specific();
+    auto wanted = init_component(name, vit_, classes, adapter_dim, init_seed, device_);
+    const auto& kind = component_kind(ComponentName::parse(name).kind);
     ComponentPtr found;
     if (!draft.fresh.count(name))
       for (auto at = parent; at && !found; at = at->parent) {
         auto it = at->components.find(name);
-        if (it == at->components.end() || !it->second->fits(wanted)) continue;
-        if (task_specific && at->task != task) continue;
+        if (it == at->components.end() || !kind.accepts(it->second->tensors(), wanted)) continue;
+        if (kind.task_specific() && at->task != task) continue;
         found = it->second;
       }
     if (!found)
-      child->components[name] = std::make_shared<Component>(next_id(), name, wanted.tensors());
+      child->components[name] = std::make_shared<Component>(next_id(), name, std::move(wanted));
     else if (found->trainable())  // still its owner's to train: the child gets a copy
       child->components[name] = found->clone(next_id());
     else
       child->components[name] = found;  // shared frozen, by reference
   }
   run(Mutation::Stage::components);
+  run(Mutation::Stage::growth);
+  child->grown = std::move(draft.grown);
   if (parent->task == task) ++parent->offsprings;
   return child;
 }

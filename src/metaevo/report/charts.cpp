@@ -45,8 +45,13 @@ Chart line_chart(const std::string& title, const std::string& x_title, const std
     }
   int most = 0;
   for (const auto& [s, n] : per_series) most = std::max(most, n);
+  double largest = 0;
+  for (const auto& r : rows) largest = std::max(largest, std::abs(r["x"].get<double>()));
   nlohmann::json x_axis = nlohmann::json::object();
-  if (integer_x) x_axis = {{"tickMinStep", 1}, {"format", "d"}};
+  if (integer_x)
+    x_axis = {{"tickMinStep", 1}, {"format", "d"}};
+  else if (largest >= 1e5)
+    x_axis = {{"format", "~s"}};  // FLOPs, evaluations: 3.2G rather than 3,200,000,000
   nlohmann::json spec = {
       {"title", title},
       {"width", 620},

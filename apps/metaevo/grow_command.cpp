@@ -84,8 +84,10 @@ int run_grow(const Common& common, const RunArgs& args) {
     checkpointer.save([&](auto& archive) { trainer.save(archive); });
     run::crash_point("checkpoint");
   }
-  const auto valid = last.contains("valid_accuracy") ? last["valid_accuracy"] : trainer.evaluate("valid")["accuracy"];
-  const auto test = last.contains("test_accuracy") ? last["test_accuracy"] : trainer.evaluate("test")["accuracy"];
+  const auto accuracy = [&](const char* split, const char* key) {
+    return last.contains(key) ? last[key].get<double>() : trainer.evaluate(split)["accuracy"].get<double>();
+  };
+  const double valid = accuracy("valid", "valid_accuracy"), test = accuracy("test", "test_accuracy");
   nlohmann::json result = {{"steps", trainer.step()},
                            {"train_flops", trainer.train_flops()},
                            {"test_accuracy", test},

@@ -112,6 +112,17 @@ TEST_F(MunetEvolve, SettingsComeFromTheConfigAndTasksAreCheckedFirst) {
   EXPECT_TRUE(s.mutation.forced.empty());
   EXPECT_EQ(s.mutation.kinds, (std::vector<std::string>{"hp", "clone"}));
   EXPECT_EQ(s.task_iterations, 2);
+  // A system's fingerprint is the one it had before growth mutations existed, unless it grows.
+  const auto mutation_keys = [](const EvolveSettings& e) {
+    std::vector<std::string> keys;
+    const auto identity = e.identity();
+    for (const auto& [key, value] : identity.at("mutation").items()) keys.push_back(key);
+    return keys;
+  };
+  EXPECT_EQ(mutation_keys(s), (std::vector<std::string>{"forced", "kinds", "probability", "rate_values"}));
+  auto growing = s;
+  growing.mutation.grow = {{"heads", {4}}};
+  EXPECT_EQ(mutation_keys(growing).size(), 5u);
   const auto space = s.space();
   EXPECT_EQ(space.defaults.at("opt_lr"), 0.05);
   EXPECT_EQ(space.defaults.at("opt_nesterov"), true);

@@ -131,6 +131,8 @@ TEST(MunetGrowth, GrowthListsAreChecked) {
   EXPECT_THROW(m.validate(), Error);
   m.grow = {{"heads", {4}}, {"layers", {3, 4}}};
   EXPECT_NO_THROW(m.validate());
+  m.kinds = {"clone", "hp"};  // lists for a mutation that is not in use
+  EXPECT_THROW(m.validate(), Error);
 }
 
 TEST(MunetGrowth, WithoutListsNothingGrowsAndNoRandomnessIsUsed) {

@@ -78,7 +78,8 @@ bool Config::has(const std::string& key) const {
 std::string Config::path(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
 
 void Config::mark_used(const std::string& key) const {
-  // A value read whole (e.g. a map of lists) consumes every key under it.
+  // A value read whole (e.g. a map of lists) consumes every key under it: its reader checks what
+  // it holds. A block read whole must not also be read key by key, or a typo in it goes unseen.
   std::vector<std::pair<std::string, YAML::Node>> stack{{path(key), lookup(key)}};
   while (!stack.empty()) {
     auto [at, node] = stack.back();

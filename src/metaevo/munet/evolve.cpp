@@ -47,8 +47,11 @@ EvolveSettings EvolveSettings::read(const Config& config) {
 }
 
 nlohmann::json EvolveSettings::identity() const {
+  auto mutation_json = to_json(mutation);
+  // Systems made before growth mutations existed keep their fingerprint while nothing grows.
+  if (mutation.grow.empty()) mutation_json.erase("grow");
   return {{"seed", seed},          {"vit", to_json(vit)},           {"score", to_json(score)},
-          {"root", to_json(root)}, {"baseline", to_json(baseline)}, {"mutation", to_json(mutation)},
+          {"root", to_json(root)}, {"baseline", to_json(baseline)}, {"mutation", mutation_json},
           {"hparams", hparams}};
 }
 

@@ -20,6 +20,9 @@ void MutationOptions::validate() const {
   std::set<std::string> sizes{"layers"};
   for (const auto& kind : component_kinds())
     for (const auto& dim : component_kind(kind).growable()) sizes.insert(dim);
+  const auto active_kinds = active();
+  require(grow.empty() || std::find(active_kinds.begin(), active_kinds.end(), "grow") != active_kinds.end(), "grow",
+          "lists are given but 'grow' is not among mutation.kinds ({})", fmt::join(active_kinds, ", "));
   for (const auto& [size, values] : grow) {
     require(sizes.count(size), "grow", "no component kind grows '{}' (sizes that grow: {})", size,
             fmt::join(sizes, ", "));

@@ -3,7 +3,8 @@
 // child owns (cloned or fresh) gains MLP width or heads, or the child gains identity blocks on top
 // of its layers; each size steps up to the next value of its list in mutation.grow. The child
 // computes what its parent did, so growth only adds capacity, and the score's size term counts the
-// added parameters like any others.
+// added parameters like any others. (With evolution.mutate_num_layers, a later hp:num_layers step,
+// whose values end at vit.depth, may remove grown layers again.)
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -36,8 +37,9 @@ class GrowComponent : public Mutation {
         d.grown.push_back(fmt::format("{}:{}:{}->{}", size, name, now, to));
       }
     }
+    // Identity blocks go on top of the parent's layers, not where a layer removal left a gap.
     const int64_t layers = d.child.layers(), to = next("layers", layers);
-    if (to == 0 || !m.fires("grow:layers")) return;
+    if (to == 0 || layers != d.parent.layers() || !m.fires("grow:layers")) return;
     const ComponentShape shape{d.vit, 1, d.child.hparams.at("adapter_dim").get<int64_t>()};
     for (const auto& kind : component_kinds()) {
       const auto& k = component_kind(kind);

@@ -61,6 +61,24 @@ TEST(GrowthTrainer, GrowsOnScheduleAndCountsFlops) {
   EXPECT_THROW(t.evaluate("validation"), Error);
 }
 
+TEST(GrowthTrainer, AFlopsBudgetEndsTrainingOnceSpent) {
+  auto o = short_training(12);
+  const double small_step = 3 * 32 * models::Transformer(quadrant_vit(), 0).flops_per_example();
+  o.flops = 7.5 * small_step;  // steps 1-6 are small, then grown ones pass the budget
+  GrowthTrainer t(quadrant_vit(), o, two_points(), quadrants(), 1);
+  double before_last = 0;
+  while (!t.done()) {
+    before_last = t.train_flops();
+    t.train_step();
+  }
+  EXPECT_GT(t.step(), 6);
+  EXPECT_LT(t.step(), 12);
+  EXPECT_LT(before_last, o.flops);  // the last step was the one that spent the budget
+  EXPECT_GE(t.train_flops(), o.flops);
+  o.flops = -1;
+  EXPECT_THROW(o.validate(), Error);
+}
+
 TEST(GrowthTrainer, ResumeAcrossAnExpansionIsBitwiseTheUninterruptedRun) {
   GrowthTrainer whole(quadrant_vit(), short_training(12), two_points(), quadrants(), 2);
   while (!whole.done()) whole.train_step();

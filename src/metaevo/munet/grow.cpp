@@ -33,6 +33,7 @@ void GrowOptions::validate() const {
   require(steps >= 1, "steps", "must be >= 1, got {}", steps);
   require(batch_size >= 1, "batch_size", "must be >= 1, got {}", batch_size);
   require(eval_every >= 1, "eval_every", "must be >= 1, got {}", eval_every);
+  require(flops >= 0, "flops", "must be >= 0 (0 = no budget), got {}", flops);
   models::Optimizer check(optimizer);
 }
 

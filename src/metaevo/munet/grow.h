@@ -43,9 +43,11 @@ struct GrowOptions {
   int64_t eval_every = 100;  // steps between validations (and checkpoints)
   Choice optimizer{"adam", {{"lr", 0.001}}};
   bool test_curve = false;
+  double flops = 0;  // a training-FLOPs budget: > 0 ends training once it is spent
   template <class V>
   void visit(V& v) {
-    v("steps", steps, "training steps in all");
+    v("steps", steps, "training steps in all (at most, with a FLOPs budget)");
+    v("flops", flops, "training FLOPs budget (3x forward per example); 0 = train for `steps`");
     v("batch_size", batch_size, "examples per step");
     v("eval_every", eval_every, "steps between validations and checkpoints");
     v("optimizer", optimizer, "sgd | adam, with its settings (see mlo's problems)");
@@ -79,7 +81,7 @@ class GrowthTrainer {
   /// {"loss", "accuracy"} over split "train", "valid" or "test", in batches.
   nlohmann::json evaluate(const std::string& split) const;
   int64_t step() const { return step_; }
-  bool done() const { return step_ >= o_.steps; }
+  bool done() const { return step_ >= o_.steps || (o_.flops > 0 && flops_ >= o_.flops); }
   /// Training FLOPs so far: 3x the forward FLOPs of every training example (forward + backward).
   double train_flops() const { return flops_; }
   const models::Transformer& model() const { return model_; }

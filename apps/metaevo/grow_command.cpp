@@ -54,9 +54,12 @@ int run_grow(const Common& common, const RunArgs& args) {
   if (args.resume && !resumed) spdlog::warn("--resume: no checkpoint in {}, starting afresh", output);
   run::MetricsLog log((fs::path(output) / "metrics.jsonl").string(), "step",
                       resumed ? std::optional<int64_t>(trainer.step()) : std::nullopt);
-  run::Progress progress("step", train.steps);
+  // Under a FLOPs budget the ETA follows the FLOPs spent: a step costs more as the model grows.
+  const bool by_flops = train.flops > 0;
+  const auto done = [&] { return by_flops ? int64_t(trainer.train_flops() / 1e9) : trainer.step(); };
+  run::Progress progress(by_flops ? "GFLOP" : "step", by_flops ? int64_t(train.flops / 1e9) : train.steps);
   const run::RunClock clock;
-  progress.start(trainer.step(), 0);
+  progress.start(done(), 0);
   double loss_sum = 0;
   int64_t losses = 0;
   nlohmann::json last;  // the final evaluation, made in the loop unless a resumed run had no step left
@@ -64,9 +67,10 @@ int run_grow(const Common& common, const RunArgs& args) {
     loss_sum += trainer.train_step();
     ++losses;
     const auto& m = trainer.model().options();
-    progress.update(trainer.step(), clock.elapsed_s(),
-                    fmt::format("loss {:.4f} | h {} E {} k {} v {} p {} N {}", loss_sum / double(losses), m.hidden,
-                                m.heads, m.key_dim, m.value_dim, m.mlp_dim, m.layers));
+    progress.update(done(), clock.elapsed_s(),
+                    fmt::format("{}loss {:.4f} | h {} E {} k {} v {} p {} N {}",
+                                by_flops ? fmt::format("step {} | ", trainer.step()) : "", loss_sum / double(losses),
+                                m.hidden, m.heads, m.key_dim, m.value_dim, m.mlp_dim, m.layers));
     if (trainer.step() % train.eval_every != 0 && !trainer.done()) continue;
     const auto valid = trainer.evaluate("valid");
     nlohmann::json record = {{"step", trainer.step()},

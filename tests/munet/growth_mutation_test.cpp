@@ -121,6 +121,27 @@ TEST(MunetGrowth, GrownChildComputesItsParentsFunctionAndCountsTheAddedParameter
   EXPECT_EQ(other->components.at("encoderblock_0").get(), child->components.at("encoderblock_0").get());
 }
 
+TEST(MunetGrowth, IdentityBlocksGoOnTopOfTheParentsLayersOnly) {
+  // A child that lost a layer (hp:num_layers) does not get an identity block where its parent had a
+  // trained one.
+  auto pop = growing({"clone:encoder_norm", "hp:num_layers", "grow:layers"});
+  Rng rng(6);
+  int removed = 0, grown = 0;
+  for (int i = 0; i < 20; ++i) {
+    const auto child = pop.make_child(pop.root(), "a", 5, rng);
+    if (child->layers() == 1) {
+      ++removed;
+      EXPECT_TRUE(child->grown.empty());
+    } else {
+      ++grown;
+      EXPECT_EQ(child->layers(), 3);
+      EXPECT_EQ(child->grown, (std::vector<std::string>{"layers:2->3"}));
+    }
+  }
+  EXPECT_GT(removed, 0);
+  EXPECT_GT(grown, 0);
+}
+
 TEST(MunetGrowth, GrowthListsAreChecked) {
   auto m = testing::forced_mutations_only();
   m.grow = {{"width", {32}}};

@@ -4,6 +4,7 @@
 // under running workers; and worker groups in separate folders that share only the server's URL.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -217,6 +218,10 @@ bool results_reach(const std::string& location, size_t n) {
   }
 }
 
+/// Whether a worker has opened the study (it names it once connected): a worker still starting when
+/// the server goes down fails to connect, as it should, and that is not what this test is about.
+bool connected(const Worker& w) { return read_text(w.log).find(": worker ") != std::string::npos; }
+
 TEST_F(TunePostgresTest, AServerRestartIsWaitedOutAndChangesNothing) {
   const auto dir = testing::fresh_dir("restart");
   const auto table = testing::write_curves(testing::synthetic_curves(40, 9, 0.02), (dir / "curves.json").string());
@@ -231,7 +236,7 @@ TEST_F(TunePostgresTest, AServerRestartIsWaitedOutAndChangesNothing) {
   // One worker: the study ends exactly as without the restart.
   const auto location = testing::fresh_store("postgresql", dir, "restarted");
   const auto one = start_worker(config, dir / "b", location, (dir / "one.log").string());
-  ASSERT_EQ(testing::wait_for(one.pid, 120, [&] { return results_reach(location, 30); }), -1);
+  ASSERT_EQ(testing::wait_for(one.pid, 120, [&] { return connected(one) && results_reach(location, 30); }), -1);
   restart_server();
   ASSERT_EQ(testing::wait_for(one.pid, 300), 0) << read_text(one.log);
   EXPECT_NE(read_text(one.log).find("retrying"), std::string::npos) << "the worker never saw the restart";
@@ -244,7 +249,10 @@ TEST_F(TunePostgresTest, AServerRestartIsWaitedOutAndChangesNothing) {
   std::vector<Worker> three;
   for (int w = 0; w < 3; ++w)
     three.push_back(start_worker(config, dir / "c", shared, (dir / ("three" + std::to_string(w) + ".log")).string()));
-  ASSERT_EQ(testing::wait_for(three[0].pid, 120, [&] { return results_reach(shared, 30); }), -1);
+  ASSERT_EQ(testing::wait_for(
+                three[0].pid, 120,
+                [&] { return std::all_of(three.begin(), three.end(), connected) && results_reach(shared, 30); }),
+            -1);
   restart_server();
   for (const auto& w : three) EXPECT_EQ(testing::wait_for(w.pid, 300), 0) << read_text(w.log);
   check_study(shared, three, true, table, 9);

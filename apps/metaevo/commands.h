@@ -30,6 +30,7 @@ void add_evolve_command(CLI::App& app, Common& common, Action& action);
 void add_predict_command(CLI::App& app, Common& common, Action& action);
 void add_storage_command(CLI::App& app, Common& common, Action& action);
 void add_grow_command(CLI::App& app, Common& common, Action& action);
+void add_route_command(CLI::App& app, Common& common, Action& action);
 /// `meta predict`, `meta evaluate` and `meta episodes`, added to the meta subcommand.
 void add_meta_use_commands(CLI::App* meta, Common& common, Action& action);
 /// `bench tune-table`, added to the bench subcommand.

@@ -28,6 +28,8 @@
 #include "metaevo/munet/scorer.h"
 #include "metaevo/munet/trainer.h"
 #include "metaevo/munet/vit.h"
+#include "metaevo/routing/program.h"
+#include "metaevo/routing/routed_net.h"
 
 namespace metaevo::cli {
 namespace {
@@ -96,6 +98,11 @@ Description description(const std::string& name) {
              {"train.optimizer: sgd", describe<models::SgdOptions>()},
              {"train.optimizer: adam", describe<models::AdamOptions>()}},
             {}};
+  if (name == "route")
+    return {{{"data", describe<routing::RouteDataOptions>()},
+             {"train", describe<routing::RouteTrainOptions>()},
+             {"program.net", describe<routing::RoutedNetOptions>()}},
+            {point<routing::ProgramRegistry>("program.type")}};
   fail("--describe: no description of '{}'", name);
 }
 

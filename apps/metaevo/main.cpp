@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   add_predict_command(app, common, action);
   add_storage_command(app, common, action);
   add_grow_command(app, common, action);
+  add_route_command(app, common, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -71,6 +71,7 @@ void expect_points_match_metrics(const nlohmann::json& charts, const fs::path& m
   size_t matched = 0;
   for (const auto& c : charts)
     for (const auto& row : c["rows"]) {
+      if (!row[0].is_number()) continue;  // a heatmap's categories
       const auto key = std::make_pair(row[2].get<std::string>(), row[0].get<double>());
       if (!expected.count(key)) continue;
       EXPECT_EQ(row[1].get<double>(), expected[key]) << key.first << " at " << key.second;
@@ -115,6 +116,24 @@ TEST_P(Reports, RenderInABrowserWithTheMetricsData) {
   } else {
     expect_points_match_metrics(charts, out / "metrics.jsonl");
   }
+  if (GetParam() == "route") {
+    // The last charts: per routed layer, every (component, task) cell at its final connection
+    // probability.
+    const auto log = metaevo::run::read_metrics((out / "allocations.jsonl").string());
+    ASSERT_FALSE(log.records.empty());
+    const auto& last = log.records.back();
+    const auto tasks = nlohmann::json::parse(metaevo::read_file((out / "result.json").string()))["tasks"];
+    const auto& layers = last["layers"];
+    ASSERT_GE(charts.size(), layers.size());
+    for (size_t l = 0; l < layers.size(); ++l) {
+      std::set<std::string> expected, drawn;
+      for (size_t t = 0; t < layers[l].size(); ++t)
+        for (size_t c = 0; c < layers[l][t].size(); ++c)
+          expected.insert(nlohmann::json({last["components"][c], layers[l][t][c], tasks[t]["task"]}).dump());
+      for (const auto& row : charts[charts.size() - layers.size() + l]["rows"]) drawn.insert(row.dump());
+      EXPECT_EQ(drawn, expected) << "layer " << l;
+    }
+  }
   if (GetParam() == "grow") {
     // A page comparing runs: validation accuracy against training FLOPs, a line per run folder.
     const auto page = out / "comparison.html";
@@ -135,6 +154,6 @@ TEST_P(Reports, RenderInABrowserWithTheMetricsData) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryCommand, Reports,
-                         ::testing::Values("es", "meta_es", "meta_backprop", "mlo", "tune", "evolve", "grow"));
+                         ::testing::Values("es", "meta_es", "meta_backprop", "mlo", "tune", "evolve", "grow", "route"));
 
 }  // namespace

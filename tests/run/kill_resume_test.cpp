@@ -103,7 +103,8 @@ INSTANTIATE_TEST_SUITE_P(EveryLongCommand, KillResume,
                                            KillPoint{"mlo", "metrics:4"}, KillPoint{"tune", "checkpoint:2"},
                                            KillPoint{"tune", "checkpoint:5"}, KillPoint{"evolve", "checkpoint:1"},
                                            KillPoint{"evolve", "metrics:2"}, KillPoint{"grow", "checkpoint:2"},
-                                           KillPoint{"grow", "expanding:2"}, KillPoint{"grow", "expanded:1"}),
+                                           KillPoint{"grow", "expanding:2"}, KillPoint{"grow", "expanded:1"},
+                                           KillPoint{"route", "checkpoint:2"}, KillPoint{"route", "metrics:3"}),
                          name_of);
 
 }  // namespace

@@ -63,6 +63,7 @@ TEST_P(Threads, OneAndTwoThreadsTrainBitwiseTheSameModel) {
   fs::remove_all(root);
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryTrainingCommand, Threads, ::testing::Values("es", "tune", "mlo", "evolve", "grow"));
+INSTANTIATE_TEST_SUITE_P(EveryTrainingCommand, Threads,
+                         ::testing::Values("es", "tune", "mlo", "evolve", "grow", "route"));
 
 }  // namespace

@@ -129,6 +129,20 @@ inline const std::map<std::string, TinyRun>& tiny_runs() {
                  {"result.json"},
                  "",
                  no_fashion};
+    c["route"] = {"route",
+                  {"route"},
+                  "seed: 2\nthreads: 1\n"
+                  "data: {tasks: [omniglot-mt:Greek, omniglot-mt:Braille], data_dir: " +
+                      omniglot_yaml() +
+                      "}\n"
+                      "train: {steps: 6, eval_every: 2}\n"
+                      "program: {type: gumbel_matrix, batch_size: 8, lr: 0.01, temperature_init: 2,\n"
+                      "  net: {filters: 8, groups: 2, layers: 3, downsample: [0, 1]}}\n",
+                  true,
+                  {},
+                  {"result.json"},
+                  "",
+                  no_omniglot};
     return c;
   }();
   return all;

@@ -102,7 +102,7 @@ std::vector<Chart> learning_curves(const run::Metrics& metrics, const std::strin
 }
 
 std::string write_run_report(const std::string& dir, const std::string& title, const std::string& rows_title,
-                             const nlohmann::ordered_json& rows) {
+                             const nlohmann::ordered_json& rows, const std::vector<Chart>& charts) {
   namespace fs = std::filesystem;
   const auto metrics_path = (fs::path(dir) / "metrics.jsonl").string();
   const auto metrics = run::read_metrics(metrics_path);
@@ -119,6 +119,7 @@ std::string write_run_report(const std::string& dir, const std::string& title, c
   report.rows_title = rows_title;
   report.rows = rows;
   report.charts = learning_curves(metrics, report.results.value("sense", ""));
+  report.charts.insert(report.charts.end(), charts.begin(), charts.end());
   return write(report, (fs::path(dir) / "report.html").string());
 }
 

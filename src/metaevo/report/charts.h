@@ -36,10 +36,11 @@ Chart heatmap(const std::string& title, const std::string& x_title, const std::s
 std::vector<Chart> learning_curves(const run::Metrics& metrics, const std::string& sense = "");
 
 /// report.html of a run directory: curves from metrics.jsonl, the results of result.json, the
-/// configuration of config.yaml, and `rows` (e.g. test accuracy per setting) as a second table.
-/// Returns the page's path.
+/// configuration of config.yaml, `rows` (e.g. test accuracy per setting) as a second table, and
+/// `charts` after the curves. Returns the page's path.
 std::string write_run_report(const std::string& dir, const std::string& title, const std::string& rows_title = "",
-                             const nlohmann::ordered_json& rows = nlohmann::ordered_json::array());
+                             const nlohmann::ordered_json& rows = nlohmann::ordered_json::array(),
+                             const std::vector<Chart>& charts = {});
 
 /// A page comparing runs: for each key of `ys`, one chart of it against `x` with a line per run
 /// (named by its folder), read from each run's metrics.jsonl, and a table of each run's last

@@ -4,6 +4,8 @@
 //   split 70% / 15% / 15% in drawer order into train / validation / test, so that data sets over
 //   the same characters (an alphabet, and the set it belongs to) never test on images another
 //   one trained on.
+// - "omniglot-mt:<Alphabet>" is the same alphabet under the 50% / 20% / 30% split of the
+//   multitask Omniglot benchmark (Maziarz et al., Gumbel-Matrix routing: 10 / 4 / 6 drawers).
 // - "omniglot-vinyals" holds Vinyals et al.'s class splits, each rotation a class: train classes
 //   train, val classes validate, test classes test (few-shot episodes are drawn within a split).
 //   "omniglot-vinyals:trainval" trains on the train and val classes.
@@ -36,6 +38,9 @@ const Omniglot& cached(const std::string& dir) {
 
 class OmniglotCharacters : public DatasetSource {
  public:
+  /// Percent of every character's drawers that train and validate; the rest test.
+  explicit OmniglotCharacters(int64_t train_percent = 70, int64_t valid_percent = 15)
+      : train_percent_(train_percent), valid_percent_(valid_percent) {}
   std::string folder() const override { return "omniglot"; }
   Examples read(const std::string& argument, const std::string& dir) const override {
     const auto& omniglot = cached(dir);
@@ -50,7 +55,7 @@ class OmniglotCharacters : public DatasetSource {
     }
     const auto all = torch::stack(images);  // [C, D, 1, S, S]
     const int64_t classes = all.size(0), n = all.size(1);
-    const int64_t n_train = n * 7 / 10, n_valid = (n - n_train) / 2, n_pool = n_train + n_valid;
+    const int64_t n_train = n * train_percent_ / 100, n_valid = n * valid_percent_ / 100, n_pool = n_train + n_valid;
     // Drawer-major: the pool's tail is the last drawers of every character.
     auto flat = [&](int64_t begin, int64_t end) {
       const auto x = all.slice(1, begin, end).transpose(0, 1).reshape({-1, 1, all.size(3), all.size(4)});
@@ -64,10 +69,14 @@ class OmniglotCharacters : public DatasetSource {
  protected:
   /// Positions in omniglot.characters() of the data set's classes.
   virtual std::vector<int64_t> select(const Omniglot& omniglot, const std::string& argument) const = 0;
+
+ private:
+  int64_t train_percent_, valid_percent_;
 };
 
 class OmniglotAlphabet : public OmniglotCharacters {
  public:
+  using OmniglotCharacters::OmniglotCharacters;
   void check(const std::string& argument) const override {
     METAEVO_CHECK(!argument.empty(), "name an alphabet, e.g. omniglot:Greek");
   }
@@ -191,6 +200,8 @@ class OmniglotBackground : public DatasetSource {
 };
 
 const Registrar<DatasetRegistry> omniglot_registration("omniglot", [] { return std::make_unique<OmniglotAlphabet>(); });
+const Registrar<DatasetRegistry> multitask_registration("omniglot-mt",
+                                                        [] { return std::make_unique<OmniglotAlphabet>(50, 20); });
 const Registrar<DatasetRegistry> omniglot_set_registration("omniglot-set",
                                                            [] { return std::make_unique<OmniglotSet>(); });
 const Registrar<DatasetRegistry> vinyals_registration("omniglot-vinyals",

@@ -1,0 +1,74 @@
+#pragma once
+// A routing program (`metaevo route`): a multitask model that learns how its tasks share
+// parameters, trained step by step over a list of tasks from the data registry. Programs are
+// registered by name (`program.type`, programs/); each reads its settings from the `program`
+// block. The command owns the loop, validation, the best-by-validation record and checkpoints.
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "metaevo/core/config.h"
+#include "metaevo/core/registry.h"
+#include "metaevo/data/splits.h"
+
+namespace metaevo::routing {
+
+/// The tasks: data sets of the registry, each with its own classes and head.
+struct RouteDataOptions {
+  std::vector<std::string> tasks;
+  std::string data_dir;
+  template <class V>
+  void visit(V& v) {
+    v("tasks", tasks, "data sets, one task each (e.g. omniglot-mt:Greek)");
+    v("data_dir", data_dir, "the folder of their source (default: its standard place)");
+  }
+  void validate() const;
+  /// Checks every task's data is in place, then reads them (train, validation, test).
+  std::vector<data::Splits> load() const;
+};
+
+/// The loop around a program.
+struct RouteTrainOptions {
+  int64_t steps = 8000;
+  int64_t eval_every = 250;
+  template <class V>
+  void visit(V& v) {
+    v("steps", steps, "training steps; a step trains every task once, in shuffled order");
+    v("eval_every", eval_every, "steps between validations (and checkpoints)");
+  }
+  void validate() const;
+};
+
+/// Made from its settings alone (a bad setting fails before any data is read), then built over
+/// the tasks.
+class Program {
+ public:
+  virtual ~Program() = default;
+  /// The model and its optimizers over `tasks` (their images all of one shape). Once.
+  virtual void build(const std::vector<data::Splits>& tasks) = 0;
+  /// One step: one batch of every task, in an order drawn from (seed, step). Returns the mean of
+  /// the tasks' training losses (cross-entropy, without penalties).
+  virtual double train_step() = 0;
+  virtual int64_t step() const = 0;
+  /// Accuracy of every task on split "valid" or "test", deterministically (no noise, no dropout).
+  virtual std::vector<double> evaluate(const std::string& split) = 0;
+  /// Scalars worth logging beside the accuracies (e.g. the temperature).
+  virtual nlohmann::json state() const = 0;
+  /// What each task uses: {"components": type names, "layers": per routed layer, [tasks][components]
+  /// connection probabilities}; null when the allocation is fixed.
+  virtual nlohmann::json allocation() const = 0;
+  /// Trainable parameters of the model (not counting a router's logits).
+  virtual int64_t parameter_count() const = 0;
+  virtual void save(torch::serialize::OutputArchive& archive) const = 0;
+  virtual void load(torch::serialize::InputArchive& archive) = 0;
+};
+
+/// (the `program` block, the run seed).
+using ProgramRegistry = Registry<Program, const Config&, uint64_t>;
+
+/// `program.type` of `program` (the block), its settings read and checked.
+std::unique_ptr<Program> make_program(const Config& program, uint64_t seed);
+
+}  // namespace metaevo::routing

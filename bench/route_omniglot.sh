@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Gumbel-Matrix routing against its baselines on multitask Omniglot (issue 32), reduced for 2 CPU
+# cores: configs/route-omniglot.yaml (20 alphabets, 50/20/30 drawers, the reference's model and
+# optimiser settings) with 28x28 images instead of 105x105, four stride-2 layers instead of five
+# (the last feature map is then 2x2, where 28x28 through five would leave 1x1; the reference's is
+# 4x4), STEPS training steps instead of 8,000 (a step trains each of the 20 tasks once on 16
+# images), and the weights' Adam learning rate raised from 1e-4 to LR to make up for the shorter
+# run (the router keeps 2e-3). Per seed, three
+# runs at the same budget: allocation learned, full_sharing and no_sharing (per-task networks
+# with at least the shared network's parameters in all). Two runs go at once, one thread each;
+# reruns resume. bench/route_omniglot.py prints the paired table (JSON lines, then markdown);
+# $OUT/report.html compares the validation curves.
+# Usage: bench/route_omniglot.sh [seeds...] (default 1 2 3); STEPS=1000 LR=0.001 by default;
+# SETS adds overrides to every run (e.g. SETS="--set program.net.filters=8" for a smoke test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seeds=("$@")
+((${#seeds[@]})) || seeds=(1 2 3)
+out=${OUT_DIR:-runs/bench-route}
+metaevo=${METAEVO:-build/bin/metaevo}  # a copy keeps a rebuild from changing a long run
+steps=${STEPS:-1000}
+lr=${LR:-0.001}
+read -r -a sets <<<"${SETS:-}"
+mkdir -p "$out"
+route() {
+  local name=$1
+  shift
+  "$metaevo" route --config configs/route-omniglot.yaml --output "$out/$name" --resume --set threads=1 \
+    --set train.steps="$steps" --set train.eval_every=$((steps / 10)) --set program.lr="$lr" --set 'program.net.downsample=[0, 1, 3, 4]' "${sets[@]}" "$@" \
+    >"$out/$name.log" 2>&1 || { tail -n 5 "$out/$name.log"; return 1; }
+}
+running=0
+for seed in "${seeds[@]}"; do
+  for allocation in learned full_sharing no_sharing; do
+    if ((running == 2)); then
+      wait -n
+      running=1
+    fi
+    route "$allocation-$seed" --set seed="$seed" --set program.allocation="$allocation" &
+    running=$((running + 1))
+  done
+done
+wait
+/usr/bin/python3 bench/route_omniglot.py "$out" "${seeds[@]}"
+runs=()
+for seed in "${seeds[@]}"; do runs+=("$out/learned-$seed" "$out/full_sharing-$seed" "$out/no_sharing-$seed"); done
+"$metaevo" report --runs "${runs[@]}" --x step --y valid_accuracy --y train_loss --out "$out/report.html"

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "metaevo/core/error.h"
+#include "metaevo/core/options.h"
 
 namespace metaevo {
 namespace {
@@ -72,6 +73,14 @@ torch::Device parse_device(const std::string& name) {
     }
   }
   fail("device: unknown device '{}' (expected cpu, cuda or cuda:N)", name);
+}
+
+void require_device(const std::string& device) {
+  try {
+    parse_device(device);
+  } catch (const Error& e) {
+    throw OptionError("device", e.what());
+  }
 }
 
 double machine_memory_bytes() { return double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE)); }

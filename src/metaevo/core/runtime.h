@@ -39,6 +39,8 @@ std::string describe_runtime();
 
 /// "cpu" or "cuda[:N]"; an Error for anything else or when CUDA is unavailable.
 torch::Device parse_device(const std::string& name);
+/// parse_device for an options struct's validate(): its Error as an OptionError on key `device`.
+void require_device(const std::string& device);
 
 /// Physical memory of this machine, in bytes.
 double machine_memory_bytes();

@@ -8,14 +8,6 @@
 
 namespace metaevo::mlo {
 
-void require_device(const std::string& device) {
-  try {
-    parse_device(device);
-  } catch (const Error& e) {
-    throw OptionError("device", e.what());
-  }
-}
-
 Params to_device(const Params& params, torch::Device device) {
   Params out;
   for (const auto& p : params) out.push_back(p.to(device));

@@ -12,8 +12,6 @@
 
 namespace metaevo::mlo {
 
-/// For a program's options: "cpu" or "cuda[:N]", else an OptionError on `device`.
-void require_device(const std::string& device);
 Params to_device(const Params& params, torch::Device device);
 
 /// Weights and biases of an MLP with layer sizes `sizes` (torch.nn.Linear's initialisation), on

@@ -65,11 +65,7 @@ struct GumbelMatrixOptions {
     require(budget > 0 && budget <= 1, "budget", "must be within (0, 1], got {}", budget);
     require(budget_penalty >= 0, "budget_penalty", "must be >= 0, got {}", budget_penalty);
     require(separate_filters >= 0, "separate_filters", "must be >= 0 (0 = matched), got {}", separate_filters);
-    try {
-      parse_device(device);
-    } catch (const Error& e) {
-      throw OptionError("device", e.what());
-    }
+    require_device(device);
   }
 };
 

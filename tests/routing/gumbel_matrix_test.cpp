@@ -225,10 +225,10 @@ TEST(GumbelMatrix, BadSettingsAreOneLineErrorsNamingTheKey) {
       {"net: {components: [conv3x3, conv9x9]}", "unknown type 'conv9x9'"},
       {"net: {layers: 2, downsample: [1, 0]}", "net.downsample: must be increasing"},
   };
-  for (const auto& [settings, expected] : cases) {
+  for (const auto& c : cases) {
     const auto message = metaevo::testing::error_of(
-        [&] { make_program(Config::parse("type: gumbel_matrix\n" + settings, "bad.yaml"), 0); });
-    EXPECT_NE(message.find(expected), std::string::npos) << settings << " -> " << message;
+        [&] { make_program(Config::parse("type: gumbel_matrix\n" + c.first, "bad.yaml"), 0); });
+    EXPECT_NE(message.find(c.second), std::string::npos) << c.first << " -> " << message;
     EXPECT_NE(message.find("bad.yaml"), std::string::npos) << message;
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   }

@@ -45,8 +45,6 @@ class RoutedNetImpl : public torch::nn::Module {
   /// max(sum of weights, 1). `dropout`, when given, draws the training-time dropout mask.
   torch::Tensor forward(const torch::Tensor& x, const std::vector<torch::Tensor>& allocation, int64_t head,
                         const at::Generator* dropout = nullptr);
-  int64_t layers() const { return int64_t(layers_.size()); }
-  int64_t components() const { return int64_t(layers_.front().size()); }
   /// The parameters of routed layer `layer`'s component `component`.
   std::vector<torch::Tensor> component_parameters(int64_t layer, int64_t component) const;
   /// Every parameter but biases: what the L2 penalty covers.

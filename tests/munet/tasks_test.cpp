@@ -27,6 +27,15 @@ TEST(MunetTasks, RotatedAndPermutedMnistAreTransformsOfMnist) {
   // The 2-pixel border is symmetric, so padding and rotating commute.
   EXPECT_TRUE(torch::equal(rotated.test.x, torch::rot90(plain.test.x, 1, {2, 3})));
   EXPECT_TRUE(torch::equal(rotated.test.y, plain.test.y));
+  // Other angles resample (MNIST-Rotations): turning by 89 degrees lands next to rot90's turn,
+  // and far from the opposite one.
+  const auto near = load_task("mnist-rot:89", dirs()).test.x.narrow(0, 0, 100);
+  const auto correlation = [&](const torch::Tensor& b) {
+    const auto u = near.flatten() - near.mean(), v = b.flatten() - b.mean();
+    return (u * v).sum().item<double>() / (u.norm() * v.norm()).item<double>();
+  };
+  EXPECT_GT(correlation(rotated.test.x.narrow(0, 0, 100)), 0.9);
+  EXPECT_LT(correlation(torch::rot90(plain.test.x.narrow(0, 0, 100), 3, {2, 3})), 0.5);
   const auto permuted = load_task("mnist-perm:3", dirs());
   const auto a = std::get<0>(permuted.test.x.narrow(0, 0, 10).flatten(1).sort(1));
   const auto b = std::get<0>(plain.test.x.narrow(0, 0, 10).flatten(1).sort(1));
@@ -63,7 +72,7 @@ TEST(MunetTasks, UnknownTasksAreNamedErrors) {
     EXPECT_NE(std::string(e.what()).find("cifar10"), std::string::npos) << e.what();
   }
   EXPECT_THROW(load_task("mnist-rot:abc", dirs()), Error);
-  EXPECT_THROW(load_task("mnist-rot:45", dirs()), Error);
+  EXPECT_THROW(load_task("mnist-rot:360", dirs()), Error);
 }
 
 }  // namespace

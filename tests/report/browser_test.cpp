@@ -116,22 +116,40 @@ TEST_P(Reports, RenderInABrowserWithTheMetricsData) {
   } else {
     expect_points_match_metrics(charts, out / "metrics.jsonl");
   }
-  if (GetParam() == "route") {
+  if (GetParam() == "route" || GetParam() == "route_continual") {
     // The last charts: per routed layer, every (component, task) cell at its final connection
-    // probability.
+    // probability (Gumbel-Matrix) or share of the task's inputs (routing network).
     const auto log = metaevo::run::read_metrics((out / "allocations.jsonl").string());
     ASSERT_FALSE(log.records.empty());
     const auto& last = log.records.back();
     const auto tasks = nlohmann::json::parse(metaevo::read_file((out / "result.json").string()))["tasks"];
     const auto& layers = last["layers"];
     ASSERT_GE(charts.size(), layers.size());
+    // A cell as drawn: the page's numbers are JavaScript's, so 0.0 comes back as 0.
+    const auto cell = [](const nlohmann::json& x, const nlohmann::json& value, const nlohmann::json& y) {
+      return nlohmann::json({x, value.get<double>(), y}).dump();
+    };
+    const auto drawn_cell = [&](const nlohmann::json& row) { return cell(row[0], row[1], row[2]); };
     for (size_t l = 0; l < layers.size(); ++l) {
       std::set<std::string> expected, drawn;
       for (size_t t = 0; t < layers[l].size(); ++t)
         for (size_t c = 0; c < layers[l][t].size(); ++c)
-          expected.insert(nlohmann::json({last["components"][c], layers[l][t][c], tasks[t]["task"]}).dump());
-      for (const auto& row : charts[charts.size() - layers.size() + l]["rows"]) drawn.insert(row.dump());
+          expected.insert(cell(last["components"][c], layers[l][t][c], tasks[t]["task"]));
+      for (const auto& row : charts[charts.size() - layers.size() + l]["rows"]) drawn.insert(drawn_cell(row));
       EXPECT_EQ(drawn, expected) << "layer " << l;
+    }
+    if (GetParam() == "route_continual") {
+      // Before them, the forgetting matrix: every task's test accuracy after each task.
+      const auto rows = metaevo::run::read_metrics((out / "forgetting.jsonl").string()).records;
+      ASSERT_EQ(rows.size(), tasks.size());
+      std::set<std::string> expected, drawn;
+      for (size_t i = 0; i < rows.size(); ++i)
+        for (size_t j = 0; j < tasks.size(); ++j)
+          expected.insert(cell(tasks[j]["task"], rows[i]["test"][j],
+                               fmt::format("after {:02d}: {}", i, tasks[i]["task"].get<std::string>())));
+      ASSERT_GT(charts.size(), layers.size());
+      for (const auto& row : charts[charts.size() - layers.size() - 1]["rows"]) drawn.insert(drawn_cell(row));
+      EXPECT_EQ(drawn, expected);
     }
   }
   if (GetParam() == "grow") {
@@ -154,6 +172,7 @@ TEST_P(Reports, RenderInABrowserWithTheMetricsData) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryCommand, Reports,
-                         ::testing::Values("es", "meta_es", "meta_backprop", "mlo", "tune", "evolve", "grow", "route"));
+                         ::testing::Values("es", "meta_es", "meta_backprop", "mlo", "tune", "evolve", "grow", "route",
+                                           "route_continual"));
 
 }  // namespace

@@ -104,7 +104,9 @@ INSTANTIATE_TEST_SUITE_P(EveryLongCommand, KillResume,
                                            KillPoint{"tune", "checkpoint:5"}, KillPoint{"evolve", "checkpoint:1"},
                                            KillPoint{"evolve", "metrics:2"}, KillPoint{"grow", "checkpoint:2"},
                                            KillPoint{"grow", "expanding:2"}, KillPoint{"grow", "expanded:1"},
-                                           KillPoint{"route", "checkpoint:2"}, KillPoint{"route", "metrics:3"}),
+                                           KillPoint{"route", "checkpoint:2"}, KillPoint{"route", "metrics:3"},
+                                           KillPoint{"route_continual", "checkpoint:2"},
+                                           KillPoint{"route_continual", "metrics:4"}),
                          name_of);
 
 }  // namespace

@@ -64,6 +64,6 @@ TEST_P(Threads, OneAndTwoThreadsTrainBitwiseTheSameModel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryTrainingCommand, Threads,
-                         ::testing::Values("es", "tune", "mlo", "evolve", "grow", "route"));
+                         ::testing::Values("es", "tune", "mlo", "evolve", "grow", "route", "route_continual"));
 
 }  // namespace

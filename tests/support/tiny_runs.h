@@ -143,6 +143,20 @@ inline const std::map<std::string, TinyRun>& tiny_runs() {
                   {"result.json"},
                   "",
                   no_omniglot};
+    c["route_continual"] = {"route_continual",
+                            {"route"},
+                            "seed: 2\nthreads: 1\n"
+                            "data: {tasks: [mnist-perm:1, mnist-perm:2], data_dir: \"" +
+                                kMnist +
+                                "\"}\n"
+                                "train: {steps: 8, eval_every: 2}\n"
+                                "program: {type: routing_network, layers: 2, experts: 3, width: 8, batch_size: 8,\n"
+                                "  replay_per_task: 10, replay_batch: 4, cotrain_steps: 2}\n",
+                            true,
+                            {},
+                            {"result.json"},
+                            "",
+                            no_mnist};
     return c;
   }();
   return all;

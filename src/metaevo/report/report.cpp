@@ -43,6 +43,8 @@ std::string cell(const nlohmann::ordered_json& v) {
   if (v.is_number_integer() || v.is_number_unsigned()) return v.dump();
   if (v.is_number_float()) return fmt::format("{:.6g}", v.get<double>());
   if (v.is_null()) return "";
+  // A list of records (per-task results) is a table of its own; the report shows it as one.
+  if (v.is_array() && !v.empty() && v.front().is_object()) return fmt::format("{} rows (in result.json)", v.size());
   return escape(v.dump());
 }
 

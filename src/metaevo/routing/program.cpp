@@ -30,6 +30,10 @@ void RouteTrainOptions::validate() const {
   require(eval_every >= 1, "eval_every", "must be >= 1, got {}", eval_every);
 }
 
+void clear_grads(const std::vector<torch::Tensor>& params) {
+  for (const auto& p : params) p.mutable_grad() = torch::Tensor();
+}
+
 std::unique_ptr<Program> make_program(const Config& program, uint64_t seed) {
   const auto type = program.get<std::string>("type", "gumbel_matrix");
   return ProgramRegistry::instance().create(type, program.origin() + ": " + program.path("type"), program, seed);

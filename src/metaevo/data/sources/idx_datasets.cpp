@@ -1,6 +1,7 @@
 // The IDX releases: "mnist", "fashion-mnist", and MNIST rotated ("mnist-rot:<degrees>") or with
 // its pixels permuted ("mnist-perm:<seed>"), the task families of the muNet papers. By default the
 // last 5,000 images of the training file validate.
+#include <cmath>
 #include <functional>
 
 #include "metaevo/core/random_stream.h"
@@ -47,10 +48,21 @@ int64_t parse_int(const std::string& text) {
   fail("'{}' is not an integer", text);
 }
 
+/// Multiples of 90 degrees exactly; other angles (MNIST-Rotations of the continual-learning
+/// papers) by bilinear resampling about the centre, with black outside the original image.
 torch::Tensor rotate(const torch::Tensor& x, const std::string& argument) {
   const auto degrees = parse_int(argument);
-  METAEVO_CHECK(degrees % 90 == 0, "rotations are multiples of 90 degrees, got {}", argument);
-  return torch::rot90(x, (degrees / 90) % 4, {2, 3});
+  METAEVO_CHECK(degrees >= 0 && degrees < 360, "rotations are whole degrees within [0, 360), got {}", argument);
+  if (degrees % 90 == 0) return torch::rot90(x, degrees / 90, {2, 3});
+  const double a = double(degrees) * M_PI / 180;
+  // affine_grid maps output to input coordinates: the inverse rotation turns the image by +a.
+  const auto theta = torch::tensor({std::cos(a), -std::sin(a), 0.0, std::sin(a), std::cos(a), 0.0}, torch::kFloat32)
+                         .view({1, 2, 3})
+                         .expand({x.size(0), 2, 3});
+  namespace F = torch::nn::functional;
+  const auto grid = F::affine_grid(theta, x.sizes().vec(), /*align_corners=*/false);
+  return F::grid_sample(
+      x, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
 }
 
 torch::Tensor permute(const torch::Tensor& x, const std::string& argument) {

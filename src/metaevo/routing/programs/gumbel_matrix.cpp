@@ -71,12 +71,6 @@ struct GumbelMatrixOptions {
 
 constexpr int64_t kEvalBatch = 256;
 
-/// Every parameter's gradient dropped, so that Adam skips what this update did not reach (the
-/// other tasks' networks under no_sharing) instead of stepping it on a zero gradient.
-void clear_grads(const std::vector<torch::Tensor>& params) {
-  for (const auto& p : params) p.mutable_grad() = torch::Tensor();
-}
-
 class GumbelMatrix : public Program {
  public:
   GumbelMatrix(const Config& program, uint64_t seed)
@@ -174,7 +168,7 @@ class GumbelMatrix : public Program {
       }
       out.push_back(layer);
     }
-    return {{"components", net_.components}, {"layers", out}};
+    return {{"components", net_.components}, {"layers", out}, {"measure", "P(connected)"}};
   }
 
   int64_t parameter_count() const override {
@@ -314,7 +308,7 @@ class GumbelMatrix : public Program {
   int64_t step_ = 0, update_ = 0;
 };
 
-const Registrar<ProgramRegistry> registration(
+const Registrar<ProgramRegistry> gumbel_matrix_registration(
     "gumbel_matrix", [](const Config& program, uint64_t seed) { return std::make_unique<GumbelMatrix>(program, seed); },
     variant_doc<GumbelMatrixOptions>(
         "Gumbel-Matrix routing (Maziarz et al. 2019) and its full- and no-sharing baselines; `net` holds the "

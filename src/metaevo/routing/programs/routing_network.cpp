@@ -1,24 +1,28 @@
 // `program.type: routing_network` (Collier, Kokiopoulou, Gesmundo, Berent, "Routing Networks with
 // Co-training for Continual Learning"). Only the paper's abstract is known to us, so the mechanism
 // is our design, written down here and in the README before any result was recorded:
-// - The network (routing/expert_net.h): per input, one expert per layer, chosen by the layer's
-//   router; the straight-through Gumbel estimator (hard argmax of logits + Gumbel noise forward,
-//   the chosen expert's softmax probability's gradient backward) trains the routers with the
-//   weights, each with its own Adam. One head over the tasks' shared labels: the task is not an
-//   input, the router has to tell the tasks apart from the images.
+// - The network (routing/expert_net.h): per input, one expert per layer (the output layer
+//   included), chosen by the layer's router; the straight-through Gumbel estimator (hard argmax of logits + Gumbel
+//   noise forward, the chosen expert's softmax probability's gradient backward) trains the routers with the weights,
+//   each with its own Adam. The output layer's experts map to the tasks' shared labels: the task is not an input, the
+//   routers have to tell the tasks apart from the images.
 // - Continual: the tasks arrive one after another; after each, `replay_per_task` of its training
 //   examples (a seeded draw) join the episodic buffer, and every later step trains on a batch of the
-//   current task plus `replay_batch` examples drawn uniformly from the buffer.
+//   current task plus `replay_batch` examples drawn uniformly from the buffer. A replayed input
+//   keeps its route (`keep_routes`): the routes evaluation gave it as its task ended are stored
+//   with it and taught to the routers (cross-entropy on their logits), since the routers are
+//   shared and would otherwise drift to send old tasks' inputs to the newer tasks' experts.
 // - Co-training: when a task arrives, the experts no earlier task claimed (took at least `claim` of
 //   that task's training inputs at their layer) are poorly initialised for it, and a router that
 //   has settled on trained experts never tries them: every task then lands on the same experts and
 //   overwrites what the earlier ones learned there. For the task's first `cotrain_steps` steps,
-//   each of its inputs therefore also goes down a second path through every layer's candidate,
-//   the layer's first unclaimed expert (its routed choice where all are claimed); that path's
-//   cross-entropy joins the loss, so the candidates learn the new task alongside the chosen
-//   experts, and each router is taught (cross-entropy on its logits) to pick, input by input,
-//   the expert of whichever path had the lower loss: the routers compare trained experts, and
-//   claimed experts are left to their tasks. On the first task every expert is unclaimed.
+//   each of its inputs goes down a second path through every layer's candidate, the layer's first
+//   unclaimed expert (its routed choice where all are claimed), and that path's cross-entropy
+//   replaces the routed path's in the loss: the new task trains the candidates, not the claimed
+//   experts the routers happen to pick (replayed inputs still train along their routes). Each
+//   router is taught (cross-entropy on its logits) to pick, input by input, the expert of
+//   whichever path had the lower loss: the routers compare trained experts, and claimed experts
+//   are left to their tasks. On the first task every expert is unclaimed.
 //   `cotrain: false` is the ablation.
 // `architecture` picks the baselines at the same steps, batches and replay: dense_parameters (one
 // expert per layer, as wide as it takes to hold at least the routed network's parameters) and
@@ -50,6 +54,7 @@ struct RoutingNetworkOptions {
   double lr = 1e-3;
   double router_lr = 1e-3;
   double temperature = 1;
+  bool keep_routes = true;
   bool cotrain = true;
   int64_t cotrain_steps = 100;
   double claim = 0.1;
@@ -57,7 +62,7 @@ struct RoutingNetworkOptions {
   template <class V>
   void visit(V& v) {
     v("architecture", architecture, "routed | dense_parameters | dense_compute (the baselines)");
-    v("layers", layers, "hidden layers");
+    v("layers", layers, "hidden layers (the output layer is routed too)");
     v("experts", experts, "experts per layer (routed)");
     v("width", width, "units of an expert; dense_compute's layer width");
     v("batch_size", batch_size, "examples of the current task per step");
@@ -66,6 +71,7 @@ struct RoutingNetworkOptions {
     v("lr", lr, "Adam learning rate of the experts and the head");
     v("router_lr", router_lr, "Adam learning rate of the routers");
     v("temperature", temperature, "of the soft sample behind the straight-through gradient, > 0");
+    v("keep_routes", keep_routes, "teach the routers the routes replayed inputs took when their task ended");
     v("cotrain", cotrain, "co-train the unclaimed experts on a new task's first steps");
     v("cotrain_steps", cotrain_steps, "steps of each task that co-train");
     v("claim", claim, "share of a task's inputs at which an expert belongs to it, within (0, 1]");
@@ -74,7 +80,7 @@ struct RoutingNetworkOptions {
   void validate() const {
     require(architecture == "routed" || architecture == "dense_parameters" || architecture == "dense_compute",
             "architecture", "must be routed, dense_parameters or dense_compute, got '{}'", architecture);
-    require(layers >= 1, "layers", "must be >= 1, got {}", layers);
+    require(layers >= 0, "layers", "must be >= 0, got {}", layers);
     require(experts >= 2, "experts", "must be >= 2 (one expert is the dense network), got {}", experts);
     require(width >= 1, "width", "must be >= 1, got {}", width);
     require(batch_size >= 1, "batch_size", "must be >= 1, got {}", batch_size);
@@ -108,8 +114,8 @@ class RoutingNetwork : public Program {
       METAEVO_CHECK(t.train.x.sizes().slice(1) == first.train.x.sizes().slice(1), "{} has examples {}, {} has {}",
                     t.name, c10::str(t.train.x.sizes().slice(1)), first.name, c10::str(first.train.x.sizes().slice(1)));
       METAEVO_CHECK(t.classes == first.classes,
-                    "routing_network: one head over the tasks' shared labels, but {} has {} classes and {} has {}",
-                    t.name, t.classes, first.name, first.classes);
+                    "routing_network: the tasks must share their labels, but {} has {} classes and {} has {}", t.name,
+                    t.classes, first.name, first.classes);
       METAEVO_CHECK(t.train.size() >= o_.replay_per_task,
                     "routing_network: replay_per_task {} exceeds {}'s {} training examples", o_.replay_per_task, t.name,
                     t.train.size());
@@ -138,6 +144,7 @@ class RoutingNetwork : public Program {
       router_opt_ = std::make_unique<torch::optim::Adam>(routers_, torch::optim::AdamOptions(o_.router_lr));
     usage_ = torch::zeros({net_->layers(), net_->experts()}, torch::kInt64);
     claimed_ = torch::zeros({net_->layers(), net_->experts()}, torch::kBool);
+    replay_routes_ = torch::zeros({0, net_->layers()}, torch::kInt64);
   }
 
   void begin_task(int64_t task) override {
@@ -152,6 +159,13 @@ class RoutingNetwork : public Program {
     task_ = task;
     began_ = step_;
     rebuild_replay();
+    if (task > 0 && o_.replay_per_task > 0) {
+      // The finished task's replayed inputs keep the routes evaluation gives them now.
+      torch::NoGradGuard no_grad;
+      Route taken;
+      net_->forward(replay_.x.slice(0, replay_.size() - o_.replay_per_task), {nullptr, 1, nullptr, &taken});
+      replay_routes_ = torch::cat({replay_routes_, torch::stack(taken, 1).cpu()});
+    }
   }
 
   double train_step() override {
@@ -161,10 +175,12 @@ class RoutingNetwork : public Program {
     const auto& task = tasks_[size_t(task_)];
     const auto batch = task.train.rows(batches_[size_t(task_)].indices(step_ - began_).to(device_));
     auto x = batch.x, y = batch.y;
+    torch::Tensor replayed_routes;  // [replay_batch, layers]
     if (replay_.size() > 0) {
-      const auto rows = torch::randint(replay_.size(), {o_.replay_batch}, generator, torch::kInt64).to(device_);
-      x = torch::cat({x, replay_.x.index_select(0, rows)});
-      y = torch::cat({y, replay_.y.index_select(0, rows)});
+      const auto rows = torch::randint(replay_.size(), {o_.replay_batch}, generator, torch::kInt64);
+      x = torch::cat({x, replay_.x.index_select(0, rows.to(device_))});
+      y = torch::cat({y, replay_.y.index_select(0, rows.to(device_))});
+      replayed_routes = replay_routes_.index_select(0, rows).to(device_);
     }
     Route taken;
     std::vector<torch::Tensor> router_logits;
@@ -172,9 +188,17 @@ class RoutingNetwork : public Program {
         net_->forward(x, {&generator, o_.temperature, nullptr, &taken, &router_logits}), y,
         torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
     const auto cross_entropy = losses.mean();
-    auto loss = cross_entropy;
     const auto fresh = batch.size();
-    if (cotraining()) loss = loss + cotrain_loss(batch, losses.slice(0, 0, fresh), taken, router_logits);
+    // Co-training: the new task's inputs train the candidates, not whatever the routers picked.
+    auto loss =
+        cotraining()
+            ? (losses.slice(0, fresh).sum() + cotrain_loss(batch, losses.slice(0, 0, fresh), taken, router_logits)) /
+                  double(losses.size(0))
+            : cross_entropy;
+    if (routed() && o_.keep_routes && replayed_routes.defined())
+      for (int64_t l = 0; l < net_->layers(); ++l)
+        loss = loss + torch::nn::functional::cross_entropy(router_logits[size_t(l)].slice(0, fresh),
+                                                           replayed_routes.select(1, l));
     for (int64_t l = 0; l < net_->layers(); ++l)
       usage_[l] += torch::bincount(taken[size_t(l)].slice(0, 0, fresh).cpu(), {}, net_->experts());
     clear_grads(weights_);
@@ -244,6 +268,7 @@ class RoutingNetwork : public Program {
     write_scalar(archive, "began", double(began_));
     archive.write("usage", usage_);
     archive.write("claimed", claimed_);
+    archive.write("replay_routes", replay_routes_);
     torch::serialize::OutputArchive net, weight_opt;
     net_->save(net);
     archive.write("net", net);
@@ -261,6 +286,12 @@ class RoutingNetwork : public Program {
     began_ = int64_t(read_scalar(archive, "began"));
     read_tensor(archive, "usage", usage_);
     read_tensor(archive, "claimed", claimed_);
+    torch::Tensor routes;  // one row per replayed example: its size follows the task
+    read_tensor(archive, "replay_routes", routes);
+    METAEVO_CHECK(routes.dim() == 2 && routes.size(1) == net_->layers() && routes.scalar_type() == torch::kInt64,
+                  "checkpoint: entry 'replay_routes' has shape {}, not [examples, {}]", c10::str(routes.sizes()),
+                  net_->layers());
+    replay_routes_ = routes;
     torch::serialize::InputArchive net, weight_opt;
     archive.read("net", net);
     net_->load(net);
@@ -279,8 +310,9 @@ class RoutingNetwork : public Program {
   bool cotraining() const { return routed() && o_.cotrain && step_ - began_ < o_.cotrain_steps; }
 
   /// Co-training: the new task's inputs down a second path through each layer's candidate (its
-  /// first unclaimed expert; the routed choice where every expert is claimed), that path's
-  /// cross-entropy, and the routers taught, input by input, whichever path served it better.
+  /// first unclaimed expert; the routed choice where every expert is claimed). Returns the sum of
+  /// that path's cross-entropies plus, per layer and input, the cross-entropy that teaches the
+  /// router whichever path served the input better.
   torch::Tensor cotrain_loss(const data::Split& batch, const torch::Tensor& routed_losses, const Route& taken,
                              const std::vector<torch::Tensor>& router_logits) {
     const auto fresh = batch.size();
@@ -294,16 +326,18 @@ class RoutingNetwork : public Program {
         torch::nn::functional::cross_entropy(net_->forward(batch.x, {nullptr, 1, &forced}), batch.y,
                                              torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
     const auto better = losses.detach().lt(routed_losses.detach());
-    auto loss = losses.mean();
+    auto loss = losses.sum();
     for (int64_t l = 0; l < net_->layers(); ++l) {
       const auto target = torch::where(better, forced[size_t(l)], taken[size_t(l)].slice(0, 0, fresh));
-      loss = loss + torch::nn::functional::cross_entropy(router_logits[size_t(l)].slice(0, 0, fresh), target);
+      loss = loss + torch::nn::functional::cross_entropy(
+                        router_logits[size_t(l)].slice(0, 0, fresh), target,
+                        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
     }
     return loss;
   }
 
-  /// The buffer of the tasks before the current one: a pure function of (seed, task), so a
-  /// checkpoint need not hold it.
+  /// The buffer's examples, of the tasks before the current one: a pure function of (seed, task),
+  /// so a checkpoint holds only their routes.
   void rebuild_replay() {
     std::vector<torch::Tensor> xs, ys;
     for (int64_t t = 0; t < task_ && o_.replay_per_task > 0; ++t) {
@@ -328,6 +362,7 @@ class RoutingNetwork : public Program {
   torch::Tensor usage_;    // [layers, experts] inputs of the current task each expert took
   torch::Tensor claimed_;  // [layers, experts] taken by an earlier task
   data::Split replay_;
+  torch::Tensor replay_routes_;  // [replay examples, layers] the experts each took as its task ended
   int64_t step_ = 0, task_ = -1, began_ = 0;
 };
 

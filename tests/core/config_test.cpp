@@ -41,6 +41,14 @@ TEST(Config, UnknownKeyIsNamed) {
   EXPECT_EQ(error_of([&] { c.check_all_used(); }), "test.yaml: unknown key 'es.populaton'");
 }
 
+TEST(Config, AKeyWrittenTwiceIsRefusedNotSilentlyShadowed) {
+  EXPECT_EQ(error_of([] { Config::parse("seed: 1\nes:\n  sigma: 0.1\n  sigma: 0.2\n", "twice.yaml"); }),
+            "twice.yaml: line 4: key 'sigma' appears twice");
+  EXPECT_EQ(error_of([] { Config::parse("runs: [{a: 1, a: 2}]\n", "list.yaml"); }),
+            "list.yaml: line 1: key 'a' appears twice");
+  EXPECT_NO_THROW(Config::parse("es: {sigma: 1}\nmlo: {sigma: 2}\n", "ok.yaml"));
+}
+
 TEST(Config, AValueReadWholeConsumesTheKeysInside) {
   auto c = Config::parse("grow: {mlp_dim: [1, 2]}\nes: {sizes: {a: 1}, other: 2}\n", "test.yaml");
   EXPECT_EQ((c.get<std::map<std::string, std::vector<int>>>("grow").at("mlp_dim")), (std::vector<int>{1, 2}));

@@ -29,12 +29,12 @@ constexpr int64_t kPerTask = 3;
 std::vector<data::Splits> same_label_tasks() { return {routing_task(0, 3), routing_task(1, 3), routing_task(2, 3)}; }
 
 std::unique_ptr<Program> network(const std::string& settings, uint64_t seed = 5,
-                                 const std::string& training = "batch_size: 4\nlr: 0.01\n") {
-  auto p = make_program(Config::parse("type: routing_network\nlayers: 2\nexperts: 3\nwidth: 8\nreplay_per_task: "
-                                      "5\nreplay_batch: 3\n" +
-                                          training + settings,
-                                      "test.yaml"),
-                        seed);
+                                 const std::string& training = "batch_size: 4\nlr: 0.01\n",
+                                 const std::string& replay = "replay_per_task: 5\nreplay_batch: 3\n") {
+  auto p = make_program(
+      Config::parse("type: routing_network\nlayers: 2\nexperts: 3\nwidth: 8\n" + replay + training + settings,
+                    "test.yaml"),
+      seed);
   p->build(same_label_tasks());
   return p;
 }
@@ -152,7 +152,9 @@ TEST(RoutingNetwork, ReplayHoldsExactlyItsSizePerFinishedTask) {
     EXPECT_EQ(p->state()["task"].get<int64_t>(), task);
     EXPECT_EQ(p->state()["replay"].get<int64_t>(), 5 * task);
   }
-  EXPECT_EQ(network("replay_per_task: 0\nreplay_batch: 0\n")->state()["replay"].get<int64_t>(), 0);
+  auto none = network("", 5, "batch_size: 4\n", "replay_per_task: 0\nreplay_batch: 0\n");
+  train(*none, kPerTask + 1);
+  EXPECT_EQ(none->state()["replay"].get<int64_t>(), 0);
 }
 
 TEST(RoutingNetwork, TheSeedFixesTheRunAndAnotherSeedChangesIt) {

@@ -57,9 +57,10 @@ TEST_F(Input, UnknownTaskIsRefusedBeforeAnythingIsPretrainedOrWritten) {
       << stderr_text();
   EXPECT_FALSE(fs::exists(out)) << "something was written before the error";
   // A known type with an argument it cannot take is refused the same way.
-  const auto bad_rotation = write("rot.yaml", "seed: 1\nroot: {task: mnist, validations: 50}\ntasks: [mnist-rot:45]\n");
+  const auto bad_rotation =
+      write("rot.yaml", "seed: 1\nroot: {task: mnist, validations: 50}\ntasks: [mnist-rot:400]\n");
   EXPECT_EQ(run({"evolve", "--config", bad_rotation, "--output", out.string()}), 2);
-  EXPECT_NE(stderr_text().find("rot.yaml: tasks: data set 'mnist-rot:45'"), std::string::npos) << stderr_text();
+  EXPECT_NE(stderr_text().find("rot.yaml: tasks: data set 'mnist-rot:400'"), std::string::npos) << stderr_text();
   EXPECT_FALSE(fs::exists(out));
   // So is a data folder that is not there.
   const auto no_data = write("data.yaml",

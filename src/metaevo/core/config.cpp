@@ -1,9 +1,27 @@
 #include "metaevo/core/config.h"
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace metaevo {
+namespace {
+
+/// yaml-cpp keeps both entries of a key written twice and lookups see the first, so a repeated
+/// key would silently drop the later setting: refuse it, naming where it repeats.
+void refuse_repeated_keys(const YAML::Node& node, const std::string& origin) {
+  if (node.IsSequence())
+    for (const auto& item : node) refuse_repeated_keys(item, origin);
+  if (!node.IsMap()) return;
+  std::set<std::string> seen;
+  for (const auto& entry : node) {
+    const auto key = entry.first.Scalar();
+    if (!seen.insert(key).second) fail("{}: line {}: key '{}' appears twice", origin, entry.first.Mark().line + 1, key);
+    refuse_repeated_keys(entry.second, origin);
+  }
+}
+
+}  // namespace
 
 Config::Config() : Config(std::make_shared<State>(), YAML::Node(YAML::NodeType::Map), "") {
   state_->root = node_;
@@ -24,6 +42,7 @@ Config Config::parse(const std::string& text, const std::string& origin) {
   // An empty file is a mistake (a wrong path, an unsaved editor), not a request for every default.
   if (state->root.IsNull()) fail("{}: the config is empty; it needs at least the settings of the run", origin);
   if (!state->root.IsMap()) fail("{}: the top level must be a mapping of keys (key: value lines)", origin);
+  refuse_repeated_keys(state->root, origin);
   YAML::Node root = state->root;
   return Config(state, root, "");
 }

@@ -9,9 +9,10 @@ import json
 import sys
 from pathlib import Path
 
+from paired import paired_row
+
 out, seeds = Path(sys.argv[1]), sys.argv[2:]
 variants = ("cotrain", "no_cotrain", "dense_parameters", "dense_compute")
-MARGIN = 0.01
 
 
 def result(benchmark, variant, seed):
@@ -27,14 +28,8 @@ for benchmark in ("permutations", "rotations"):
     rows = []
     for seed in seeds:
         r = {v: result(benchmark, v, seed) for v in variants}
-        row = {"benchmark": benchmark, "seed": int(seed), "steps": r["cotrain"]["steps"]}
-        for v in variants:
-            row[f"{v}_accuracy"] = r[v]["test_accuracy"]
-            row[f"{v}_forgetting"] = r[v]["forgetting"]
-            row[f"{v}_parameters"] = r[v]["parameters"]
-        for v in variants[1:]:
-            row[f"gain_over_{v}"] = r["cotrain"]["test_accuracy"] - r[v]["test_accuracy"]
-            row[f"beats_{v}"] = row[f"gain_over_{v}"] >= MARGIN
+        row = paired_row(r, "cotrain", ("test_accuracy", "forgetting", "parameters"), benchmark=benchmark,
+                         seed=int(seed), steps=r["cotrain"]["steps"])
         rows.append(row)
         print(json.dumps(row))
     print(f"\nMNIST-{benchmark.capitalize()}: final mean test accuracy over the 10 tasks (mean forgetting)\n")
@@ -42,7 +37,7 @@ for benchmark in ("permutations", "rotations"):
           "gain over no co-training | over dense params | over dense compute | all by 1 pt |")
     print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
-        cells = " | ".join(f"{100 * row[v + '_accuracy']:.2f}% ({100 * row[v + '_forgetting']:.1f})" for v in variants)
+        cells = " | ".join(f"{100 * row[v + '_test_accuracy']:.2f}% ({100 * row[v + '_forgetting']:.1f})" for v in variants)
         gains = " | ".join(f"{100 * row['gain_over_' + v]:+.2f} pt" for v in variants[1:])
         all_beat = all(row["beats_" + v] for v in variants[1:])
         print(f"| {row['seed']} | {cells} | {gains} | {'yes' if all_beat else 'no'} |")

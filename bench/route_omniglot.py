@@ -8,9 +8,10 @@ import json
 import sys
 from pathlib import Path
 
+from paired import paired_row
+
 out, seeds = Path(sys.argv[1]), sys.argv[2:]
 methods = ("learned", "full_sharing", "no_sharing")
-MARGIN = 0.01
 
 
 def result(method, seed):
@@ -20,15 +21,8 @@ def result(method, seed):
 rows = []
 for seed in seeds:
     r = {m: result(m, seed) for m in methods}
-    tasks = len(r["learned"]["tasks"])
-    row = {"seed": int(seed), "steps": r["learned"]["steps"], "tasks": tasks}
-    for m in methods:
-        row[f"{m}_test_accuracy"] = r[m]["test_accuracy"]
-        row[f"{m}_best_step"] = r[m]["best_step"]
-        row[f"{m}_parameters"] = r[m]["parameters"]
-    for m in methods[1:]:
-        row[f"gain_over_{m}"] = r["learned"]["test_accuracy"] - r[m]["test_accuracy"]
-        row[f"beats_{m}"] = row[f"gain_over_{m}"] >= MARGIN
+    row = paired_row(r, "learned", ("test_accuracy", "best_step", "parameters"), seed=int(seed),
+                     steps=r["learned"]["steps"], tasks=len(r["learned"]["tasks"]))
     rows.append(row)
     print(json.dumps(row))
 

@@ -145,16 +145,20 @@ TEST(RoutingNetwork, CotrainingTrainsTheCandidatesInsteadOfTheRoutedExpertsOnANe
   EXPECT_TRUE(elsewhere) << "the routers never picked another expert than the candidate";
 }
 
+/// Examples in the replay buffer: the checkpoint keeps one route per replayed example.
+int64_t replayed(const Program& p) { return saved(p).at("replay_routes").size(0); }
+
 TEST(RoutingNetwork, ReplayHoldsExactlyItsSizePerFinishedTask) {
-  auto p = network("");
-  for (int64_t task = 0; task < 3; ++task) {
-    train(*p, kPerTask);
-    EXPECT_EQ(p->state()["task"].get<int64_t>(), task);
-    EXPECT_EQ(p->state()["replay"].get<int64_t>(), 5 * task);
+  for (const auto* architecture : {"routed", "dense_parameters"}) {
+    auto p = network(std::string("architecture: ") + architecture + "\n");
+    for (int64_t task = 0; task < 3; ++task) {
+      train(*p, kPerTask);
+      EXPECT_EQ(replayed(*p), 5 * task) << architecture << " in task " << task;
+    }
   }
   auto none = network("", 5, "batch_size: 4\n", "replay_per_task: 0\nreplay_batch: 0\n");
   train(*none, kPerTask + 1);
-  EXPECT_EQ(none->state()["replay"].get<int64_t>(), 0);
+  EXPECT_EQ(replayed(*none), 0);
 }
 
 TEST(RoutingNetwork, TheSeedFixesTheRunAndAnotherSeedChangesIt) {

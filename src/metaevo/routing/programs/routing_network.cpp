@@ -229,7 +229,8 @@ class RoutingNetwork : public Program {
   }
 
   nlohmann::json state() const override {
-    nlohmann::json out = {{"task", task_}, {"replay", replay_.size()}};
+    nlohmann::json out = nlohmann::json::object();
+    // The fraction of (layer, expert) pairs some finished task claims: how much capacity is left.
     if (routed()) out["claimed"] = claimed_.sum().item<double>() / double(claimed_.numel());
     return out;
   }

@@ -28,7 +28,8 @@
 #include "metaevo/munet/predict.h"          // predict: one task's path of a grown system on images
 #include "metaevo/munet/system_store.h"     // load_system: a grown muNet system from its store
 #include "metaevo/routing/component.h"      // Component, ComponentRegistry: your component type in a routed layer
-#include "metaevo/routing/program.h"        // Program, make_program: a routing program (Gumbel-Matrix) over your tasks
+#include "metaevo/routing/expert_net.h"     // ExpertNet: experts routed per input, one per layer (routing networks)
+#include "metaevo/routing/program.h"        // Program, make_program: a routing program over your tasks
 #include "metaevo/routing/routed_net.h"     // RoutedNet: routed layers whose output averages the connected components
 #include "metaevo/run/checkpointer.h"       // Checkpointer: atomic, versioned checkpoints
 #include "metaevo/run/metrics_log.h"        // MetricsLog, read_metrics: any run folder's metrics.jsonl

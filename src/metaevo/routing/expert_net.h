@@ -20,7 +20,7 @@ using Route = std::vector<torch::Tensor>;
 /// How the routers choose in one forward pass.
 struct Routing {
   /// Training: the choice is argmax(logits + Gumbel noise from here); the chosen expert's output is
-  /// scaled by the straight-through gate 1 + p - stop_gradient(p), p its probability under
+  /// scaled by the straight-through gate (p - stop_gradient(p)) + 1, p its probability under
   /// softmax((logits + noise) / temperature), so the router learns from the expert it picked.
   /// Null: the greedy argmax(logits), gate 1 (evaluation).
   at::Generator* noise = nullptr;

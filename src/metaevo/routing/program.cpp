@@ -1,5 +1,7 @@
 #include "metaevo/routing/program.h"
 
+#include <algorithm>
+
 #include "metaevo/core/error.h"
 #include "metaevo/core/options.h"
 #include "metaevo/data/datasets.h"
@@ -28,6 +30,17 @@ std::vector<data::Splits> RouteDataOptions::load() const {
 void RouteTrainOptions::validate() const {
   require(steps >= 1, "steps", "must be >= 1, got {}", steps);
   require(eval_every >= 1, "eval_every", "must be >= 1, got {}", eval_every);
+}
+
+double accuracy(const data::Split& split, const std::function<torch::Tensor(const torch::Tensor&)>& logits_of,
+                int64_t batch) {
+  torch::NoGradGuard no_grad;
+  double correct = 0;
+  for (int64_t begin = 0; begin < split.size(); begin += batch) {
+    const auto part = split.slice(begin, std::min(split.size(), begin + batch));
+    correct += logits_of(part.x).argmax(1).eq(part.y).sum().item<double>();
+  }
+  return correct / std::max<double>(1, double(split.size()));
 }
 
 void clear_grads(const std::vector<torch::Tensor>& params) {

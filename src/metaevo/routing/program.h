@@ -6,6 +6,7 @@
 // block. The command owns the loop, validation, the best-by-validation record and checkpoints.
 #include <torch/torch.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -78,6 +79,11 @@ class Program {
 /// Every parameter's gradient dropped, so that Adam skips what an update did not reach (another
 /// task's network, an expert no input took) instead of stepping it on a zero gradient.
 void clear_grads(const std::vector<torch::Tensor>& params);
+
+/// The fraction of `split` that `logits_of` classifies right, `batch` examples at a time, without
+/// gradients (0 for an empty split).
+double accuracy(const data::Split& split, const std::function<torch::Tensor(const torch::Tensor&)>& logits_of,
+                int64_t batch);
 
 /// (the `program` block, the run seed).
 using ProgramRegistry = Registry<Program, const Config&, uint64_t>;

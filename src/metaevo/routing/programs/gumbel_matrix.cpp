@@ -135,12 +135,8 @@ class GumbelMatrix : public Program {
     for (size_t t = 0; t < tasks_.size(); ++t) {
       const auto& s = split == "test" ? tasks_[t].test : tasks_[t].valid;
       const auto allocation = connections(int64_t(t), nullptr);
-      double correct = 0;
-      for (int64_t begin = 0; begin < s.size(); begin += kEvalBatch) {
-        const auto part = s.slice(begin, std::min(s.size(), begin + kEvalBatch));
-        correct += net(t)->forward(part.x, allocation, head(t)).argmax(1).eq(part.y).sum().item<double>();
-      }
-      out.push_back(correct / std::max<double>(1, double(s.size())));
+      out.push_back(accuracy(
+          s, [&](const torch::Tensor& x) { return net(t)->forward(x, allocation, head(t)); }, kEvalBatch));
     }
     return out;
   }

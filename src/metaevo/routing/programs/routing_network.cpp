@@ -214,16 +214,11 @@ class RoutingNetwork : public Program {
 
   std::vector<double> evaluate(const std::string& split) override {
     METAEVO_CHECK(split == "valid" || split == "test", "routing_network: no split '{}' (valid, test)", split);
-    torch::NoGradGuard no_grad;
     std::vector<double> out;
     for (const auto& t : tasks_) {
       const auto& s = split == "test" ? t.test : t.valid;
-      double correct = 0;
-      for (int64_t begin = 0; begin < s.size(); begin += kEvalRows) {
-        const auto part = s.slice(begin, std::min(s.size(), begin + kEvalRows));
-        correct += net_->forward(part.x).argmax(1).eq(part.y).sum().item<double>();
-      }
-      out.push_back(correct / std::max<double>(1, double(s.size())));
+      out.push_back(accuracy(
+          s, [&](const torch::Tensor& x) { return net_->forward(x); }, kEvalRows));
     }
     return out;
   }

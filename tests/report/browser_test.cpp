@@ -150,6 +150,17 @@ TEST_P(Reports, RenderInABrowserWithTheMetricsData) {
       ASSERT_GT(charts.size(), layers.size());
       for (const auto& row : charts[charts.size() - layers.size() - 1]["rows"]) drawn.insert(drawn_cell(row));
       EXPECT_EQ(drawn, expected);
+      // Mean forgetting: over every task but the last, its best accuracy after training minus its final one.
+      double forgetting = 0;
+      for (size_t j = 0; j + 1 < rows.size(); ++j) {
+        double best = 0;
+        for (size_t i = j; i + 1 < rows.size(); ++i) best = std::max(best, rows[i]["test"][j].get<double>());
+        forgetting += (best - rows.back()["test"][j].get<double>()) / double(rows.size() - 1);
+      }
+      const auto result = nlohmann::json::parse(metaevo::read_file((out / "result.json").string()));
+      EXPECT_NEAR(result["forgetting"].get<double>(), forgetting, 1e-12);
+      EXPECT_NEAR(result["test_accuracy"].get<double>(),
+                  (rows.back()["test"][0].get<double>() + rows.back()["test"][1].get<double>()) / 2, 1e-12);
     }
   }
   if (GetParam() == "grow") {

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@ void add_meta_command(CLI::App& app, Common& common, Action& action);
 void add_tune_command(CLI::App& app, Common& common, Action& action);
 void add_mlo_command(CLI::App& app, Common& common, Action& action);
 void add_evolve_command(CLI::App& app, Common& common, Action& action);
+/// `agent` and `agents`.
+void add_agent_commands(CLI::App& app, Common& common, Action& action);
+/// A multi-agent system's answer per task (munet::agent_system_summary) as a table on stdout.
+void print_agent_summary(const nlohmann::json& rows);
 void add_predict_command(CLI::App& app, Common& common, Action& action);
 void add_storage_command(CLI::App& app, Common& common, Action& action);
 void add_grow_command(CLI::App& app, Common& common, Action& action);

@@ -20,6 +20,7 @@
 #include "metaevo/mlo/program.h"
 #include "metaevo/models/transformer.h"
 #include "metaevo/models/zoo.h"
+#include "metaevo/munet/agents/agent.h"
 #include "metaevo/munet/baselines.h"
 #include "metaevo/munet/evolution.h"
 #include "metaevo/munet/grow.h"
@@ -91,6 +92,14 @@ Description description(const std::string& name) {
              {"root", describe<munet::PretrainOptions>()},
              {"baseline", describe<munet::BaselineOptions>()}},
             {}};
+  if (name == "agent")
+    return {{{"agent", describe<munet::AgentOptions>()},
+             {"vit", describe<munet::VitOptions>()},
+             {"score", describe<munet::ScoreOptions>()},
+             {"train", describe<munet::TrainOptions>()},
+             {"mutation", describe<munet::MutationOptions>()},
+             {"root", describe<munet::PretrainOptions>()}},
+            {point<munet::AgentClassRegistry>("agent_classes.<name> (--class, agents.classes)")}};
   if (name == "grow")
     return {{{"data", describe<munet::GrowDataOptions>()},
              {"model", describe<models::TransformerOptions>()},

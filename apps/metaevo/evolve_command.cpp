@@ -12,9 +12,11 @@
 #include "commands.h"
 #include "describe.h"
 #include "metaevo/core/atomic_file.h"
+#include "metaevo/munet/agents/agent.h"
 #include "metaevo/munet/evolve.h"
 #include "metaevo/munet/system_store.h"
 #include "metaevo/report/charts.h"
+#include "metaevo/storage/database.h"
 
 namespace metaevo::cli {
 namespace {
@@ -105,9 +107,18 @@ int run_status(const Common& common, const EvolveArgs& args) {
   std::vector<TaskIteration> history;
   METAEVO_CHECK(!args.status_output.empty() || !args.storage.empty(),
                 "evolve status: give --output DIR or --storage URL");
-  const auto population =
-      load_system(args.storage.empty() ? (fs::path(args.status_output) / "system.db").string() : args.storage, history);
-  print_summary(system_summary(population));
+  const auto location = args.storage.empty() ? (fs::path(args.status_output) / "system.db").string() : args.storage;
+  if (fs::exists(location) || location.find("://") != std::string::npos) {
+    const auto kind = storage::Database(location).stored_schema();
+    if (kind && kind->first == agent_system_schema().name) {
+      // A multi-agent system (metaevo agents): per task, the winning agent and whose components it uses.
+      AgentStore store(location);
+      const auto score = from_json<ScoreOptions>(store.settings().at("score"), store.where() + ": settings");
+      print_agent_summary(agent_system_summary(store, score));
+      return 0;
+    }
+  }
+  print_summary(system_summary(load_system(location, history)));
   return 0;
 }
 

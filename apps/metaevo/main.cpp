@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   add_tune_command(app, common, action);
   add_mlo_command(app, common, action);
   add_evolve_command(app, common, action);
+  add_agent_commands(app, common, action);
   add_predict_command(app, common, action);
   add_storage_command(app, common, action);
   add_grow_command(app, common, action);

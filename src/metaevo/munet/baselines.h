@@ -26,8 +26,10 @@ struct BaselineOptions {
   void validate() const;
 };
 
-/// The baseline model of `task` with `classes` outputs, built from `population`'s root (its new
-/// components get ids from the population).
-PathPtr baseline_path(Population& population, const BaselineOptions& o, const std::string& task, int64_t classes);
+/// The baseline model of `task` with `classes` outputs, built from `population`'s root, or from
+/// `from` (a path of the same task keeps its head and hyperparameters); its new components get
+/// ids from the population.
+PathPtr baseline_path(Population& population, const BaselineOptions& o, const std::string& task, int64_t classes,
+                      const PathPtr& from = nullptr);
 
 }  // namespace metaevo::munet

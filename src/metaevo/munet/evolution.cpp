@@ -65,6 +65,18 @@ HparamSpace hparam_space(const EvolutionOptions& evolution, int64_t depth) {
   return space;
 }
 
+bool train_child(Population& population, const PathPtr& parent, const PathPtr& child, const data::Splits& task,
+                 const Scorer& scorer, const TrainOptions& train, uint64_t seed, const std::string& label) {
+  const auto score = [&](const Path& p) { return scorer(p); };
+  const double bar = parent->task == task.name ? scorer(*parent) : -std::numeric_limits<double>::infinity();
+  const auto result = train_path(*child, task, train, population.vit(), score, bar, mix64(seed, uint64_t(child->id)));
+  spdlog::info("{}: parent {} ({}){}{}, validation {:.4f}, score {:.4f} vs {:.4f}: {}", label, parent->id, parent->task,
+               child->grown.empty() ? "" : ", grown ", fmt::join(child->grown, " "), result.quality, scorer(*child),
+               bar, result.improved ? "kept" : "dropped");
+  if (result.improved) population.add(child);
+  return result.improved;
+}
+
 TaskIteration run_task_iteration(Population& population, const data::Splits& task, const Scorer& scorer,
                                  const EvolutionOptions& evolution, const TrainOptions& train, uint64_t seed,
                                  int64_t iteration) {
@@ -79,18 +91,13 @@ TaskIteration run_task_iteration(Population& population, const data::Splits& tas
   for (int64_t g = 0; g < evolution.children; ++g) {
     const auto parent = population.select_parent(task.name, score, rng);
     const auto child = population.make_child(parent, task.name, task.classes, rng);
-    const double bar = parent->task == task.name ? scorer(*parent) : -std::numeric_limits<double>::infinity();
-    const auto result = train_path(*child, task, train, population.vit(), score, bar, mix64(seed, uint64_t(child->id)));
+    const bool kept =
+        train_child(population, parent, child, task, scorer, train, seed,
+                    fmt::format("{} iteration {} child {}/{}", task.name, iteration, g + 1, evolution.children));
     ++out.children;
     out.grown += !child->grown.empty();
-    spdlog::info("{} iteration {} child {}/{}: parent {} ({}){}{}, validation {:.4f}, score {:.4f} vs {:.4f}: {}",
-                 task.name, iteration, g + 1, evolution.children, parent->id, parent->task,
-                 child->grown.empty() ? "" : ", grown ", fmt::join(child->grown, " "), result.quality, scorer(*child),
-                 bar, result.improved ? "kept" : "dropped");
-    if (!result.improved) continue;
-    population.add(child);
-    ++out.kept;
-    out.grown_kept += !child->grown.empty();
+    out.kept += kept;
+    out.grown_kept += kept && !child->grown.empty();
   }
   finish_task(population, task, scorer, train, out);
   return out;

@@ -42,6 +42,12 @@ struct TaskIteration {
 /// number of layers is fixed at `depth`.
 HparamSpace hparam_space(const EvolutionOptions& evolution, int64_t depth);
 
+/// Trains `child` of `parent` on `task` (batches drawn from `seed` and the child's id) and adds it
+/// to the population if it beat its parent's score (a child of another task's path, or of the
+/// root, always); logs the outcome after `label`. Returns whether it was kept.
+bool train_child(Population& population, const PathPtr& parent, const PathPtr& child, const data::Splits& task,
+                 const Scorer& scorer, const TrainOptions& train, uint64_t seed, const std::string& label);
+
 /// Runs task iteration `iteration` of `task`; every random choice derives from (seed, iteration,
 /// child id), so a rerun from the same state makes the same choices.
 TaskIteration run_task_iteration(Population& population, const data::Splits& task, const Scorer& scorer,

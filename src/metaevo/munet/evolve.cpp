@@ -90,10 +90,6 @@ TrainOptions baseline_budget(const EvolveSettings& s) {
   return train;
 }
 
-namespace {
-
-/// The root of a new system: adopted from another system's, pretrained on a source task, or left
-/// random; returns how it was made (also written to `file`).
 nlohmann::json make_root(Population& population, const EvolveSettings& s, const std::string& file) {
   nlohmann::json record;
   if (!s.root.from.empty()) {
@@ -116,8 +112,6 @@ nlohmann::json make_root(Population& population, const EvolveSettings& s, const 
   write_file_atomic(file, record.dump(2) + "\n");
   return record;
 }
-
-}  // namespace
 
 EvolveOutcome evolve_system(const EvolveSettings& s, const std::vector<std::string>& add_tasks,
                             const std::string& output, const std::string& location) {

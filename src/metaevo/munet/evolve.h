@@ -52,6 +52,11 @@ std::vector<std::string> task_schedule(const EvolveSettings& s, const std::vecto
 /// children x validations), as one run.
 TrainOptions baseline_budget(const EvolveSettings& s);
 
+/// The root of a new system, made in `population` as `s.root` says: adopted from another system's,
+/// pretrained on a source task, or left random (null returned, nothing written); otherwise
+/// returns how it was made, also written to `file`.
+nlohmann::json make_root(Population& population, const EvolveSettings& s, const std::string& file);
+
 struct EvolveOutcome {
   Population population;
   std::vector<TaskIteration> history;

@@ -144,6 +144,12 @@ void Population::start_task(const std::string& task) {
     for (auto& [name, c] : p->components) c->unlock(task);
 }
 
+void Population::prune(const std::string& task, const std::function<double(const Path&)>& score, size_t bound) {
+  auto& list = paths_[task];
+  std::stable_sort(list.begin(), list.end(), [&](const PathPtr& a, const PathPtr& b) { return score(*a) > score(*b); });
+  if (list.size() > bound) list.resize(bound);
+}
+
 PathPtr Population::end_task(const std::string& task, const std::function<double(const Path&)>& score) {
   auto& list = paths_[task];
   METAEVO_CHECK(!list.empty(), "end_task: task '{}' has no paths", task);

@@ -57,6 +57,8 @@ class Population {
   void add(const PathPtr& path);
   /// Unlocks the task's own components for training.
   void start_task(const std::string& task);
+  /// Keeps the task's `bound` best paths by `score` (the reference's task population bound).
+  void prune(const std::string& task, const std::function<double(const Path&)>& score, size_t bound);
   /// Keeps only the task's best path and locks its components to the task; returns it.
   PathPtr end_task(const std::string& task, const std::function<double(const Path&)>& score);
 

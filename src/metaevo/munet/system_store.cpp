@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <set>
 
-#include "metaevo/core/serialize.h"
+#include "metaevo/munet/path_record.h"
 
 namespace metaevo::munet {
 
@@ -19,16 +19,6 @@ CREATE TABLE iterations (iteration {key}, record TEXT NOT NULL);
 )sql"}};
   return schema;
 }
-
-namespace {
-
-std::string tensor_blob(const Params& tensors) {
-  torch::serialize::OutputArchive archive;
-  for (size_t i = 0; i < tensors.size(); ++i) archive.write(std::to_string(i), tensors[i].detach().cpu());
-  return archive_bytes(archive);
-}
-
-}  // namespace
 
 SystemStore::SystemStore(const std::string& location) try : db_(location, system_schema()) {
 } catch (const Error& e) {
@@ -77,20 +67,19 @@ void SystemStore::save(const Population& population, const std::vector<TaskItera
         db_.query("UPDATE components SET locks = ? WHERE id = ?", {locks, id});
       else
         db_.query("INSERT INTO components(id, name, locks, tensors) VALUES (?, ?, ?, ?)",
-                  {id, c->name(), locks, storage::Blob{tensor_blob(c->tensors())}});
+                  {id, c->name(), locks, storage::Blob{component_blob(c->tensors())}});
     }
     for (const auto id : stored)
       if (!components.count(id)) db_.query("DELETE FROM components WHERE id = ?", {id});
     db_.query("DELETE FROM paths");
     for (const auto& [id, p] : paths) {
-      nlohmann::json parts = nlohmann::json::object();
-      for (const auto& [name, c] : p->components) parts[name] = c->id();
+      const auto r = path_record(*p);
       db_.query(
           "INSERT INTO paths(id, task, parent, retained, hparams, components, offsprings, quality, "
           "test_quality, generation, rates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {id, p->task, p->parent ? storage::Value(p->parent->id) : storage::Value(), retained.count(id) ? 1 : 0,
-           nlohmann::json(p->hparams).dump(), parts.dump(), p->offsprings, p->quality, p->test_quality, p->generation,
-           p->rates.to_json().dump()});
+           r["hparams"].dump(), r["components"].dump(), p->offsprings, p->quality, p->test_quality, p->generation,
+           r["rates"].dump()});
     }
     for (const auto& it : history)
       db_.query(
@@ -112,15 +101,7 @@ bool SystemStore::load(Population& population, std::vector<TaskIteration>& histo
     std::map<int64_t, ComponentPtr> components;
     for (const auto& row : db_.query("SELECT id, name, locks, tensors FROM components")) {
       const int64_t id = row.integer(0);
-      torch::serialize::InputArchive archive;
-      load_archive(archive, row.blob(3), where() + ": component " + std::to_string(id));
-      Params tensors;
-      for (int64_t i = 0;; ++i) {
-        torch::Tensor t;
-        if (!archive.try_read(std::to_string(i), t)) break;
-        tensors.push_back(t.to(population.device()));
-      }
-      auto c = std::make_shared<Component>(id, row.text(1), std::move(tensors));
+      auto c = component_from_blob(id, row.text(1), row.blob(3), population.device(), where());
       for (const auto& lock : nlohmann::json::parse(row.text(2))) c->lock(lock.get<std::string>());
       components[id] = c;
     }
@@ -129,26 +110,17 @@ bool SystemStore::load(Population& population, std::vector<TaskIteration>& histo
     std::vector<PathPtr> retained;
     for (const auto& row : db_.query("SELECT id, task, parent, retained, hparams, components, offsprings, quality, "
                                      "test_quality, generation, rates FROM paths ORDER BY id")) {
-      auto p = std::make_shared<Path>();
-      p->id = row.integer(0);
-      p->task = row.text(1);
+      const nlohmann::json record{{"id", row.integer(0)},
+                                  {"task", row.text(1)},
+                                  {"hparams", nlohmann::json::parse(row.text(4))},
+                                  {"components", nlohmann::json::parse(row.text(5))},
+                                  {"offsprings", row.integer(6)},
+                                  {"quality", row.real(7)},
+                                  {"test_quality", row.real(8)},
+                                  {"generation", row.integer(9)},
+                                  {"rates", nlohmann::json::parse(row.text(10))}};
+      auto p = path_from_record(record, components, where());
       if (!row.is_null(2)) parents[p->id] = row.integer(2);
-      // Parsed into locals: items() of a temporary would outlive the temporary.
-      const auto hparams = nlohmann::json::parse(row.text(4));
-      const auto parts = nlohmann::json::parse(row.text(5));
-      for (const auto& [k, v] : hparams.items()) p->hparams[k] = v;
-      for (const auto& [name, id] : parts.items()) {
-        auto it = components.find(id.get<int64_t>());
-        METAEVO_CHECK(it != components.end(), "{}: path {} names a missing component {}", where(), p->id,
-                      id.get<int64_t>());
-        p->components[name] = it->second;
-      }
-      p->offsprings = row.integer(6);
-      p->quality = row.real(7);
-      p->test_quality = row.real(8);
-      p->generation = row.integer(9);
-      const auto rates = nlohmann::json::parse(row.text(10));
-      if (!rates.empty()) p->rates = MutationRates::from_json(rates);
       paths[p->id] = p;
       if (row.integer(3) != 0) retained.push_back(p);
     }

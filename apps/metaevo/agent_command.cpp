@@ -37,8 +37,8 @@ struct AgentArgs {
 struct AgentConfig {
   EvolveSettings system;
   AgentOptions agent;
-  std::vector<std::string> classes;  // `agents` only
-  int parallel = 4;
+  AgentsOptions agents;
+  std::vector<std::string> classes;  // those this command runs
   std::map<std::string, std::unique_ptr<AgentClass>> methods;
 };
 
@@ -46,12 +46,9 @@ AgentConfig read_agent_config(Config& config, const std::vector<std::string>& cl
   AgentConfig c;
   c.system = EvolveSettings::read(config);
   c.agent = read_options<AgentOptions>(config.section("agent"));
-  const auto agents = config.section("agents");
-  const auto listed = agents.get<std::vector<std::string>>("classes", {"munet"});
+  c.agents = read_options<AgentsOptions>(config.section("agents"));
+  const auto& listed = c.agents.classes;
   c.classes = classes.empty() ? listed : classes;
-  c.parallel = agents.get<int>("parallel", 4);
-  METAEVO_CHECK(c.parallel >= 1, "{}: agents.parallel: must be >= 1, got {}", config.origin(), c.parallel);
-  METAEVO_CHECK(!c.classes.empty(), "{}: agents.classes: name at least one agent class", config.origin());
   // Every class block is read and checked, also those of classes this command does not run.
   const auto blocks = config.section("agent_classes");
   std::set<std::string> names(c.classes.begin(), c.classes.end());
@@ -87,8 +84,8 @@ int run_agent_command(const Common& common, const AgentArgs& args) {
   prepare_agent_system(store, c.system, output);
   const auto id = agent_id(args.agent_class, args.task);
   const auto folder = agent_folder(output, id);
-  const auto run =
-      run_agent(c.system, c.agent, args.agent_class, *c.methods.at(args.agent_class), args.task, store, folder);
+  const auto run = run_agent(c.system, c.agent, args.agent_class, *c.methods.at(args.agent_class),
+                             load_task(args.task, c.system.data).to(c.system.device), store, folder);
   spdlog::info("{}: {} cycles published to {}", id, run.cycles, store.where());
   return 0;
 }
@@ -197,7 +194,8 @@ int run_agents_command(const Common& common, const AgentArgs& args) {
     AgentStore store(location);
     for (size_t j = size_t(comm.rank()); j < jobs.size(); j += size_t(comm.size())) {
       const auto& [cls, task] = jobs[j];
-      run_agent(c.system, c.agent, cls, *c.methods.at(cls), task, store, agent_folder(output, agent_id(cls, task)));
+      run_agent(c.system, c.agent, cls, *c.methods.at(cls), load_task(task, c.system.data).to(c.system.device), store,
+                agent_folder(output, agent_id(cls, task)));
     }
     comm.barrier();
     if (comm.rank() != 0) return 0;
@@ -206,9 +204,10 @@ int run_agents_command(const Common& common, const AgentArgs& args) {
       AgentStore store(location);
       prepare_agent_system(store, c.system, output);
     }
-    const int threads =
-        common.threads > 0 ? common.threads : std::max(1, int(std::thread::hardware_concurrency()) / c.parallel);
-    failed = spawn_agents(jobs, c.parallel, args, output, location, threads);
+    const int threads = common.threads > 0
+                            ? common.threads
+                            : std::max(1, int(std::thread::hardware_concurrency()) / int(c.agents.parallel));
+    failed = spawn_agents(jobs, int(c.agents.parallel), args, output, location, threads);
   }
   AgentStore store(location);
   std::map<std::string, std::string> logs;

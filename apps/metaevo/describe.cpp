@@ -94,6 +94,7 @@ Description description(const std::string& name) {
             {}};
   if (name == "agent")
     return {{{"agent", describe<munet::AgentOptions>()},
+             {"agents (metaevo agents)", describe<munet::AgentsOptions>()},
              {"vit", describe<munet::VitOptions>()},
              {"score", describe<munet::ScoreOptions>()},
              {"train", describe<munet::TrainOptions>()},

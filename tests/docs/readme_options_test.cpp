@@ -78,6 +78,7 @@ INSTANTIATE_TEST_SUITE_P(EveryRunCommand, Describe,
                          ::testing::Values(std::pair{"es", "low_rank"}, std::pair{"tune", "max_trials"},
                                            std::pair{"mlo", "unroll_steps"}, std::pair{"meta", "val_episodes"},
                                            std::pair{"evolve", "mutate_num_layers"}, std::pair{"grow", "test_curve"},
-                                           std::pair{"route", "probs_init"}, std::pair{"route", "cotrain_steps"}));
+                                           std::pair{"route", "probs_init"}, std::pair{"route", "cotrain_steps"},
+                                           std::pair{"agent", "max_population"}));
 
 }  // namespace

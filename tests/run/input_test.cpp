@@ -48,6 +48,25 @@ TEST_F(Input, EmptyOrNonMapConfigIsAnError) {
   EXPECT_FALSE(fs::exists(dir_ / "o"));
 }
 
+TEST_F(Input, AnAgentWithAnUnknownClassTaskOrStoreIsRefusedBeforeAnyWork) {
+  const std::string mnist = METAEVO_SOURCE_DIR "/data/mnist";
+  const auto config =
+      write("agent.yaml", "seed: 1\nroot: {task: mnist, validations: 50}\ndata: {mnist: \"" + mnist + "\"}\n");
+  const auto out = dir_ / "out";
+  EXPECT_EQ(run({"agent", "--config", config, "--output", out.string(), "--class", "nosuch", "--task", "mnist"}), 2);
+  EXPECT_NE(stderr_text().find("unknown 'nosuch' (choose one of: finetune, munet"), std::string::npos) << stderr_text();
+  EXPECT_EQ(run({"agent", "--config", config, "--output", out.string(), "--class", "munet", "--task", "nosuch:x"}), 2);
+  EXPECT_NE(stderr_text().find("--task: data set 'nosuch:x': unknown 'nosuch'"), std::string::npos) << stderr_text();
+  EXPECT_FALSE(fs::exists(out)) << "something was written before the error";
+  // A server that does not answer: refused at once, before the root is pretrained.
+  if (!fs::exists(mnist)) GTEST_SKIP() << "MNIST is not at " << mnist << " (scripts/setup.sh fetches it)";
+  EXPECT_EQ(run({"agent", "--config", config, "--output", out.string(), "--class", "munet", "--task", "mnist",
+                 "--storage", "postgresql://nobody@127.0.0.1:1/none"}),
+            2);
+  EXPECT_NE(stderr_text().find("agent system postgresql://nobody@127.0.0.1:1/none: cannot connect"), std::string::npos)
+      << stderr_text();
+}
+
 TEST_F(Input, UnknownTaskIsRefusedBeforeAnythingIsPretrainedOrWritten) {
   // A root pretrained on MNIST would take minutes (and need the data) before the bad task came up.
   const auto config = write("evolve.yaml", "seed: 1\nroot: {task: mnist, validations: 50}\ntasks: [mnist-rot:90]\n");

@@ -55,12 +55,12 @@ std::set<std::string> used_agents(const Path& path, const std::string& self, Age
 }  // namespace
 
 AgentRun run_agent(const EvolveSettings& s, const AgentOptions& o, const std::string& agent_class,
-                   const AgentClass& method, const std::string& task, AgentStore& store, const std::string& output) {
+                   const AgentClass& method, const data::Splits& splits, AgentStore& store, const std::string& output) {
   o.validate();
   s.train.validate();
+  const auto& task = splits.name;
   const auto id = agent_id(agent_class, task);
   const int64_t number = store.register_agent(id);
-  const auto splits = load_task(task, s.data).to(s.device);
   fs::create_directories(output);
   AgentState state;
   state.next_id = number << kOwnerShift;

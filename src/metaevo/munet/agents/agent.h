@@ -31,6 +31,21 @@ struct AgentOptions {
   void validate() const;
 };
 
+/// The `agents` block: which agents `metaevo agents` starts.
+struct AgentsOptions {
+  std::vector<std::string> classes{"munet"};  // every class runs on every task of `tasks`
+  int64_t parallel = 4;
+  template <class V>
+  void visit(V& v) {
+    v("classes", classes, "agent classes; each runs on every task of `tasks`");
+    v("parallel", parallel, "agents running at once (local processes; under mpirun one per rank)");
+  }
+  void validate() const {
+    require(!classes.empty(), "classes", "name at least one agent class");
+    require(parallel >= 1, "parallel", "must be >= 1, got {}", parallel);
+  }
+};
+
 /// `class/task`, the agent's id in the store.
 std::string agent_id(const std::string& agent_class, const std::string& task);
 
@@ -47,11 +62,11 @@ struct AgentRun {
   PathPtr best;        // the last published path (null when no cycle was published)
 };
 
-/// Runs agent `agent_class`/`task` until it has published `o.cycles` cycles (or the budget ends),
-/// writing publications.jsonl (one record per published cycle, before the store's publication)
-/// to `output`.
+/// Runs agent `agent_class`/`task.name` until it has published `o.cycles` cycles (or the budget
+/// ends), writing publications.jsonl (one record per published cycle, before the store's
+/// publication) to `output`.
 AgentRun run_agent(const EvolveSettings& s, const AgentOptions& o, const std::string& agent_class,
-                   const AgentClass& method, const std::string& task, AgentStore& store, const std::string& output);
+                   const AgentClass& method, const data::Splits& task, AgentStore& store, const std::string& output);
 
 /// Every agent's log (publications.jsonl) against the store: a logged cycle the store lacks is
 /// lost, a published one no log holds is unlogged, one held twice is duplicated, and one whose

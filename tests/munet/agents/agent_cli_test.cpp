@@ -1,0 +1,131 @@
+// `metaevo agent` as processes: killed mid-cycle and restarted it ends as an uninterrupted agent
+// does, and an agent stopped with SIGSTOP keeps no other agent from publishing.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "../../support/process.h"
+#include "../../support/stores.h"
+#include "../../support/tiny_runs.h"
+#include "metaevo/core/atomic_file.h"
+#include "metaevo/munet/agents/agent_store.h"
+#include "metaevo/run/metrics_log.h"
+#include "metaevo/storage/database.h"
+
+namespace metaevo::munet {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::kMnist;
+
+const std::string kConfig =
+    "seed: 3\nthreads: 1\n"
+    "vit: {channels: 1, image_size: 32, patch: 16, width: 16, depth: 2, heads: 2, mlp_dim: 32}\n"
+    "train: {batch_size: 32, validations: 2, batches_between_validations: 3, validation_batches: 2}\n"
+    "agent: {cycles: 2, generations: 2, max_population: 2}\n"
+    "data: {mnist: \"" +
+    kMnist + "\"}\n";
+
+fs::path scratch(const std::string& name) {
+  const auto dir = fs::temp_directory_path() / ("metaevo_agent_cli_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  write_file_atomic((dir / "agents.yaml").string(), kConfig);
+  return dir;
+}
+
+pid_t start_agent(const fs::path& dir, const std::string& cls, const std::string& task, const std::string& storage,
+                  const std::vector<std::string>& extra = {}, const std::vector<std::string>& env = {}) {
+  std::vector<std::string> argv{METAEVO_BINARY, "agent", "--config", (dir / "agents.yaml").string(),
+                                "--class",      cls,     "--task",   task,
+                                "--storage",    storage, "--output", dir.string(),
+                                "--log-level",  "warn"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return testing::spawn(argv, env, (dir / (cls + "-" + task + ".stderr")).string());
+}
+
+std::string stderr_of(const fs::path& dir, const std::string& cls, const std::string& task) {
+  return read_file((dir / (cls + "-" + task + ".stderr")).string());
+}
+
+class AgentKill : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(AgentKill, ARestartedAgentEndsAsAnUninterruptedOne) {
+  if (!testing::no_mnist().empty()) GTEST_SKIP() << testing::no_mnist();
+  const std::string task = "mnist-rot:90";
+  const auto whole = scratch("whole_" + GetParam().substr(0, GetParam().find(':')));
+  ASSERT_EQ(testing::wait_for(start_agent(whole, "munet", task, (whole / "system.db").string()), 300), 0)
+      << stderr_of(whole, "munet", task);
+
+  const auto killed = scratch("killed_" + GetParam().substr(0, GetParam().find(':')));
+  const auto storage = (killed / "system.db").string();
+  ASSERT_EQ(testing::wait_for(start_agent(killed, "munet", task, storage, {}, {"METAEVO_CRASH_AT=" + GetParam()}), 300),
+            128 + SIGKILL)
+      << stderr_of(killed, "munet", task);
+  ASSERT_EQ(testing::wait_for(start_agent(killed, "munet", task, storage), 300), 0) << stderr_of(killed, "munet", task);
+
+  const auto log = fs::path("agents") / "munet~mnist-rot:90" / "publications.jsonl";
+  const auto a = run::read_metrics((whole / log).string()).records;
+  const auto b = run::read_metrics((killed / log).string()).records;
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a, b);
+  AgentStore x((whole / "system.db").string()), y(storage);
+  const auto pa = x.publications(), pb = y.publications();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_EQ(pa[i].paths, pb[i].paths) << "cycle " << pa[i].cycle;
+  storage::Database db(storage);
+  EXPECT_EQ(db.one("SELECT COUNT(*) FROM states WHERE generation > 0")->integer(0), 0)
+      << "an intermediate state outlived its cycle";
+}
+
+// Mid-way through the second cycle, and between a publication and the next cycle.
+INSTANTIATE_TEST_SUITE_P(KillPoints, AgentKill, ::testing::Values("checkpoint:3", "published:1"),
+                         [](const auto& info) { return info.param.substr(0, info.param.find(':')); });
+
+class AgentStall : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { METAEVO_REQUIRE_BACKEND(GetParam()); }
+};
+
+TEST_P(AgentStall, AStoppedAgentKeepsNoOtherFromPublishing) {
+  if (!testing::no_mnist().empty()) GTEST_SKIP() << testing::no_mnist();
+  const auto dir = scratch("stall_" + GetParam());
+  const auto storage = testing::fresh_store(GetParam(), dir, "agents");
+  // The agent to stall does more work, so that it is still running when it is stopped.
+  const pid_t stalled = start_agent(dir, "munet", "mnist-rot:90", storage,
+                                    {"--set", "agent.cycles=3", "--set", "train.batches_between_validations=20"});
+  const auto saved = [&] {
+    try {
+      storage::Database db(storage);
+      return db.one("SELECT COUNT(*) FROM states WHERE owner = 'munet/mnist-rot:90'")->integer(0) > 0;
+    } catch (const Error&) {
+      return false;  // the agent has not made its tables yet
+    }
+  };
+  // Stopped just after a save, outside any transaction: a stall never holds the store.
+  ASSERT_EQ(testing::wait_for(stalled, 300, saved), -1) << stderr_of(dir, "munet", "mnist-rot:90");
+  ASSERT_EQ(::kill(stalled, SIGSTOP), 0);
+
+  const pid_t a = start_agent(dir, "finetune", "mnist-rot:90", storage);
+  const pid_t b = start_agent(dir, "munet", "mnist-perm:1", storage);
+  EXPECT_EQ(testing::wait_for(a, 300), 0) << stderr_of(dir, "finetune", "mnist-rot:90");
+  EXPECT_EQ(testing::wait_for(b, 300), 0) << stderr_of(dir, "munet", "mnist-perm:1");
+  std::map<std::string, int64_t> published;
+  for (const auto& p : AgentStore(storage).publications()) ++published[p.agent];
+  EXPECT_EQ(published["finetune/mnist-rot:90"], 2);
+  EXPECT_EQ(published["munet/mnist-perm:1"], 2);
+  EXPECT_EQ(published["munet/mnist-rot:90"], 0) << "the stopped agent went on";
+  int status = 0;
+  EXPECT_EQ(::waitpid(stalled, &status, WNOHANG), 0) << "the stopped agent is gone";
+
+  ASSERT_EQ(::kill(stalled, SIGCONT), 0);
+  EXPECT_EQ(testing::wait_for(stalled, 300), 0) << stderr_of(dir, "munet", "mnist-rot:90");
+  published.clear();
+  for (const auto& p : AgentStore(storage).publications()) ++published[p.agent];
+  EXPECT_EQ(published["munet/mnist-rot:90"], 3);
+}
+
+METAEVO_BACKENDS(AgentStall);
+
+}  // namespace
+}  // namespace metaevo::munet

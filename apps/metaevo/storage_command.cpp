@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "metaevo/hpo/store.h"
+#include "metaevo/munet/agents/agent_store.h"
 #include "metaevo/munet/system_store.h"
 #include "metaevo/storage/copy.h"
 
@@ -26,8 +27,10 @@ int run_migrate(const MigrateArgs& args) {
   // The kind of store `from` holds decides the schema both sides get.
   const auto held = storage::Database(args.from).stored_schema();
   METAEVO_CHECK(held, "{}: holds no metaevo study or system", storage::mask_password(args.from));
-  const std::map<std::string, const storage::Schema*> schemas{{hpo::study_schema().name, &hpo::study_schema()},
-                                                              {munet::system_schema().name, &munet::system_schema()}};
+  const std::map<std::string, const storage::Schema*> schemas{
+      {hpo::study_schema().name, &hpo::study_schema()},
+      {munet::system_schema().name, &munet::system_schema()},
+      {munet::agent_system_schema().name, &munet::agent_system_schema()}};
   const auto it = schemas.find(held->first);
   METAEVO_CHECK(it != schemas.end(), "{}: holds a '{}' store, which this build of metaevo does not know",
                 storage::mask_password(args.from), held->first);

@@ -16,7 +16,6 @@ namespace metaevo::munet {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::kMnist;
 
 const std::string kConfig =
     "seed: 3\nthreads: 1\n"
@@ -24,7 +23,7 @@ const std::string kConfig =
     "train: {batch_size: 32, validations: 2, batches_between_validations: 3, validation_batches: 2}\n"
     "agent: {cycles: 2, generations: 2, max_population: 2}\n"
     "data: {mnist: \"" +
-    kMnist + "\"}\n";
+    testing::kMnist + "\"}\n";
 
 fs::path scratch(const std::string& name) {
   const auto dir = fs::temp_directory_path() / ("metaevo_agent_cli_" + name);

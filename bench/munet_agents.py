@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Summary of bench/munet_agents.sh. Per seed: the multi-agent system's and the single-agent
 system's average test accuracy over the 10 tasks (paired), the publication check (lost, duplicated,
-mismatched, unlogged), tasks with a winner, and how many winning paths use a component published
-by another agent; then a markdown table per task (winning class, both accuracies) for
+mismatched, unlogged), tasks with a winner, and how many winning paths share a component published
+by another agent, or started from another agent's published path (cloned, as fine-tuning does); then a markdown table per task (winning class, both accuracies) for
 bench/RESULTS.md. Usage: munet_agents.py OUT SEED..."""
 import json
 import sys
@@ -24,7 +24,9 @@ def main():
             "single_avg_test_acc": round(mean(single), 4), "agents_minus_single": round(mean(multi) - mean(single), 4),
             "published": check["published"], "lost": check["lost"], "duplicated": check["duplicated"],
             "mismatched": check["mismatched"], "unlogged": check["unlogged"], "failed_agents": agents["failed_agents"],
-            "tasks_with_winner": len(rows), "winners_using_another_agents_component": sum(bool(r["uses"]) for r in rows),
+            "tasks_with_winner": len(rows), "winners_sharing_another_agents_component": sum(bool(r["uses"]) for r in rows),
+            "winners_built_on_another_agents_path": sum(bool(r.get("builds_on")) for r in rows),
+            "winners_sharing_or_built_on": sum(bool(r["uses"]) or bool(r.get("builds_on")) for r in rows),
             "winning_classes": {c: sum(r["agent"].split("/")[0] == c for r in rows)
                                 for c in sorted({r["agent"].split("/")[0] for r in rows})}}))
         for r in rows:

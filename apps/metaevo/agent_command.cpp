@@ -153,6 +153,7 @@ void write_agents_report(const std::string& output, const nlohmann::json& rows, 
                          {"validation accuracy", r["validation_accuracy"]},
                          {"accounted parameters", r["accounted_params"]},
                          {"uses components of", fmt::format("{}", fmt::join(r["uses"], ", "))},
+                         {"builds on the path of", r["builds_on"]},
                          {"agents on the task", fmt::format("{}", fmt::join(r["agents"], ", "))}});
     for (const auto& a : r["agents"]) agents.insert(a.get<std::string>());
   }

@@ -173,6 +173,7 @@ TEST_P(AgentStoreTest, AParentItsOwnerRetiredFallsBackToTheRoot) {
   const auto latest = store_->load(b, torch::kCPU);
   EXPECT_EQ(latest.published.at(a).at(0)->id, second->id);
   EXPECT_EQ(latest.own->paths.at(0)->parent, latest.root) << "the retired parent should fall back to the root";
+  EXPECT_EQ(latest.retired_parents.at(child->id), first->id) << "the link the root stands in for is kept";
   // The components the child shares with the retired path stay loadable: published ones are kept.
   EXPECT_EQ(latest.own->paths.at(0)->components.size(), child->components.size());
   // On the view its cycle started from, the parent is still there.

@@ -52,6 +52,16 @@ std::set<std::string> used_agents(const Path& path, const std::string& self, Age
   return out;
 }
 
+/// The owner of the first path in `path`'s ancestry that `agent` does not own (empty: the root).
+std::string builds_on(const Path& path, const std::string& agent, const AgentView& view, AgentStore& store) {
+  const Path* at = &path;
+  while (at->parent && store.owner_of(at->parent->id) == agent) at = at->parent.get();
+  int64_t parent = at->parent ? at->parent->id : view.root->id;
+  if (const auto it = view.retired_parents.find(at->id); it != view.retired_parents.end()) parent = it->second;
+  const auto owner = store.owner_of(parent);
+  return owner == kRootOwner ? "" : owner;
+}
+
 }  // namespace
 
 AgentRun run_agent(const EvolveSettings& s, const AgentOptions& o, const std::string& agent_class,
@@ -211,7 +221,8 @@ nlohmann::json agent_system_summary(AgentStore& store, const ScoreOptions& score
                     {"test_accuracy", p->test_quality},
                     {"accounted_params", accounted_params(*p)},
                     {"agents", agents[task]},
-                    {"uses", used_agents(*p, agent, store)}});
+                    {"uses", used_agents(*p, agent, store)},
+                    {"builds_on", builds_on(*p, agent, view, store)}});
   }
   return rows;
 }

@@ -81,7 +81,9 @@ struct PublicationCheck {
 PublicationCheck check_publications(AgentStore& store, const std::map<std::string, std::string>& logs);
 
 /// Per task, the system's answer: the best published path across agents by `score` (agent, path,
-/// accuracies, accounted parameters) and the agents whose components it uses.
+/// accuracies, accounted parameters), the agents whose components it shares (`uses`), and the
+/// agent whose published path its own line of paths started from (`builds_on`: empty when it
+/// started from the root), which cloning of every component (fine-tuning) leaves no shared trace of.
 nlohmann::json agent_system_summary(AgentStore& store, const ScoreOptions& score);
 
 }  // namespace metaevo::munet

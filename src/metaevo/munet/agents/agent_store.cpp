@@ -239,6 +239,7 @@ AgentView AgentStore::load(const std::string& agent, torch::Device device,
     for (auto& [p, parent] : parents) {
       const auto it = parent.is_null() ? paths.end() : paths.find(parent.get<int64_t>());
       p->parent = it != paths.end() ? it->second : out.root;
+      if (!parent.is_null() && it == paths.end()) out.retired_parents[p->id] = parent.get<int64_t>();
     }
     if (own) {
       AgentState s;

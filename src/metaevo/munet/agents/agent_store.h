@@ -51,6 +51,9 @@ struct AgentView {
   std::map<std::string, std::vector<PathPtr>> published;  // per other agent, its retained paths
   std::map<std::string, int64_t> cycles;                  // per other agent, the cycle read
   std::optional<AgentState> own;
+  /// Per path whose parent was not loaded (its owner has replaced it since), that parent's id:
+  /// the link the root stands in for.
+  std::map<int64_t, int64_t> retired_parents;
 };
 
 /// One published cycle, as the publication checker reads it.

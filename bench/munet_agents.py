@@ -3,16 +3,19 @@
 system's average test accuracy over the 10 tasks (paired), the publication check (lost, duplicated,
 mismatched, unlogged), tasks with a winner, and how many winning paths share a component published
 by another agent, or started from another agent's published path (cloned, as fine-tuning does); then a markdown table per task (winning class, both accuracies) for
-bench/RESULTS.md. Usage: munet_agents.py OUT SEED..."""
+bench/RESULTS.md. Usage: munet_agents.py OUT [--agents NAME] SEED... (the agents' runs are
+OUT/NAME-sSEED, agents-c3 by default; the single-agent runs OUT/single-sSEED)."""
 import json
 import sys
 
 
 def main():
-    out, seeds = sys.argv[1], sys.argv[2:]
+    out, seeds, name = sys.argv[1], sys.argv[2:], "agents-c3"
+    if seeds[:1] == ["--agents"]:
+        name, seeds = seeds[1], seeds[2:]
     per_task = {}
     for seed in seeds:
-        agents = json.load(open(f"{out}/agents-s{seed}/agents.json"))
+        agents = json.load(open(f"{out}/{name}-s{seed}/agents.json"))
         single = {t["task"]: t["test_accuracy"] for t in json.load(open(f"{out}/single-s{seed}/results.json"))["tasks"]}
         rows = agents["tasks"]
         multi = {r["task"]: r["test_accuracy"] for r in rows}

@@ -2,14 +2,17 @@
 # Many agents against one (issue 30): per seed, the multi-agent system of
 # configs/agents-10-tasks.yaml (3 classes x 10 tasks = 30 agents, 4 at a time, one thread each)
 # beside the single-agent system of configs/evolve-10-tasks.yaml at the same total budget: both
-# train CHILDREN children per task (agents: 3 classes x agent.generations; single: one task
-# iteration of CHILDREN children), each child 3 x 50 batches of 128, from one pretrained root
+# train CHILDREN children per task (agents: 3 classes x CYCLES cycles x the generations per cycle
+# that make up CHILDREN; single: one task iteration of CHILDREN children, in OUT/single-sN), each
+# child 3 x 50 batches of 128, from one pretrained root
 # (made first in OUT/root, as bench/munet_growth.sh does, with the flags after --). Seeds listed in
 # PG_SEEDS keep the agents' system in PostgreSQL (a throwaway server started here), the others in
 # SQLite. `metaevo agents` checks every agent's log against the store; bench/munet_agents.py prints
 # the paired table (JSON lines, then markdown).
 # Usage: bench/munet_agents.sh [seeds...] (default 1 2 3) [-- --set flags for every run];
-# CHILDREN=9, PG_SEEDS="2" by default. Reruns resume (finished agents and iterations are kept).
+# CHILDREN=9, CYCLES=3, PG_SEEDS="2" by default; the agents' runs go to OUT/agents-cCYCLES-sN.
+# Reruns resume (finished agents and iterations are kept), except PostgreSQL seeds, whose
+# throwaway server ends with the script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seeds=(); extra=()
@@ -18,8 +21,9 @@ while (($#)); do [[ $1 == -- ]] && { shift; extra=("$@"); break; }; seeds+=("$1"
 out=${OUT_DIR:-runs/bench-munet-agents}
 metaevo=${METAEVO:-build/bin/metaevo}  # another binary (a copy) keeps a rebuild from changing a long run
 children=${CHILDREN:-9}
+cycles=${CYCLES:-3}
 pg_seeds=" ${PG_SEEDS:-2} "
-((children % 3 == 0)) || { echo "CHILDREN must be a multiple of the 3 agent classes" >&2; exit 2; }
+((children % (3 * cycles) == 0)) || { echo "CHILDREN must be a multiple of 3 agent classes x CYCLES" >&2; exit 2; }
 mkdir -p "$out"
 "$metaevo" evolve --config configs/evolve-10-tasks.yaml --output "$out/root" --set 'tasks=[mnist]' \
   --set evolution.children=1 --set task_iterations=1 "${extra[@]}" > "$out/root.log" 2>&1
@@ -39,8 +43,9 @@ for seed in "${seeds[@]}"; do
   fi
   "$metaevo" --threads 1 evolve --config configs/evolve-10-tasks.yaml "${common[@]}" --set task_iterations=1 \
     --set evolution.children="$children" --output "$out/single-s$seed" > "$out/single-s$seed.log" 2>&1 &
-  "$metaevo" --threads 1 agents --config configs/agents-10-tasks.yaml "${common[@]}" \
-    --set agent.generations=$((children / 3)) "${storage[@]}" --output "$out/agents-s$seed" > "$out/agents-s$seed.log" 2>&1 &
+  agents="agents-c$cycles-s$seed"
+  "$metaevo" --threads 1 agents --config configs/agents-10-tasks.yaml "${common[@]}" --set agent.cycles="$cycles" \
+    --set agent.generations=$((children / 3 / cycles)) "${storage[@]}" --output "$out/$agents" > "$out/$agents.log" 2>&1 &
   wait
 done
-/usr/bin/python3 bench/munet_agents.py "$out" "${seeds[@]}"
+/usr/bin/python3 bench/munet_agents.py "$out" --agents "agents-c$cycles" "${seeds[@]}"

@@ -21,6 +21,7 @@
 #include "metaevo/dist/communicator.h"
 #include "metaevo/munet/agents/agent.h"
 #include "metaevo/report/charts.h"
+#include "metaevo/run/progress.h"
 
 namespace metaevo::cli {
 namespace {
@@ -98,18 +99,25 @@ std::vector<std::string> spawn_agents(const std::vector<std::pair<std::string, s
   const auto self = fs::read_symlink("/proc/self/exe").string();
   std::map<pid_t, std::string> running;
   std::vector<std::string> failed;
+  const run::RunClock clock;
+  run::Progress progress("agent", int64_t(jobs.size()));
+  progress.start(0, 0);
+  int64_t finished = 0;
   const auto reap = [&] {
     int status = 0;
     const pid_t pid = ::wait(&status);
     if (pid <= 0) return;
     const auto id = running.at(pid);
     running.erase(pid);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!ok) {
       spdlog::error("agent {} failed (see {}.log)", id, agent_folder(output, id));
       failed.push_back(id);
-    } else {
-      spdlog::info("agent {} done", id);
     }
+    progress.update(
+        ++finished, clock.elapsed_s(),
+        fmt::format("{} {}, {} running, {} failed so far", id, ok ? "done" : "failed", running.size(), failed.size()),
+        /*force=*/true);
   };
   for (const auto& [cls, task] : jobs) {
     while (int(running.size()) >= parallel) reap();

@@ -226,10 +226,12 @@ int run_agents_command(const Common& common, const AgentArgs& args) {
   }
   const auto check = check_publications(store, logs);
   const auto rows = agent_system_summary(store, c.system.score);
-  nlohmann::json result{{"check", check.to_json()}, {"tasks", rows}, {"failed_agents", failed}};
+  const auto contributions = agent_contributions(store, rows);
+  nlohmann::json result{
+      {"check", check.to_json()}, {"tasks", rows}, {"agents", contributions}, {"failed_agents", failed}};
   write_file_atomic((fs::path(output) / "agents.json").string(), result.dump(2) + "\n");
   write_agents_report(output, rows, check, config.dump());
-  print_agent_summary(rows);
+  print_agent_summary(rows, contributions);
   for (const auto& problem : check.problems) spdlog::error("publication check: {}", problem);
   METAEVO_CHECK(failed.empty(), "agents: {} of {} agents failed: {}", failed.size(), jobs.size(),
                 fmt::join(failed, ", "));
@@ -239,11 +241,20 @@ int run_agents_command(const Common& common, const AgentArgs& args) {
 
 }  // namespace
 
-void print_agent_summary(const nlohmann::json& rows) {
-  std::cout << fmt::format("{:<32} {:<40} {:>9}  {}\n", "task", "winning agent", "test acc", "uses components of");
+void print_agent_summary(const nlohmann::json& rows, const nlohmann::json& contributions) {
+  std::cout << fmt::format("{:<32} {:<40} {:>9}  {}\n", "task", "winning agent", "test acc",
+                           "shares components of / builds on");
   for (const auto& r : rows)
-    std::cout << fmt::format("{:<32} {:<40} {:>8.2f}%  {}\n", r["task"].get<std::string>(),
-                             r["agent"].get<std::string>(), 100 * r["test_accuracy"].get<double>(), r["uses"].dump());
+    std::cout << fmt::format("{:<32} {:<40} {:>8.2f}%  {} / {}\n", r["task"].get<std::string>(),
+                             r["agent"].get<std::string>(), 100 * r["test_accuracy"].get<double>(), r["uses"].dump(),
+                             r["builds_on"].get<std::string>());
+  std::cout << fmt::format("\n{:<40} {:>6} {:>9} {:>5}  {}\n", "agent", "cycles", "test acc", "wins",
+                           "tasks whose winner uses it");
+  for (const auto& a : contributions)
+    std::cout << fmt::format(
+        "{:<40} {:>6} {:>9} {:>5}  {}\n", a["agent"].get<std::string>(), a["cycles"].get<int64_t>(),
+        a["test_accuracy"].is_null() ? "-" : fmt::format("{:.2f}%", 100 * a["test_accuracy"].get<double>()),
+        a["wins"].get<bool>() ? "yes" : "", a["used_by"].dump());
 }
 
 void add_agent_commands(CLI::App& app, Common& common, Action& action) {

@@ -30,8 +30,9 @@ void add_mlo_command(CLI::App& app, Common& common, Action& action);
 void add_evolve_command(CLI::App& app, Common& common, Action& action);
 /// `agent` and `agents`.
 void add_agent_commands(CLI::App& app, Common& common, Action& action);
-/// A multi-agent system's answer per task (munet::agent_system_summary) as a table on stdout.
-void print_agent_summary(const nlohmann::json& rows);
+/// A multi-agent system's answer per task (munet::agent_system_summary) and each agent's
+/// contribution (munet::agent_contributions) as tables on stdout.
+void print_agent_summary(const nlohmann::json& rows, const nlohmann::json& contributions);
 void add_predict_command(CLI::App& app, Common& common, Action& action);
 void add_storage_command(CLI::App& app, Common& common, Action& action);
 void add_grow_command(CLI::App& app, Common& common, Action& action);

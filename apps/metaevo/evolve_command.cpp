@@ -114,7 +114,8 @@ int run_status(const Common& common, const EvolveArgs& args) {
       // A multi-agent system (metaevo agents): per task, the winning agent and whose components it uses.
       AgentStore store(location);
       const auto score = from_json<ScoreOptions>(store.settings().at("score"), store.where() + ": settings");
-      print_agent_summary(agent_system_summary(store, score));
+      const auto rows = agent_system_summary(store, score);
+      print_agent_summary(rows, agent_contributions(store, rows));
       return 0;
     }
   }

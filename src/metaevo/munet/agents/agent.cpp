@@ -227,4 +227,27 @@ nlohmann::json agent_system_summary(AgentStore& store, const ScoreOptions& score
   return rows;
 }
 
+nlohmann::json agent_contributions(AgentStore& store, const nlohmann::json& summary) {
+  std::map<std::string, nlohmann::json> agents;
+  for (const auto& p : store.publications()) {
+    auto& a = agents[p.agent];
+    a["agent"] = p.agent;
+    a["cycles"] = p.cycle;  // ordered by cycle: the last one stays
+    a["test_accuracy"] = p.paths.empty() ? nlohmann::json() : p.paths[0].at("test_quality");
+    a["wins"] = false;
+    a["used_by"] = nlohmann::json::array();
+  }
+  for (const auto& row : summary) {
+    const auto winner = row.at("agent").get<std::string>();
+    if (agents.count(winner)) agents[winner]["wins"] = true;
+    std::set<std::string> helpers = row.at("uses");
+    if (!row.at("builds_on").get<std::string>().empty()) helpers.insert(row.at("builds_on").get<std::string>());
+    for (const auto& helper : helpers)
+      if (agents.count(helper)) agents[helper]["used_by"].push_back(row.at("task"));
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& [name, a] : agents) out.push_back(std::move(a));
+  return out;
+}
+
 }  // namespace metaevo::munet

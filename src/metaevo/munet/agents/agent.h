@@ -86,4 +86,9 @@ PublicationCheck check_publications(AgentStore& store, const std::map<std::strin
 /// started from the root), which cloning of every component (fine-tuning) leaves no shared trace of.
 nlohmann::json agent_system_summary(AgentStore& store, const ScoreOptions& score);
 
+/// Per agent, from the store and a summary: cycles published, its latest published path's test
+/// accuracy (null when it published none), whether it is its task's winner, and the tasks whose
+/// winning path shares its components or builds on its path.
+nlohmann::json agent_contributions(AgentStore& store, const nlohmann::json& summary);
+
 }  // namespace metaevo::munet

@@ -1,11 +1,14 @@
 // The storage layer on each backend: values round-trip exactly, schemas migrate and a newer one is
 // refused, other stores and foreign tables are refused, a failed transaction leaves nothing, and
-// concurrent writers serialise on the store's write lock. Bad locations give one-line errors that
+// concurrent writers serialise on the store's write lock, and (PostgreSQL) a writer stalled inside
+// its transaction is cut off rather than holding every other. Bad locations give one-line errors that
 // never show a password.
 #include "metaevo/storage/database.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -139,6 +142,41 @@ TEST_P(DatabaseTest, WritersOnSeveralConnectionsSerialise) {
 }
 
 METAEVO_BACKENDS(DatabaseTest);
+
+// PostgreSQL only: a SQLite file's lock belongs to the stalled process, and nothing can take it back.
+TEST(PostgresStall, AWriterStalledInsideItsTransactionIsCutOffAndRetriesOnANewConnection) {
+  METAEVO_REQUIRE_BACKEND(std::string("postgresql"));
+  const auto base = testing::fresh_store("postgresql", {}, "stall");
+  {
+    Database db(base, kV1);
+    EXPECT_EQ(db.one("SELECT current_setting('idle_in_transaction_session_timeout')")->text(0), "1min")
+        << "the default that keeps a stalled client from holding the store";
+  }
+  // A short timeout from the URL, as libpq passes options, so the test need not wait a minute.
+  const auto location = base + "?options=-c%20idle_in_transaction_session_timeout%3D500";
+  std::atomic<int> attempts{0};
+  std::atomic<bool> inside{false}, woke{false};
+  std::thread stalled([&] {
+    Database db(location, kV1);
+    db.write([&] {
+      db.query("INSERT INTO items(id, x) VALUES (1, 'stalled')");
+      if (attempts++ > 0) return;
+      inside = true;
+      std::this_thread::sleep_for(std::chrono::seconds(5));  // holding the write lock, silent
+      woke = true;
+    });
+  });
+  while (!inside) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  Database other(location, kV1);
+  other.write([&] { other.query("INSERT INTO items(id, x) VALUES (2, 'other')"); });
+  EXPECT_FALSE(woke) << "the other writer waited for the stalled one to wake";
+  stalled.join();
+  EXPECT_EQ(attempts, 2) << "the stalled writer's first transaction should have been cut off and retried";
+  const auto rows = other.query("SELECT id, x FROM items ORDER BY id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].text(1), "stalled");
+  EXPECT_EQ(rows[1].text(1), "other");
+}
 
 TEST(StorageLocation, PasswordsAreMasked) {
   EXPECT_EQ(mask_password("postgresql://ann:s3cr%40t@db.example:5433/hpo"), "postgresql://ann:***@db.example:5433/hpo");

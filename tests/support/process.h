@@ -54,6 +54,24 @@ inline int wait_for(pid_t pid, double timeout_s, const std::function<bool()>& un
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/// Waits until the child is stopped (SIGSTOP) and returns true; false when it exits first or the
+/// deadline passes (then the whole group is killed).
+inline bool wait_stopped(pid_t pid, double timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  int status = 0;
+  for (;;) {
+    const pid_t r = waitpid(pid, &status, WNOHANG | WUNTRACED);
+    if (r == pid) return WIFSTOPPED(status);
+    if (r < 0) return false;
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(-pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 /// Runs the metaevo CLI to completion (at most `timeout_s`); returns as wait_for does.
 inline int run_cli(const std::vector<std::string>& args, double timeout_s = 600) {
   std::vector<std::string> argv{METAEVO_BINARY};

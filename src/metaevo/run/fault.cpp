@@ -14,12 +14,14 @@ namespace {
 struct Plan {
   std::string point;
   long pass = 0;
+  int signal = SIGKILL;
 };
 
 const Plan& plan() {
   static const Plan p = [] {
     Plan out;
     const char* spec = std::getenv("METAEVO_CRASH_AT");
+    if (!spec && (spec = std::getenv("METAEVO_STOP_AT"))) out.signal = SIGSTOP;
     if (!spec) return out;
     const std::string s(spec);
     const auto colon = s.rfind(':');
@@ -47,7 +49,7 @@ void crash_point(const char* point) {
   const auto& p = plan();
   if (p.pass <= 0 || p.point != point) return;
   std::lock_guard<std::mutex> lock(mutex);
-  if (++passes[point] == p.pass) ::kill(::getpid(), SIGKILL);
+  if (++passes[point] == p.pass) ::kill(::getpid(), p.signal);
 }
 
 }  // namespace metaevo::run

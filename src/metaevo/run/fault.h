@@ -4,10 +4,12 @@
 // would there. Points: "checkpoint" (just after a checkpoint is written) and "metrics" (half-way
 // through writing a metrics line: the line is left torn), and for `metaevo grow` "expanding" (half-way
 // through an expansion: the model grown, its optimizer state not) and "expanded" (just after a
-// scheduled growth, before the next checkpoint). Without the variable it does nothing.
+// scheduled growth, before the next checkpoint). METAEVO_STOP_AT=<point>:<n> instead stops the
+// process there with SIGSTOP, so that a test can stall it at a known place rather than wherever a
+// signal from outside happens to land. Without either variable it does nothing.
 namespace metaevo::run {
 
-/// Counts a pass through `point`; kills the process on the configured pass.
+/// Counts a pass through `point`; kills (or stops) the process on the configured pass.
 void crash_point(const char* point);
 /// Whether the next pass through `point` is the configured one (for writers that must first
 /// leave a torn record).

@@ -90,20 +90,11 @@ TEST_P(AgentStall, AStoppedAgentKeepsNoOtherFromPublishing) {
   if (!testing::no_mnist().empty()) GTEST_SKIP() << testing::no_mnist();
   const auto dir = scratch("stall_" + GetParam());
   const auto storage = testing::fresh_store(GetParam(), dir, "agents");
-  // The agent to stall does more work, so that it is still running when it is stopped.
-  const pid_t stalled = start_agent(dir, "munet", "mnist-rot:90", storage,
-                                    {"--set", "agent.cycles=3", "--set", "train.batches_between_validations=20"});
-  const auto saved = [&] {
-    try {
-      storage::Database db(storage);
-      return db.one("SELECT COUNT(*) FROM states WHERE owner = 'munet/mnist-rot:90'")->integer(0) > 0;
-    } catch (const Error&) {
-      return false;  // the agent has not made its tables yet
-    }
-  };
-  // Stopped just after a save, outside any transaction: a stall never holds the store.
-  ASSERT_EQ(testing::wait_for(stalled, 300, saved), -1) << stderr_of(dir, "munet", "mnist-rot:90");
-  ASSERT_EQ(::kill(stalled, SIGSTOP), 0);
+  // Stopped by itself just after its first save, outside any transaction: a stall there must hold
+  // nothing (a stall inside one is the storage tests' business). It does more work than the others.
+  const pid_t stalled =
+      start_agent(dir, "munet", "mnist-rot:90", storage, {"--set", "agent.cycles=3"}, {"METAEVO_STOP_AT=checkpoint:1"});
+  ASSERT_TRUE(testing::wait_stopped(stalled, 300)) << stderr_of(dir, "munet", "mnist-rot:90");
 
   const pid_t a = start_agent(dir, "finetune", "mnist-rot:90", storage);
   const pid_t b = start_agent(dir, "munet", "mnist-perm:1", storage);

@@ -96,9 +96,9 @@ Value value_of(const pqxx::field& f, pqxx::oid type) {
 
 bool connection_lost(const std::string& sqlstate) {
   // Class 08: connection exception; 57P01-03: the server is shutting down or starting up;
-  // 53300: too many connections.
+  // 53300: too many connections; 25P03: the server ended a session left idle in a transaction.
   return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03" ||
-         sqlstate == "53300";
+         sqlstate == "53300" || sqlstate == "25P03";
 }
 
 bool identifier(const std::string& name) { return std::regex_match(name, std::regex("[a-z_][a-z0-9_]*")); }
@@ -207,6 +207,12 @@ class PostgresBackend final : public Backend {
     work_ = std::make_unique<pqxx::nontransaction>(*conn_);
     // NOTICEs ("relation already exists, skipping") would otherwise go to stderr.
     work_->exec("SET client_min_messages = warning");
+    // A client stalled inside a write transaction (SIGSTOP, a hung host) would hold the store's lock
+    // for ever and every other writer with it: the server ends such a session after a minute, unless
+    // the URL or the server sets a timeout of its own. The stalled client then finds its connection
+    // gone, and retries the transaction on a new one.
+    if (work_->exec1("SELECT current_setting('idle_in_transaction_session_timeout')")[0].as<std::string>() == "0")
+      work_->exec("SET idle_in_transaction_session_timeout = '60s'");
     broken_ = false;
   }
 

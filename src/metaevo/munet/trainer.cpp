@@ -29,18 +29,21 @@ double learning_rate(const Hparams& h, int64_t step, int64_t steps, int64_t inte
   return 0.5 * lr * (1 + std::cos(M_PI * std::min(1.0, progress)));
 }
 
-double evaluate(const Path& path, const data::Split& split, const VitOptions& vit, int64_t batch_size,
-                int64_t max_batches) {
+double evaluate(const Forward& forward, const data::Split& split, int64_t batch_size, int64_t max_batches) {
   torch::NoGradGuard no_grad;
   int64_t correct = 0, seen = 0;
   for (int64_t start = 0, b = 0; start < split.size() && (max_batches == 0 || b < max_batches);
        start += batch_size, ++b) {
     const int64_t n = std::min(batch_size, split.size() - start);
-    correct +=
-        path.forward(split.x.narrow(0, start, n), vit).argmax(1).eq(split.y.narrow(0, start, n)).sum().item<int64_t>();
+    correct += forward(split.x.narrow(0, start, n)).argmax(1).eq(split.y.narrow(0, start, n)).sum().item<int64_t>();
     seen += n;
   }
   return seen ? double(correct) / double(seen) : 0.0;
+}
+
+double evaluate(const Path& path, const data::Split& split, const VitOptions& vit, int64_t batch_size,
+                int64_t max_batches) {
+  return evaluate([&](const torch::Tensor& x) { return path.forward(x, vit); }, split, batch_size, max_batches);
 }
 
 namespace {
@@ -71,11 +74,10 @@ torch::Tensor augment(torch::Tensor x, const Hparams& h, const StreamId& stream)
 
 }  // namespace
 
-TrainResult train_path(Path& path, const data::Splits& task, const TrainOptions& o, const VitOptions& vit,
-                       const std::function<double(const Path&)>& score, double bar, uint64_t seed) {
-  const auto& h = path.hparams;
-  auto params = path.trainable();
-  METAEVO_CHECK(!params.empty(), "train_path: path {} of task '{}' has nothing trainable", path.id, task.name);
+TrainResult train_model(const Trainee& model, const data::Splits& task, const TrainOptions& o,
+                        const std::function<double(double)>& score, double bar, uint64_t seed) {
+  const auto& h = model.hparams;
+  auto params = model.params;
   for (auto& p : params) p.requires_grad_(true);
   const double momentum = h.at("opt_momentum").get<double>();
   torch::optim::SGD optimizer(params, torch::optim::SGDOptions(h.at("opt_lr").get<double>())
@@ -91,18 +93,18 @@ TrainResult train_path(Path& path, const data::Splits& task, const TrainOptions&
     const auto index = batches.indices(step).to(task.train.x.device());
     const auto x = augment(task.train.x.index_select(0, index), h, {seed, 2, uint32_t(step), 0});
     optimizer.zero_grad();
-    torch::nn::functional::cross_entropy(path.forward(x, vit), task.train.y.index_select(0, index)).backward();
+    torch::nn::functional::cross_entropy(model.forward(x), task.train.y.index_select(0, index)).backward();
     torch::nn::utils::clip_grad_norm_(params, 1.0);  // the reference clips at global norm 1
     for (auto& group : optimizer.param_groups())
       static_cast<torch::optim::SGDOptions&>(group.options())
           .lr(learning_rate(h, step, steps, o.batches_between_validations));
     optimizer.step();
     if ((step + 1) % o.batches_between_validations != 0) continue;
-    path.quality = evaluate(path, task.valid, vit, o.batch_size, o.validation_batches);
-    const double s = score(path);
+    const double quality = evaluate(model.forward, task.valid, o.batch_size, o.validation_batches);
+    const double s = score(quality);
     if (beats(s, best)) {
       best = s;
-      result.quality = path.quality;
+      result.quality = quality;
       best_params.clear();
       for (const auto& p : params) best_params.push_back(p.detach().clone());
     }
@@ -113,9 +115,23 @@ TrainResult train_path(Path& path, const data::Splits& task, const TrainOptions&
     params[i].mutable_grad() = torch::Tensor();
     params[i].requires_grad_(false);
   }
-  path.quality = result.quality;
   result.improved = beats(best, bar);
   result.steps = steps;
+  return result;
+}
+
+TrainResult train_path(Path& path, const data::Splits& task, const TrainOptions& o, const VitOptions& vit,
+                       const std::function<double(const Path&)>& score, double bar, uint64_t seed) {
+  auto params = path.trainable();
+  METAEVO_CHECK(!params.empty(), "train_path: path {} of task '{}' has nothing trainable", path.id, task.name);
+  const auto result = train_model(
+      {path.hparams, std::move(params), [&](const torch::Tensor& x) { return path.forward(x, vit); }}, task, o,
+      [&](double quality) {
+        path.quality = quality;
+        return score(path);
+      },
+      bar, seed);
+  path.quality = result.quality;
   return result;
 }
 

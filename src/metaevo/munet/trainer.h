@@ -45,14 +45,32 @@ struct TrainResult {
   int64_t steps = 0;
 };
 
-/// Trains `path` in place on `task`. `score` maps the path (with its current quality) to its score;
-/// the child improves iff some validation scores above `bar` (or ties it, with `accept_ties`; bar
-/// is the parent's score for a parent of the same task, else -infinity). Batches and augmentation are drawn from
+/// Logits of a batch of images.
+using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
+
+/// What the training loop needs of a model (a path, a multipath model): the hyperparameters of its
+/// optimizer, schedule and augmentation, the tensors it trains, and its forward pass.
+struct Trainee {
+  const Hparams& hparams;
+  Params params;
+  Forward forward;
+};
+
+/// Trains `model`'s params in place on `task`. `score` maps a validation accuracy to the score; the
+/// model improves iff some validation scores above `bar` (or ties it, with `accept_ties`). The
+/// params end at the best-scoring validation's values. Batches and augmentation are drawn from
 /// `seed`.
+TrainResult train_model(const Trainee& model, const data::Splits& task, const TrainOptions& o,
+                        const std::function<double(double)>& score, double bar, uint64_t seed);
+
+/// Trains `path` in place on `task`. `score` maps the path (with its current quality) to its score;
+/// `bar` is the parent's score for a parent of the same task, else -infinity.
 TrainResult train_path(Path& path, const data::Splits& task, const TrainOptions& o, const VitOptions& vit,
                        const std::function<double(const Path&)>& score, double bar, uint64_t seed);
 
-/// Accuracy of the path on a split, in batches of `batch_size` (at most `max_batches`, 0 = all).
+/// Accuracy of `forward` on a split, in batches of `batch_size` (at most `max_batches`, 0 = all).
+double evaluate(const Forward& forward, const data::Split& split, int64_t batch_size, int64_t max_batches = 0);
+/// Accuracy of the path on a split.
 double evaluate(const Path& path, const data::Split& split, const VitOptions& vit, int64_t batch_size,
                 int64_t max_batches = 0);
 

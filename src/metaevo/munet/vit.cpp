@@ -26,8 +26,11 @@ Params init_component(const std::string& name, const VitOptions& o, int64_t clas
   return tensors;
 }
 
-torch::Tensor vit_forward(const torch::Tensor& images, const std::map<std::string, ComponentPtr>& parts, int64_t layers,
-                          const VitOptions& o) {
+namespace {
+
+/// The forward pass, without the task-specific kinds (the head) when `headless`.
+torch::Tensor vit_pass(const torch::Tensor& images, const std::map<std::string, ComponentPtr>& parts, int64_t layers,
+                       const VitOptions& o, bool headless) {
   using Stage = ComponentKind::Stage;
   struct Step {
     Stage stage;
@@ -41,11 +44,12 @@ torch::Tensor vit_forward(const torch::Tensor& images, const std::map<std::strin
     const auto n = ComponentName::parse(name);
     const auto& kind = component_kind(n.kind);
     if (kind.stage() == Stage::layer && n.layer >= layers) continue;
+    if (headless && kind.task_specific()) continue;
     steps.push_back({kind.stage(), n.layer, kind.order(), &kind, &c->tensors()});
   }
   // A required kind missing from the path is a broken system, not a smaller model.
   for (const auto& kind : component_kinds())
-    if (!component_kind(kind).optional())
+    if (!component_kind(kind).optional() && !(headless && component_kind(kind).task_specific()))
       for (const auto& name : component_names(kind, layers))
         METAEVO_CHECK(parts.count(name), "vit_forward: no component '{}'", name);
   std::sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) {
@@ -54,6 +58,18 @@ torch::Tensor vit_forward(const torch::Tensor& images, const std::map<std::strin
   torch::Tensor x = images;
   for (const auto& step : steps) x = step.kind->forward(x, *step.tensors, o);
   return x;
+}
+
+}  // namespace
+
+torch::Tensor vit_forward(const torch::Tensor& images, const std::map<std::string, ComponentPtr>& parts, int64_t layers,
+                          const VitOptions& o) {
+  return vit_pass(images, parts, layers, o, false);
+}
+
+torch::Tensor vit_features(const torch::Tensor& images, const std::map<std::string, ComponentPtr>& parts,
+                           int64_t layers, const VitOptions& o) {
+  return vit_pass(images, parts, layers, o, true);
 }
 
 }  // namespace metaevo::munet

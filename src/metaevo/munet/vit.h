@@ -43,5 +43,9 @@ Params init_component(const std::string& name, const VitOptions& o, int64_t clas
 /// layers 0..layers-1. An Error names a required component that is missing.
 torch::Tensor vit_forward(const torch::Tensor& images, const std::map<std::string, ComponentPtr>& parts, int64_t layers,
                           const VitOptions& o);
+/// The pre-logits representation [B, width]: the same pass without the task-specific kinds (the
+/// head), as a multipath model runs another task's path.
+torch::Tensor vit_features(const torch::Tensor& images, const std::map<std::string, ComponentPtr>& parts,
+                           int64_t layers, const VitOptions& o);
 
 }  // namespace metaevo::munet

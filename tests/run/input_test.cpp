@@ -54,7 +54,8 @@ TEST_F(Input, AnAgentWithAnUnknownClassTaskOrStoreIsRefusedBeforeAnyWork) {
       write("agent.yaml", "seed: 1\nroot: {task: mnist, validations: 50}\ndata: {mnist: \"" + mnist + "\"}\n");
   const auto out = dir_ / "out";
   EXPECT_EQ(run({"agent", "--config", config, "--output", out.string(), "--class", "nosuch", "--task", "mnist"}), 2);
-  EXPECT_NE(stderr_text().find("unknown 'nosuch' (choose one of: finetune, munet"), std::string::npos) << stderr_text();
+  EXPECT_NE(stderr_text().find("unknown 'nosuch' (choose one of: finetune, multipath, munet"), std::string::npos)
+      << stderr_text();
   EXPECT_EQ(run({"agent", "--config", config, "--output", out.string(), "--class", "munet", "--task", "nosuch:x"}), 2);
   EXPECT_NE(stderr_text().find("--task: data set 'nosuch:x': unknown 'nosuch'"), std::string::npos) << stderr_text();
   EXPECT_FALSE(fs::exists(out)) << "something was written before the error";

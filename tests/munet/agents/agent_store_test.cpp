@@ -7,7 +7,7 @@
 
 #include <filesystem>
 
-#include "../../support/munet_tasks.h"
+#include "../../support/agent_systems.h"
 #include "../../support/stores.h"
 #include "metaevo/core/philox.h"
 #include "metaevo/munet/agents/agent.h"
@@ -17,28 +17,6 @@ namespace metaevo::munet {
 namespace {
 
 namespace fs = std::filesystem;
-
-EvolveSettings tiny_system() {
-  EvolveSettings s;
-  s.seed = 5;
-  s.vit = testing::small_vit();
-  s.train.batch_size = 32;
-  s.train.validations = 2;
-  s.train.batches_between_validations = 4;
-  s.train.validation_batches = 2;
-  return s;
-}
-
-data::Splits mirrored(int64_t n) {
-  auto t = testing::quadrants(n);
-  t.name = "mirrored";
-  for (auto* split : {&t.train, &t.valid, &t.test}) split->x = split->x.flip({3});
-  return t;
-}
-
-std::unique_ptr<AgentClass> agent_class(const std::string& name) {
-  return AgentClassRegistry::instance().create(name, "test", Config::parse("{}", "test.yaml"));
-}
 
 class AgentStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -57,14 +35,14 @@ class AgentStoreTest : public ::testing::TestWithParam<std::string> {
     o.cycles = cycles;
     o.generations = 2;
     o.max_population = 2;
-    return run_agent(system_, o, cls, *agent_class(cls), task, *store_, (dir_ / cls / task.name).string());
+    return run_agent(system_, o, cls, *testing::agent_class(cls), task, *store_, (dir_ / cls / task.name).string());
   }
   int64_t count(const std::string& sql, const std::string& owner) {
     storage::Database db(location_);
     return db.one(sql, {owner})->integer(0);
   }
 
-  EvolveSettings system_ = tiny_system();
+  EvolveSettings system_ = testing::tiny_agent_system();
   fs::path dir_;
   std::string location_;
   std::unique_ptr<AgentStore> store_;
@@ -84,7 +62,7 @@ TEST_P(AgentStoreTest, AnAgentCannotChangeWhatAnotherOwns) {
   path->id = lo + 1;
   path->task = "mirrored";
   path->parent = published;
-  EXPECT_NO_THROW(store_->save(b, {0, 1, {path}, lo + 2, view.cycles}));
+  EXPECT_NO_THROW(store_->save(b, {0, 1, {path}, lo + 2, view.cycles, {}}));
 
   // ... but not once B's copy of it has changed.
   ComponentPtr foreign;
@@ -96,7 +74,7 @@ TEST_P(AgentStoreTest, AnAgentCannotChangeWhatAnotherOwns) {
     foreign->tensors()[0].add_(1.0);
   }
   try {
-    store_->save(b, {0, 2, {path}, lo + 2, view.cycles});
+    store_->save(b, {0, 2, {path}, lo + 2, view.cycles, {}});
     ADD_FAILURE() << "a changed foreign component was stored";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("foreign components are immutable"), std::string::npos) << e.what();
@@ -106,9 +84,9 @@ TEST_P(AgentStoreTest, AnAgentCannotChangeWhatAnotherOwns) {
   auto forged = std::make_shared<Path>(*published);
   forged->id = lo + 3;
   forged->components["head"] = std::make_shared<Component>((a.best->id | 0xfff), "head", foreign->tensors());
-  EXPECT_THROW(store_->save(b, {0, 3, {forged}, lo + 4, view.cycles}), Error);
+  EXPECT_THROW(store_->save(b, {0, 3, {forged}, lo + 4, view.cycles, {}}), Error);
   auto stolen = std::make_shared<Path>(*published);
-  EXPECT_THROW(store_->save(b, {0, 4, {stolen}, lo + 4, view.cycles}), Error);
+  EXPECT_THROW(store_->save(b, {0, 4, {stolen}, lo + 4, view.cycles, {}}), Error);
 
   // A itself cannot change a component it has published.
   auto own = store_->load("munet/quadrants", torch::kCPU).own;
@@ -118,7 +96,7 @@ TEST_P(AgentStoreTest, AnAgentCannotChangeWhatAnotherOwns) {
     for (const auto& [name, c] : own->paths[0]->components)
       if (store_->owner_of(c->id()) == "munet/quadrants") c->tensors()[0].mul_(2.0);
   }
-  EXPECT_THROW(store_->save("munet/quadrants", {1, 1, own->paths, own->next_id, {}}), Error);
+  EXPECT_THROW(store_->save("munet/quadrants", {1, 1, own->paths, own->next_id, {}, {}}), Error);
   // What B saved before the refusals is still its state.
   EXPECT_EQ(store_->load(b, torch::kCPU).own->generation, 1);
 }
@@ -137,16 +115,16 @@ TEST_P(AgentStoreTest, APublicationIsWrittenWholeOrNotAtAll) {
   path->components["head"] = path->components["head"]->clone(lo + 2);
   path->components["encoder_norm"] = path->components["encoder_norm"]->clone(lo + 3);
   path->components["cls"] = path->components["cls"]->clone(int64_t(99) << kOwnerShift);
-  EXPECT_THROW(store_->save(b, {1, 0, {path}, lo + 4, view.cycles}), Error);
+  EXPECT_THROW(store_->save(b, {1, 0, {path}, lo + 4, view.cycles, {}}), Error);
   EXPECT_EQ(count("SELECT COUNT(*) FROM components WHERE owner = ?", b), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM states WHERE owner = ?", b), 0);
   EXPECT_TRUE(store_->publications().size() == 1u) << "only A's cycle is published";
   // Without the forged component the same publication goes through, whole.
   path->components["cls"] = view.published.at("munet/quadrants").at(0)->components.at("cls");
-  store_->save(b, {1, 0, {path}, lo + 4, view.cycles});
+  store_->save(b, {1, 0, {path}, lo + 4, view.cycles, {}});
   EXPECT_EQ(count("SELECT COUNT(*) FROM components WHERE owner = ?", b), 2);
   EXPECT_EQ(count("SELECT COUNT(*) FROM states WHERE owner = ? AND generation = 0", b), 1);
-  EXPECT_THROW(store_->save(b, {1, 0, {path}, lo + 4, view.cycles}), Error) << "cycle 1 published twice";
+  EXPECT_THROW(store_->save(b, {1, 0, {path}, lo + 4, view.cycles, {}}), Error) << "cycle 1 published twice";
 }
 
 TEST_P(AgentStoreTest, AParentItsOwnerRetiredFallsBackToTheRoot) {
@@ -160,7 +138,7 @@ TEST_P(AgentStoreTest, AParentItsOwnerRetiredFallsBackToTheRoot) {
   population.restore(view.root, view.published, lo);
   Rng rng(mix64(1, 2));
   const auto child = population.make_child(first, "mirrored", 4, rng);
-  store_->save(b, {0, 1, {child}, population.peek_next_id(), view.cycles});
+  store_->save(b, {0, 1, {child}, population.peek_next_id(), view.cycles, {}});
   ASSERT_EQ(store_->load(b, torch::kCPU).own->paths.at(0)->parent->id, first->id);
 
   // A publishes a second cycle whose path replaces the first.
@@ -168,7 +146,7 @@ TEST_P(AgentStoreTest, AParentItsOwnerRetiredFallsBackToTheRoot) {
   auto second = std::make_shared<Path>(*own->paths.at(0));
   second->id = own->next_id;
   second->parent = view.root;
-  store_->save(a, {2, 0, {second}, own->next_id + 1, {}});
+  store_->save(a, {2, 0, {second}, own->next_id + 1, {}, {}});
 
   const auto latest = store_->load(b, torch::kCPU);
   EXPECT_EQ(latest.published.at(a).at(0)->id, second->id);
@@ -183,7 +161,7 @@ TEST_P(AgentStoreTest, AParentItsOwnerRetiredFallsBackToTheRoot) {
 
 TEST_P(AgentStoreTest, PublishedPathsReevaluateToTheirRecordedTestAccuracy) {
   const auto quadrants = testing::quadrants(128);
-  const auto mirror = mirrored(128);
+  const auto mirror = testing::mirrored(128);
   // Four agents of three classes take turns, so each cycle starts from the others' publications.
   const std::vector<std::pair<std::string, const data::Splits*>> agents{
       {"munet", &quadrants}, {"finetune", &quadrants}, {"munet-grow", &mirror}, {"munet", &mirror}};

@@ -42,16 +42,6 @@ void prepare_agent_system(AgentStore& store, const EvolveSettings& s, const std:
 
 namespace {
 
-/// The agents whose components `path` uses, besides its own agent and the root.
-std::set<std::string> used_agents(const Path& path, const std::string& self, AgentStore& store) {
-  std::set<std::string> out;
-  for (const auto& [name, c] : path.components) {
-    const auto owner = store.owner_of(c->id());
-    if (owner != self && owner != kRootOwner) out.insert(owner);
-  }
-  return out;
-}
-
 /// The owner of the first path in `path`'s ancestry that `agent` does not own (empty: the root).
 std::string builds_on(const Path& path, const std::string& agent, const AgentView& view, AgentStore& store) {
   const Path* at = &path;
@@ -99,39 +89,26 @@ AgentRun run_agent(const EvolveSettings& s, const AgentOptions& o, const std::st
     population.restore(view.root, paths, state.next_id);
     state.view = view.cycles;
     const Scorer scorer(s.score, *view.root, s.vit);
-    const auto score = [&](const Path& p) { return scorer(p); };
     population.start_task(task);
+    AgentSearch search{s, splits, id, store, population, scorer, state, o.max_population, ""};
     for (int64_t g = state.generation; g < o.generations; ++g) {
       Rng rng(mix64(key, uint64_t(state.cycle * o.generations + g)));
-      const auto [parent, child] = method.make_child(population, task, splits.classes, scorer, rng);
-      train_child(population, parent, child, splits, scorer, s.train, s.seed,
-                  fmt::format("{} cycle {} generation {}/{}", id, state.cycle + 1, g + 1, o.generations));
-      population.prune(task, score, size_t(o.max_population));
+      search.label = fmt::format("{} cycle {} generation {}/{}", id, state.cycle + 1, g + 1, o.generations);
+      method.generation(search, rng);
       state.generation = g + 1;
-      state.paths = population.paths(task);
       state.next_id = population.peek_next_id();
       store.save(id, state);
       run::crash_point("checkpoint");
-      const auto& own = population.paths(task);
-      progress.update(state.cycle * o.generations + state.generation, clock.elapsed_s(),
-                      fmt::format("{} cycle {}: best validation {:.4f}", id, state.cycle + 1,
-                                  own.empty() ? 0.0 : own.front()->quality));
+      progress.update(
+          state.cycle * o.generations + state.generation, clock.elapsed_s(),
+          fmt::format("{} cycle {}: best validation {:.4f}", id, state.cycle + 1, method.best_quality(search)));
     }
-    // The end of the cycle: the best own path, locked, measured on the test split, published.
-    AgentState published{state.cycle + 1, 0, {}, population.peek_next_id(), state.view};
+    // The end of the cycle: the best own model, measured on the test split, published.
+    AgentState published{state.cycle + 1, 0, {}, 0, state.view, {}};
     nlohmann::json record{{"cycle", published.cycle}, {"agent", id}, {"task", task}, {"path", nullptr}};
-    if (!population.paths(task).empty()) {
-      const auto best = population.end_task(task, score);
-      best->test_quality = evaluate(*best, splits.test, s.vit, s.train.batch_size);
-      published.paths = {best};
-      record.update({{"path", best->id},
-                     {"validation_accuracy", best->quality},
-                     {"test_accuracy", best->test_quality},
-                     {"score", scorer(*best)},
-                     {"accounted_params", accounted_params(*best)},
-                     {"uses", used_agents(*best, id, store)}});
-      out.best = best;
-    }
+    record.update(method.finish(search, published));
+    published.next_id = population.peek_next_id();
+    if (!published.paths.empty()) out.best = published.paths.front();
     log.append(record);
     store.save(id, published);
     run::crash_point("published");

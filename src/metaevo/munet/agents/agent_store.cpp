@@ -115,13 +115,16 @@ bool AgentStore::put_root(const Path& root) {
 void AgentStore::save(const std::string& agent, const AgentState& state) {
   // Hashes outside the transaction: a retried body must not redo the tensors' work.
   std::map<int64_t, std::pair<ComponentPtr, uint64_t>> components;
-  nlohmann::json records = nlohmann::json::array(), locks = nlohmann::json::object();
+  nlohmann::json records = nlohmann::json::array(), multipaths = nlohmann::json::array(),
+                 locks = nlohmann::json::object();
+  bool prepared = false;
   db_.write([&] {
     const auto number = db_.one("SELECT number FROM agents WHERE agent = ?", {agent});
     METAEVO_CHECK(number, "{}: agent {} is not registered", where(), agent);
     const int64_t lo = number->integer(0) << kOwnerShift, hi = (number->integer(0) + 1) << kOwnerShift;
     const bool final = state.generation == 0;
-    if (records.empty()) {
+    if (!prepared) {
+      prepared = true;
       for (const auto& [p, retained] : own_paths(state, lo, hi)) {
         METAEVO_CHECK(p->id >= lo && p->id < hi, "{}: agent {} cannot publish path {}: it is not the agent's", where(),
                       agent, p->id);
@@ -133,6 +136,19 @@ void AgentStore::save(const std::string& agent, const AgentState& state) {
             components[c->id()] = {c, tensor_hash(c->tensors())};
             if (c->id() >= lo && c->id() < hi) locks[std::to_string(c->id())] = c->locks();
           }
+      }
+      for (const auto& m : state.multipaths) {
+        METAEVO_CHECK(m->id >= lo && m->id < hi,
+                      "{}: agent {} cannot publish multipath model {}: it is not the agent's", where(), agent, m->id);
+        auto r = multipath_record(*m);
+        r["retained"] = true;
+        multipaths.push_back(r);
+        // The router and connectors: one component of the agent's own, under the model's id.
+        const auto own = std::make_shared<Component>(m->id, "multipath", m->trainable());
+        components[m->id] = {own, tensor_hash(own->tensors())};
+        for (const auto& p : m->paths())
+          for (const auto& [name, c] : p->components)
+            if (!components.count(c->id())) components[c->id()] = {c, tensor_hash(c->tensors())};
       }
     }
     if (final)
@@ -166,8 +182,13 @@ void AgentStore::save(const std::string& agent, const AgentState& state) {
     }
     for (const auto id : unpublished) db_.query("DELETE FROM components WHERE id = ?", {id});
     db_.query("DELETE FROM states WHERE owner = ? AND generation > 0", {agent});
-    const nlohmann::json body{{"paths", records},   {"locks", locks},       {"next_id", state.next_id},
-                              {"view", state.view}, {"cycle", state.cycle}, {"generation", state.generation}};
+    const nlohmann::json body{{"paths", records},
+                              {"multipaths", multipaths},
+                              {"locks", locks},
+                              {"next_id", state.next_id},
+                              {"view", state.view},
+                              {"cycle", state.cycle},
+                              {"generation", state.generation}};
     db_.query("INSERT INTO states(owner, cycle, generation, state) VALUES (?, ?, ?, ?)",
               {agent, state.cycle, state.generation, body.dump()});
   });
@@ -219,6 +240,12 @@ AgentView AgentStore::load(const std::string& agent, torch::Device device,
     for (const auto& r : loaded)
       for (const auto& p : r.state.at("paths"))
         for (const auto& [name, id] : p.at("components").items()) fetch(id.get<int64_t>());
+    const auto own_multipaths = own ? own->value("multipaths", nlohmann::json::array()) : nlohmann::json::array();
+    for (const auto& m : own_multipaths) {
+      fetch(m.at("id").get<int64_t>());
+      for (const auto& p : m.at("paths"))
+        for (const auto& [name, id] : p.at("components").items()) fetch(id.get<int64_t>());
+    }
     if (own)
       for (const auto& [id, locks] : own->at("locks").items())
         for (const auto& lock : locks) components.at(std::stoll(id))->lock(lock.get<std::string>());
@@ -249,6 +276,9 @@ AgentView AgentStore::load(const std::string& agent, torch::Device device,
       s.view = own->at("view").get<std::map<std::string, int64_t>>();
       for (const auto& record : own->at("paths"))
         if (record.at("retained").get<bool>()) s.paths.push_back(paths.at(record.at("id").get<int64_t>()));
+      for (const auto& m : own_multipaths)
+        s.multipaths.push_back(
+            multipath_from_record(m, components, components.at(m.at("id").get<int64_t>())->tensors(), where()));
       out.own = std::move(s);
     }
     out.cycles = std::move(cycles);
@@ -268,6 +298,7 @@ std::vector<Publication> AgentStore::publications(bool latest_only) {
       const auto state = nlohmann::json::parse(row.text(2));  // a local: the loop must not outlive it
       for (const auto& p : state.at("paths"))
         if (p.at("retained").get<bool>()) retained.push_back(p);
+      for (const auto& m : state.value("multipaths", nlohmann::json::array())) retained.push_back(m);
       out.push_back({row.text(0), row.integer(1), retained});
     }
     return out;

@@ -5,7 +5,8 @@
 //               (given at registration) makes ids in [n << 40, (n + 1) << 40); the root is number 0.
 //               A component in a published state is final and never written again.
 //   states      owner, cycle, generation, state (JSON). (c, 0) is the state an agent publishes when
-//               its c-th cycle ends: its retained path with its own ancestors. (c, g > 0) is its
+//               its c-th cycle ends: its retained path with its own ancestors, or its multipath
+//               model (whose router and connectors are one component of its own). (c, g > 0) is its
 //               intermediate state after g generations of cycle c + 1, replaced by the next one
 //               and deleted, with its unpublished components, when the cycle is published.
 // Every save is one transaction, so a reader sees a cycle published whole or not at all. Foreign
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "metaevo/munet/multipath/multipath.h"
 #include "metaevo/munet/path.h"
 #include "metaevo/storage/database.h"
 
@@ -43,6 +45,9 @@ struct AgentState {
   /// The published cycle of every other agent that the cycle in progress started from, so that a
   /// restarted agent continues it on the same view.
   std::map<std::string, int64_t> view;
+  /// A multipath agent's models (multipath/multipath.h), saved as its paths are: at a cycle's end,
+  /// its best one. Their paths are other agents' published ones, referenced, never written.
+  std::vector<MultipathPtr> multipaths;
 };
 
 /// What an agent sees: the root, every other agent's published paths, and its own state.
@@ -60,7 +65,7 @@ struct AgentView {
 struct Publication {
   std::string agent;
   int64_t cycle = 0;
-  nlohmann::json paths;  // the retained paths' records (path_record.h)
+  nlohmann::json paths;  // the retained paths' records (path_record.h), then any multipath model's
 };
 
 class AgentStore {

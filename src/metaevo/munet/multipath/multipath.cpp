@@ -5,6 +5,7 @@
 
 #include "metaevo/core/error.h"
 #include "metaevo/munet/component_kind.h"
+#include "metaevo/munet/path_record.h"
 
 namespace metaevo::munet {
 
@@ -128,6 +129,39 @@ int64_t MultipathModel::activated_params() const {
       if (runs && seen.insert(c.get()).second) n += c->numel();
     }
   return n;
+}
+
+nlohmann::json multipath_record(const MultipathModel& model) {
+  nlohmann::json paths = nlohmann::json::array();
+  for (const auto& p : model.paths()) paths.push_back(path_record(*p));
+  return {{"id", model.id},
+          {"task", model.task()},
+          {"options", to_json(model.options())},
+          {"hparams", model.hparams},
+          {"quality", model.quality},
+          {"test_quality", model.test_quality},
+          {"offsprings", model.offsprings},
+          {"vit", to_json(model.vit())},
+          {"paths", paths}};
+}
+
+MultipathPtr multipath_from_record(const nlohmann::json& record, const std::map<int64_t, ComponentPtr>& components,
+                                   const Params& tensors, const std::string& where) {
+  try {
+    std::vector<PathPtr> paths;
+    for (const auto& r : record.at("paths")) paths.push_back(path_from_record(r, components, where));
+    auto m = std::make_shared<MultipathModel>(record.at("task").get<std::string>(), std::move(paths),
+                                              from_json<MultipathOptions>(record.at("options"), where),
+                                              from_json<VitOptions>(record.at("vit"), where), tensors);
+    m->id = record.at("id");
+    m->hparams = record.at("hparams").get<Hparams>();
+    m->quality = record.at("quality");
+    m->test_quality = record.at("test_quality");
+    m->offsprings = record.at("offsprings");
+    return m;
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: a multipath record is malformed: {}", where, e.what());
+  }
 }
 
 TrainResult train_multipath(MultipathModel& model, const data::Splits& task, const TrainOptions& o, double bar,

@@ -5,6 +5,9 @@
 // (its pre-logits features) into a connector, a Dense to the task's classes that starts at zero. A
 // router reads path_0's logits and weighs the paths per sample. At initialisation the output is
 // w0 x path_0's logits, so the model starts exactly as accurate as its main path.
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "metaevo/core/options.h"
@@ -40,6 +43,7 @@ class MultipathModel {
   const std::string& task() const { return task_; }
   const std::vector<PathPtr>& paths() const { return paths_; }
   const MultipathOptions& options() const { return options_; }
+  const VitOptions& vit() const { return vit_; }
 
   /// Logits [B, classes]. The forward pass gives the per-sample mixture sum_p w_p logits_p; the
   /// backward pass is the reference's straight-through one: each path's logits get the gradient
@@ -54,8 +58,10 @@ class MultipathModel {
   int64_t activated_params() const;
   int64_t trained_params() const;
 
+  int64_t id = 0;
   /// The optimizer, schedule and augmentation keys training reads: path_0's at first.
   Hparams hparams;
+  int64_t offsprings = 0;    // children made from this model
   double quality = 0;        // best validation accuracy
   double test_quality = -1;  // -1 = not measured
 
@@ -71,6 +77,17 @@ class MultipathModel {
   Params router_;                   // LayerNorm scale, bias; Dense kernel [P, classes], bias [P]
   std::vector<Params> connectors_;  // per path k >= 1: kernel [classes, width], bias [classes]
 };
+
+using MultipathPtr = std::shared_ptr<MultipathModel>;
+
+/// The model as a stored record: id, task, options, hparams, qualities, offsprings, the ViT's
+/// options, and every attached path's own record (path_record.h), so that the model can be rebuilt
+/// when its paths' owners have since published others. Its tensors are stored apart.
+nlohmann::json multipath_record(const MultipathModel& model);
+/// The model a record describes, its paths' components taken from `components` and its own
+/// tensors from `tensors`; an Error names `where` when something is missing or misshapen.
+MultipathPtr multipath_from_record(const nlohmann::json& record, const std::map<int64_t, ComponentPtr>& components,
+                                   const Params& tensors, const std::string& where);
 
 /// Trains the router and connectors on `task` (score = validation accuracy, as in the reference:
 /// no size penalty); the model ends at its best validation and improved says whether it beat `bar`.

@@ -48,7 +48,7 @@ class MultipathAgentTest : public ::testing::TestWithParam<std::string> {
 TEST_P(MultipathAgentTest, PublishesAModelThatReloadsAndReevaluatesIdentically) {
   run("munet", quadrants_);
   run("munet", mirrored_);
-  run("multipath", quadrants_, "{num_paths: [2], router_lr_mult: [0.5]}");
+  run("multipath", quadrants_, "{num_paths: [2], router_lr_mult: [0.5], main_path: best}");
 
   const auto log = run::read_metrics((fs::path(log_dir("multipath", "quadrants")) / "publications.jsonl").string());
   ASSERT_EQ(log.records.size(), 1u);
@@ -85,6 +85,10 @@ TEST_P(MultipathAgentTest, BadSettingsAreOneLineErrors) {
   EXPECT_NE(testing::error_of([&] {
               testing::agent_class("multipath", "{router_lr_mult: [0]}");
             }).find("router_lr_mult: must be in (0, 1]"),
+            std::string::npos);
+  EXPECT_NE(testing::error_of([&] {
+              testing::agent_class("multipath", "{main_path: first}");
+            }).find("main_path: must be random or best, got 'first'"),
             std::string::npos);
   EXPECT_NE(testing::error_of([&] {
               run("multipath", quadrants_, "{attach: [nosuch]}");

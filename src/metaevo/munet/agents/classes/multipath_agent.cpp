@@ -1,11 +1,12 @@
 // `multipath`: Gesmundo's mu4Net multipath agent (reference/munet.md section 4). Its models join
-// frozen, already-published paths: path_0, a random one of its task's published single paths,
-// and other tasks' paths (the parent's, else random ones), through a trained router and
-// connectors (multipath/multipath.h). Each generation makes a child of a parent chosen by decay
-// selection over the agent's models (or a fresh one), steps num_paths and router_lr_mult over
-// their lists with the class's mutation rate, trains it, and keeps it when it beats its parent;
-// a cycle publishes the best model. Until the system holds a published path of its task and one
-// of another, its generations wait.
+// frozen, already-published paths: path_0, a random one of its task's published single paths
+// (or, with main_path: best, the best by the system's score), and other tasks' paths (the
+// parent's, else random ones), through a trained router and connectors (multipath/multipath.h).
+// Each generation makes a child of a parent chosen by decay selection over the agent's models (or
+// a fresh one), steps num_paths and router_lr_mult over their lists with the class's mutation
+// rate, starts it from the parent's router and connectors where they fit, trains it, and keeps it
+// when it beats its parent; a cycle publishes the best model. Until the system holds a published
+// path of its task and one of another, its generations wait.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -20,8 +21,9 @@ struct MultipathAgentOptions {
   std::vector<int64_t> num_paths{2, 3};  // values num_paths steps over; a fresh model takes the first
   std::vector<double> router_lr_mult{0.05, 0.01, 0.02, 0.1, 0.2, 0.5, 1};  // the same for router_lr_mult
   double router_init_main_path_weight = 0.8;
-  double probability = 0.3;         // chance that a child steps each of the two
-  std::vector<std::string> attach;  // tasks whose published paths every model attaches first
+  double probability = 0.3;          // chance that a child steps each of the two
+  std::vector<std::string> attach;   // tasks whose published paths every model attaches first
+  std::string main_path = "random";  // path_0: "random" (the reference's) or "best" (by the system's score)
   template <class V>
   void visit(V& v) {
     v("num_paths", num_paths, "the values num_paths steps over; a fresh model takes the first");
@@ -29,6 +31,7 @@ struct MultipathAgentOptions {
     v("router_init_main_path_weight", router_init_main_path_weight, "the main path's router weight at first");
     v("probability", probability, "chance that a child steps each of num_paths and router_lr_mult");
     v("attach", attach, "tasks whose published paths every model attaches first (the reference's hint)");
+    v("main_path", main_path, "path_0 among the task's published paths: random (the reference's) or best");
   }
   void validate() const {
     require(!num_paths.empty(), "num_paths", "list at least one value");
@@ -43,6 +46,7 @@ struct MultipathAgentOptions {
       }
     }
     require(probability >= 0 && probability <= 1, "probability", "must be in [0, 1], got {}", probability);
+    require(main_path == "random" || main_path == "best", "main_path", "must be random or best, got '{}'", main_path);
   }
   /// A model's options one step away from `from` in each list, each with chance `probability`.
   MultipathOptions step(const MultipathOptions& from, Rng& rng) const {
@@ -97,7 +101,9 @@ class MultipathAgent : public AgentClass {
     fresh.router_init_main_path_weight = o_.router_init_main_path_weight;
     const auto options = o_.step(parent ? parent->options() : fresh, rng);
 
-    std::vector<PathPtr> paths{pick(mains, rng)};
+    const auto best_main = *std::max_element(
+        mains.begin(), mains.end(), [&](const PathPtr& x, const PathPtr& y) { return a.scorer(*x) < a.scorer(*y); });
+    std::vector<PathPtr> paths{o_.main_path == "best" ? best_main : pick(mains, rng)};
     const auto add = [&](const PathPtr& p) {
       if (int64_t(paths.size()) < options.num_paths &&
           std::none_of(paths.begin(), paths.end(), [&](const PathPtr& q) { return q->id == p->id; }))
@@ -116,6 +122,7 @@ class MultipathAgent : public AgentClass {
 
     auto child = std::make_shared<MultipathModel>(task, std::move(paths), options, a.s.vit);
     child->id = a.population.next_id();
+    if (parent) inherit(*child, *parent);
     if (parent) ++parent->offsprings;
     const double bar = parent ? parent->quality : -std::numeric_limits<double>::infinity();
     const auto result = train_multipath(*child, a.splits, a.s.train, bar, mix64(a.s.seed, uint64_t(child->id)));
@@ -159,6 +166,21 @@ class MultipathAgent : public AgentClass {
   }
 
  private:
+  /// As a muNet child inherits its parent's weights: the parent's router when the child has its
+  /// main path and number of paths, and its connector of each path the child keeps in the same
+  /// place; the rest starts as at initialisation.
+  static void inherit(MultipathModel& child, const MultipathModel& parent) {
+    const auto mine = child.trainable(), theirs = parent.trainable();
+    torch::NoGradGuard no_grad;
+    const auto& cp = child.paths();
+    const auto& pp = parent.paths();
+    if (cp[0]->id == pp[0]->id && cp.size() == pp.size())
+      for (size_t i = 0; i < 4; ++i) mine[i].copy_(theirs[i]);
+    for (size_t k = 1; k < std::min(cp.size(), pp.size()); ++k)
+      if (cp[k]->id == pp[k]->id)
+        for (size_t i = 0; i < 2; ++i) mine[4 + 2 * (k - 1) + i].copy_(theirs[4 + 2 * (k - 1) + i]);
+  }
+
   static std::vector<int64_t> ids(const MultipathModel& m) {
     std::vector<int64_t> out;
     for (const auto& p : m.paths()) out.push_back(p->id);

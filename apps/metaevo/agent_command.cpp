@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "describe.h"
 #include "metaevo/core/atomic_file.h"
+#include "metaevo/data/png.h"
 #include "metaevo/dist/communicator.h"
 #include "metaevo/munet/agents/agent.h"
 #include "metaevo/report/charts.h"
@@ -145,9 +146,52 @@ std::vector<std::string> spawn_agents(const std::vector<std::pair<std::string, s
   return failed;
 }
 
-/// report.html: the winner of each task and a task x agent map of whose components each path uses.
+/// Routing made visible: per task with a published multipath model, how its router weighs the main
+/// path over the test samples, and the test samples it routes most to other tasks' paths. Adds
+/// each model's share of such samples to `results`.
+std::vector<report::Chart> routing_charts(AgentStore& store, const std::vector<std::string>& agents,
+                                          const EvolveSettings& s, nlohmann::ordered_json& results) {
+  constexpr int kBins = 10, kExamples = 6;
+  std::vector<std::tuple<std::string, std::string, double>> histogram;
+  std::vector<report::ImageCell> examples;
+  for (const auto& id : agents) {
+    const auto own = store.load(id, torch::kCPU).own;
+    if (!own || own->generation != 0 || own->multipaths.empty()) continue;
+    const auto& m = *own->multipaths.front();
+    const auto test = load_task(m.task(), s.data).test;
+    const auto w = router_weights(m, test, s.train.batch_size);
+    const auto main = w.select(1, 0);
+    const auto counts = torch::bincount((main * kBins).floor().clamp(0, kBins - 1).to(torch::kLong), {}, kBins);
+    for (int b = 0; b < kBins; ++b)
+      histogram.emplace_back(fmt::format("{:.1f}-{:.1f}", b / double(kBins), (b + 1) / double(kBins)), m.task(),
+                             counts[b].item<double>() / double(main.size(0)));
+    const auto foreign = w.narrow(1, 1, w.size(1) - 1).amax(1);
+    const auto elsewhere = foreign.gt(main);
+    results["share of " + m.task() + " routed mostly to another task's path"] =
+        elsewhere.to(torch::kDouble).mean().item<double>();
+    const auto order = main.argsort();
+    for (int64_t i = 0, shown = 0; i < order.size(0) && shown < kExamples; ++i) {
+      const auto at = order[i].item<int64_t>();
+      if (!elsewhere[at].item<bool>()) break;
+      const auto pixels = ((test.x[at][0] + 1) * 127.5).round().clamp(0, 255).to(torch::kUInt8);
+      examples.push_back({std::to_string(++shown), m.task(), data::encode_png_gray(pixels), main[at].item<double>()});
+    }
+  }
+  std::vector<report::Chart> charts;
+  if (histogram.empty()) return charts;
+  charts.push_back(report::heatmap("multipath models: share of test samples by the router's weight on the main path",
+                                   "weight on the main path", "task", histogram, "share of samples"));
+  if (!examples.empty())
+    charts.push_back(report::image_grid(
+        "multipath models: test samples routed mostly to other tasks' paths (lowest main-path weight first)", "sample",
+        "task", examples, "weight on the main path"));
+  return charts;
+}
+
+/// report.html: the winner of each task and a task x agent map of whose components each path uses,
+/// then the multipath models' routing.
 void write_agents_report(const std::string& output, const nlohmann::json& rows, const PublicationCheck& check,
-                         const std::string& config) {
+                         const std::string& config, std::vector<report::Chart> routing, nlohmann::ordered_json routed) {
   report::Report page;
   page.title = "metaevo agents: " + output;
   page.results = {{"tasks", rows.size()},           {"publications", check.published}, {"lost", check.lost},
@@ -175,6 +219,8 @@ void write_agents_report(const std::string& output, const nlohmann::json& rows, 
   page.charts.push_back(report::heatmap(
       "whose components each task's winning path uses (2 = the winning agent itself, 1 = a component it published)",
       "task", "agent", cells, "uses"));
+  page.charts.insert(page.charts.end(), routing.begin(), routing.end());
+  page.results.update(routed);
   page.config = config;
   report::write(page, (fs::path(output) / "report.html").string());
 }
@@ -227,10 +273,18 @@ int run_agents_command(const Common& common, const AgentArgs& args) {
   const auto check = check_publications(store, logs);
   const auto rows = agent_system_summary(store, c.system.score);
   const auto contributions = agent_contributions(store, rows);
-  nlohmann::json result{
-      {"check", check.to_json()}, {"tasks", rows}, {"agents", contributions}, {"failed_agents", failed}};
+  std::vector<std::string> multipath_agents;
+  for (const auto& [cls, task] : jobs)
+    if (cls == "multipath") multipath_agents.push_back(agent_id(cls, task));
+  nlohmann::ordered_json routed = nlohmann::ordered_json::object();
+  auto routing = routing_charts(store, multipath_agents, c.system, routed);
+  nlohmann::json result{{"check", check.to_json()},
+                        {"tasks", rows},
+                        {"agents", contributions},
+                        {"routing", routed},
+                        {"failed_agents", failed}};
   write_file_atomic((fs::path(output) / "agents.json").string(), result.dump(2) + "\n");
-  write_agents_report(output, rows, check, config.dump());
+  write_agents_report(output, rows, check, config.dump(), std::move(routing), std::move(routed));
   print_agent_summary(rows, contributions);
   for (const auto& problem : check.problems) spdlog::error("publication check: {}", problem);
   METAEVO_CHECK(failed.empty(), "agents: {} of {} agents failed: {}", failed.size(), jobs.size(),

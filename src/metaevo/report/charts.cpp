@@ -79,6 +79,43 @@ Chart heatmap(const std::string& title, const std::string& x_title, const std::s
   return {spec};
 }
 
+namespace {
+
+std::string base64(const std::string& bytes) {
+  static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t n = std::min<size_t>(3, bytes.size() - i);
+    uint32_t v = 0;
+    for (size_t k = 0; k < 3; ++k) v = v << 8 | (k < n ? uint8_t(bytes[i + k]) : 0u);
+    for (size_t k = 0; k < 4; ++k) out += k <= n ? kDigits[(v >> (18 - 6 * k)) & 63] : '=';
+  }
+  return out;
+}
+
+}  // namespace
+
+Chart image_grid(const std::string& title, const std::string& x_title, const std::string& y_title,
+                 const std::vector<ImageCell>& cells, const std::string& value_title, int side) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& c : cells)
+    rows.push_back(
+        {{"x", c.x}, {"series", c.series}, {"y", c.value}, {"url", "data:image/png;base64," + base64(c.png)}});
+  nlohmann::json spec = {
+      {"title", title},
+      {"data", {{"values", rows}}},
+      {"mark", {{"type", "image"}, {"width", side}, {"height", side}}},
+      {"encoding",
+       {{"x", {{"field", "x"}, {"type", "nominal"}, {"title", x_title}, {"sort", nullptr}}},
+        {"y", {{"field", "series"}, {"type", "nominal"}, {"title", y_title}, {"sort", nullptr}}},
+        {"url", {{"field", "url"}, {"type", "nominal"}}},
+        {"tooltip", {{{"field", "series"}, {"title", y_title}}, {{"field", "y"}, {"title", value_title}}}}}},
+      {"width", {{"step", side + 8}}},
+      {"height", {{"step", side + 8}}}};
+  return {spec};
+}
+
 std::vector<Chart> learning_curves(const run::Metrics& metrics, const std::string& sense) {
   const std::string& x = metrics.x_key;
   std::vector<Point> fitness;

@@ -30,6 +30,18 @@ Chart line_chart(const std::string& title, const std::string& x_title, const std
 Chart heatmap(const std::string& title, const std::string& x_title, const std::string& y_title,
               const std::vector<std::tuple<std::string, std::string, double>>& cells, const std::string& value_title);
 
+/// One picture of an image grid: its column and row, a PNG file's bytes, and what its tooltip says.
+struct ImageCell {
+  std::string x, series;
+  std::string png;
+  double value = 0;  // shown in the tooltip under `value_title`
+};
+
+/// Pictures in a grid of columns (x) and rows (series), each drawn `side` pixels square, inlined as
+/// data URLs so the page stays self-contained.
+Chart image_grid(const std::string& title, const std::string& x_title, const std::string& y_title,
+                 const std::vector<ImageCell>& cells, const std::string& value_title, int side = 48);
+
 /// Learning curves of a metrics log against its own x axis: the fitness statistics (best, mean,
 /// worst, best_ever) share a chart; every other numeric field gets its own. `sense` is the
 /// problem's ("minimize" | "maximize"; empty when not an ES run).

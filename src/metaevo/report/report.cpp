@@ -99,7 +99,7 @@ constexpr const char* kDrawScript = R"JS(
         const svg = document.querySelector('#chart-' + i + ' svg');
         out.charts.push({
           title: metaevoSpecs[i].title,
-          marks: svg ? svg.querySelectorAll('g.mark-line path, g.mark-symbol path, g.mark-rect path').length : 0,
+          marks: svg ? svg.querySelectorAll('g.mark-line path, g.mark-symbol path, g.mark-rect path, g.mark-image image').length : 0,
           rows: r.view.data('source_0').map(d => [d.x, d.y, d.series])
         });
       } catch (e) {

@@ -188,8 +188,42 @@ nlohmann::json agent_system_summary(AgentStore& store, const ScoreOptions& score
       auto& slot = best[p->task];
       if (!slot.second || scorer(*p) > scorer(*slot.second)) slot = {agent, p};
     }
+  // A multipath model (whose score is its validation accuracy, as the reference's: no size penalty)
+  // competes for its task with the best single path.
+  std::map<std::string, nlohmann::json> multipath;  // task -> its row
+  for (const auto& pub : store.publications(/*latest_only=*/true))
+    for (const auto& m : pub.paths) {
+      if (!m.contains("options")) continue;  // a path
+      const auto task = m.at("task").get<std::string>();
+      agents[task].insert(pub.agent);
+      const double quality = m.at("quality");
+      const auto it = best.find(task);
+      if (it != best.end() && quality <= scorer(*it->second.second)) continue;
+      if (multipath.count(task) && quality <= multipath[task].at("validation_accuracy").get<double>()) continue;
+      std::set<std::string> uses;
+      for (const auto& p : m.at("paths"))
+        for (const auto& [name, id] : p.at("components").items()) {
+          const auto owner = store.owner_of(id.get<int64_t>());
+          if (owner != pub.agent && owner != kRootOwner) uses.insert(owner);
+        }
+      const auto main_owner = store.owner_of(m.at("paths").at(0).at("id").get<int64_t>());
+      multipath[task] = {{"task", task},
+                         {"agent", pub.agent},
+                         {"path", m.at("id")},
+                         {"validation_accuracy", quality},
+                         {"test_accuracy", m.at("test_quality")},
+                         {"accounted_params", nullptr},
+                         {"uses", uses},
+                         {"builds_on", main_owner == kRootOwner ? "" : main_owner}};
+    }
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& [task, entry] : best) {
+    if (multipath.count(task)) {
+      auto row = multipath[task];
+      row["agents"] = agents[task];
+      rows.push_back(row);
+      continue;
+    }
     const auto& [agent, p] = entry;
     rows.push_back({{"task", task},
                     {"agent", agent},

@@ -84,6 +84,9 @@ PublicationCheck check_publications(AgentStore& store, const std::map<std::strin
 /// accuracies, accounted parameters), the agents whose components it shares (`uses`), and the
 /// agent whose published path its own line of paths started from (`builds_on`: empty when it
 /// started from the root), which cloning of every component (fine-tuning) leaves no shared trace of.
+/// A published multipath model whose validation accuracy beats that score answers instead (its
+/// `uses`: the owners of its paths' components; `builds_on`: its main path's owner; no accounted
+/// parameters).
 nlohmann::json agent_system_summary(AgentStore& store, const ScoreOptions& score);
 
 /// Per agent, from the store and a summary: cycles published, its latest published path's test

@@ -173,6 +173,13 @@ TrainResult train_multipath(MultipathModel& model, const data::Splits& task, con
   return result;
 }
 
+torch::Tensor router_weights(const MultipathModel& model, const data::Split& split, int64_t batch_size) {
+  std::vector<torch::Tensor> parts;
+  for (int64_t start = 0; start < split.size(); start += batch_size)
+    parts.push_back(model.router_weights(split.x.narrow(0, start, std::min(batch_size, split.size() - start))));
+  return parts.empty() ? torch::zeros({0, model.options().num_paths}) : torch::cat(parts);
+}
+
 double evaluate(const MultipathModel& model, const data::Split& split, int64_t batch_size, int64_t max_batches) {
   return evaluate([&](const torch::Tensor& x) { return model.forward(x); }, split, batch_size, max_batches);
 }

@@ -94,6 +94,9 @@ MultipathPtr multipath_from_record(const nlohmann::json& record, const std::map<
 TrainResult train_multipath(MultipathModel& model, const data::Splits& task, const TrainOptions& o, double bar,
                             uint64_t seed);
 
+/// The router's weights [N, P] for every sample of `split`, in batches of `batch_size`.
+torch::Tensor router_weights(const MultipathModel& model, const data::Split& split, int64_t batch_size);
+
 /// Accuracy on a split, in batches of `batch_size` (at most `max_batches`, 0 = all).
 double evaluate(const MultipathModel& model, const data::Split& split, int64_t batch_size, int64_t max_batches = 0);
 

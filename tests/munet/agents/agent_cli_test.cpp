@@ -1,5 +1,6 @@
 // `metaevo agent` as processes: killed mid-cycle and restarted it ends as an uninterrupted agent
-// does, and an agent stopped with SIGSTOP keeps no other agent from publishing.
+// does (a multipath agent too), and an agent stopped with SIGSTOP keeps no other agent from
+// publishing.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -80,6 +81,35 @@ TEST_P(AgentKill, ARestartedAgentEndsAsAnUninterruptedOne) {
 // Mid-way through the second cycle, and between a publication and the next cycle.
 INSTANTIATE_TEST_SUITE_P(KillPoints, AgentKill, ::testing::Values("checkpoint:3", "published:1"),
                          [](const auto& info) { return info.param.substr(0, info.param.find(':')); });
+
+// The multipath class over two published tasks, killed mid-cycle and restarted: the same
+// publications as an uninterrupted run, on copies of one system.
+TEST(MultipathAgentKill, ARestartedMultipathAgentEndsAsAnUninterruptedOne) {
+  if (!testing::no_mnist().empty()) GTEST_SKIP() << testing::no_mnist();
+  const auto base = scratch("multipath_base");
+  const auto system = (base / "system.db").string();
+  for (const auto* task : {"mnist-rot:90", "mnist-perm:1"})
+    ASSERT_EQ(testing::wait_for(start_agent(base, "munet", task, system), 300), 0) << stderr_of(base, "munet", task);
+  const std::string task = "mnist-rot:90";
+  const auto whole = scratch("multipath_whole"), killed = scratch("multipath_killed");
+  for (const auto& dir : {whole, killed}) fs::copy_file(system, dir / "system.db");
+  ASSERT_EQ(testing::wait_for(start_agent(whole, "multipath", task, (whole / "system.db").string()), 300), 0)
+      << stderr_of(whole, "multipath", task);
+  const auto storage = (killed / "system.db").string();
+  ASSERT_EQ(
+      testing::wait_for(start_agent(killed, "multipath", task, storage, {}, {"METAEVO_CRASH_AT=checkpoint:3"}), 300),
+      128 + SIGKILL)
+      << stderr_of(killed, "multipath", task);
+  ASSERT_EQ(testing::wait_for(start_agent(killed, "multipath", task, storage), 300), 0)
+      << stderr_of(killed, "multipath", task);
+
+  const auto log = fs::path("agents") / "multipath~mnist-rot:90" / "publications.jsonl";
+  const auto a = run::read_metrics((whole / log).string()).records;
+  const auto b = run::read_metrics((killed / log).string()).records;
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a, b);
+  EXPECT_FALSE(a.back().at("path").is_null()) << "no multipath model was published";
+}
 
 class AgentStall : public ::testing::TestWithParam<std::string> {
  protected:

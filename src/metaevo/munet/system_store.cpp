@@ -4,6 +4,7 @@
 #include <set>
 
 #include "metaevo/munet/path_record.h"
+#include "metaevo/munet/store_settings.h"
 
 namespace metaevo::munet {
 
@@ -26,23 +27,10 @@ SystemStore::SystemStore(const std::string& location) try : db_(location, system
 }
 
 void SystemStore::check_settings(const std::string& fingerprint, const nlohmann::json& settings) {
-  db_.write([&] {
-    if (const auto stored = db_.one("SELECT value FROM settings WHERE key = 'fingerprint'")) {
-      METAEVO_CHECK(stored->text(0) == fingerprint,
-                    "{}: this system was made with other settings ({} stored, {} given); use another output "
-                    "directory or database",
-                    where(), this->settings().dump(), settings.dump());
-      return;
-    }
-    db_.query("INSERT INTO settings(key, value) VALUES ('fingerprint', ?), ('system', ?)",
-              {fingerprint, settings.dump()});
-  });
+  check_store_settings(db_, fingerprint, settings, "system", "use another output directory or database");
 }
 
-nlohmann::json SystemStore::settings() {
-  const auto row = db_.one("SELECT value FROM settings WHERE key = 'system'");
-  return row ? nlohmann::json::parse(row->text(0)) : nlohmann::json();
-}
+nlohmann::json SystemStore::settings() { return stored_settings(db_); }
 
 void SystemStore::save(const Population& population, const std::vector<TaskIteration>& history) {
   // Every retained path and its ancestors (the root included): what a child may inherit from.

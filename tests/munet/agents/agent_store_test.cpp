@@ -1,6 +1,7 @@
 // The shared store of a multi-agent system: an agent cannot change what another owns, a
 // publication is written whole or not at all, a parent its owner retired falls back to the root,
-// and every published path re-evaluates to the test accuracy it was published with.
+// every published path re-evaluates to the test accuracy it was published with, and a system
+// made with other settings is refused.
 #include "metaevo/munet/agents/agent_store.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <filesystem>
 
 #include "../../support/agent_systems.h"
+#include "../../support/errors.h"
 #include "../../support/stores.h"
 #include "metaevo/core/philox.h"
 #include "metaevo/munet/agents/agent.h"
@@ -189,6 +191,16 @@ TEST_P(AgentStoreTest, PublishedPathsReevaluateToTheirRecordedTestAccuracy) {
   EXPECT_GE(checked, 6);
   const auto rows = agent_system_summary(*store_, system_.score);
   ASSERT_EQ(rows.size(), 2u) << rows.dump();
+}
+
+TEST_P(AgentStoreTest, ASystemMadeWithOtherSettingsIsRefused) {
+  auto other = system_;
+  other.seed = 6;
+  EXPECT_NE(testing::error_of([&] {
+              prepare_agent_system(*store_, other, dir_.string());
+            }).find("this agent system was made with other settings"),
+            std::string::npos);
+  EXPECT_EQ(store_->settings().at("seed"), system_.seed);
 }
 
 METAEVO_BACKENDS(AgentStoreTest);

@@ -4,6 +4,7 @@
 
 #include "metaevo/core/philox.h"
 #include "metaevo/munet/path_record.h"
+#include "metaevo/munet/store_settings.h"
 
 namespace metaevo::munet {
 
@@ -60,23 +61,10 @@ AgentStore::AgentStore(const std::string& location) try : db_(location, agent_sy
 }
 
 void AgentStore::check_settings(const std::string& fingerprint, const nlohmann::json& settings) {
-  db_.write([&] {
-    if (const auto stored = db_.one("SELECT value FROM settings WHERE key = 'fingerprint'")) {
-      METAEVO_CHECK(stored->text(0) == fingerprint,
-                    "{}: this agent system was made with other settings ({} stored, {} given); use another "
-                    "--storage",
-                    where(), this->settings().dump(), settings.dump());
-      return;
-    }
-    db_.query("INSERT INTO settings(key, value) VALUES ('fingerprint', ?), ('system', ?)",
-              {fingerprint, settings.dump()});
-  });
+  check_store_settings(db_, fingerprint, settings, "agent system", "use another --storage");
 }
 
-nlohmann::json AgentStore::settings() {
-  const auto row = db_.one("SELECT value FROM settings WHERE key = 'system'");
-  return row ? nlohmann::json::parse(row->text(0)) : nlohmann::json();
-}
+nlohmann::json AgentStore::settings() { return stored_settings(db_); }
 
 int64_t AgentStore::register_agent(const std::string& agent) {
   METAEVO_CHECK(!agent.empty() && agent != kRootOwner, "{}: '{}' is not an agent id", where(), agent);

@@ -200,12 +200,9 @@ nlohmann::json agent_system_summary(AgentStore& store, const ScoreOptions& score
       const auto it = best.find(task);
       if (it != best.end() && quality <= scorer(*it->second.second)) continue;
       if (multipath.count(task) && quality <= multipath[task].at("validation_accuracy").get<double>()) continue;
-      std::set<std::string> uses;
+      std::vector<int64_t> components;
       for (const auto& p : m.at("paths"))
-        for (const auto& [name, id] : p.at("components").items()) {
-          const auto owner = store.owner_of(id.get<int64_t>());
-          if (owner != pub.agent && owner != kRootOwner) uses.insert(owner);
-        }
+        for (const auto& [name, id] : p.at("components").items()) components.push_back(id.get<int64_t>());
       const auto main_owner = store.owner_of(m.at("paths").at(0).at("id").get<int64_t>());
       multipath[task] = {{"task", task},
                          {"agent", pub.agent},
@@ -213,7 +210,7 @@ nlohmann::json agent_system_summary(AgentStore& store, const ScoreOptions& score
                          {"validation_accuracy", quality},
                          {"test_accuracy", m.at("test_quality")},
                          {"accounted_params", nullptr},
-                         {"uses", uses},
+                         {"uses", owners_besides(components, pub.agent, store)},
                          {"builds_on", main_owner == kRootOwner ? "" : main_owner}};
     }
   nlohmann::json rows = nlohmann::json::array();

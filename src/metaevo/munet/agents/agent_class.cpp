@@ -40,13 +40,19 @@ nlohmann::json AgentClass::finish(AgentSearch& a, AgentState& published) const {
           {"uses", used_agents(*best, a.agent, a.store)}};
 }
 
-std::set<std::string> used_agents(const Path& path, const std::string& self, AgentStore& store) {
+std::set<std::string> owners_besides(const std::vector<int64_t>& ids, const std::string& self, AgentStore& store) {
   std::set<std::string> out;
-  for (const auto& [name, c] : path.components) {
-    const auto owner = store.owner_of(c->id());
+  for (const auto id : ids) {
+    const auto owner = store.owner_of(id);
     if (owner != self && owner != kRootOwner) out.insert(owner);
   }
   return out;
+}
+
+std::set<std::string> used_agents(const Path& path, const std::string& self, AgentStore& store) {
+  std::vector<int64_t> ids;
+  for (const auto& [name, c] : path.components) ids.push_back(c->id());
+  return owners_besides(ids, self, store);
 }
 
 }  // namespace metaevo::munet

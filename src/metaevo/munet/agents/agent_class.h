@@ -53,6 +53,8 @@ class AgentClass {
   virtual nlohmann::json finish(AgentSearch& search, AgentState& published) const;
 };
 
+/// The owners of components `ids`, besides `self` and the root.
+std::set<std::string> owners_besides(const std::vector<int64_t>& ids, const std::string& self, AgentStore& store);
 /// The agents whose components `path` uses, besides `self` and the root.
 std::set<std::string> used_agents(const Path& path, const std::string& self, AgentStore& store);
 

@@ -88,7 +88,7 @@ torch::Tensor MultipathModel::route(const torch::Tensor& logits0) const {
 
 torch::Tensor MultipathModel::router_weights(const torch::Tensor& images) const {
   torch::NoGradGuard no_grad;
-  return route(frozen(images).first);
+  return route(paths_[0]->forward(images, vit_));  // the router reads path_0 alone
 }
 
 torch::Tensor MultipathModel::forward(const torch::Tensor& images) const {

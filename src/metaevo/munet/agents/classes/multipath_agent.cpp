@@ -101,9 +101,11 @@ class MultipathAgent : public AgentClass {
     fresh.router_init_main_path_weight = o_.router_init_main_path_weight;
     const auto options = o_.step(parent ? parent->options() : fresh, rng);
 
-    const auto best_main = *std::max_element(
-        mains.begin(), mains.end(), [&](const PathPtr& x, const PathPtr& y) { return a.scorer(*x) < a.scorer(*y); });
-    std::vector<PathPtr> paths{o_.main_path == "best" ? best_main : pick(mains, rng)};
+    std::vector<PathPtr> paths{o_.main_path == "best" ? *std::max_element(mains.begin(), mains.end(),
+                                                                          [&](const PathPtr& x, const PathPtr& y) {
+                                                                            return a.scorer(*x) < a.scorer(*y);
+                                                                          })
+                                                      : pick(mains, rng)};
     const auto add = [&](const PathPtr& p) {
       if (int64_t(paths.size()) < options.num_paths &&
           std::none_of(paths.begin(), paths.end(), [&](const PathPtr& q) { return q->id == p->id; }))
@@ -122,8 +124,10 @@ class MultipathAgent : public AgentClass {
 
     auto child = std::make_shared<MultipathModel>(task, std::move(paths), options, a.s.vit);
     child->id = a.population.next_id();
-    if (parent) inherit(*child, *parent);
-    if (parent) ++parent->offsprings;
+    if (parent) {
+      inherit(*child, *parent);
+      ++parent->offsprings;
+    }
     const double bar = parent ? parent->quality : -std::numeric_limits<double>::infinity();
     const auto result = train_multipath(*child, a.splits, a.s.train, bar, mix64(a.s.seed, uint64_t(child->id)));
     spdlog::info("{}: multipath {} over paths [{}] (num_paths {}, router_lr_mult {}): validation {:.4f}{}", a.label,

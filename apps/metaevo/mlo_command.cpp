@@ -1,7 +1,8 @@
 // `metaevo mlo --config FILE [--set key=value ...] [--output DIR] [--resume]`: a multilevel
 // optimization program (program.type, see src/metaevo/mlo/programs) run by the engine; validation
 // records in metrics.jsonl, the last one with time and memory in result.json, charts in
-// report.html, and an atomic checkpoint that --resume continues.
+// report.html, and an atomic checkpoint that --resume continues. Under mpirun the problems run
+// data-parallel (src/metaevo/mlo/data_parallel.h).
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "describe.h"
 #include "metaevo/core/atomic_file.h"
 #include "metaevo/core/runtime.h"
+#include "metaevo/dist/communicator.h"
 #include "metaevo/mlo/program.h"
 #include "metaevo/report/charts.h"
 #include "metaevo/run/metrics_log.h"
@@ -25,32 +27,39 @@ namespace fs = std::filesystem;
 int run_mlo(const Common& common, const RunArgs& args) {
   auto config = load_run_config(args);
   start_runtime(common, &config);
+  // Under mpirun every process runs the program data-parallel; only rank 0 touches files.
+  auto& comm = dist::world();
+  const bool primary = comm.rank() == 0;
   const std::string output = run_output(args, config, "runs/mlo");
   const auto seed = run::read_seed(config);
   // Everything but the engine's schedule defines what a checkpoint holds.
   const run::Checkpointer checkpointer((fs::path(output) / "checkpoint.pt").string(), "mlo",
                                        run::settings_fingerprint(config, {"program", "problems"}));
-  checkpointer.check_fresh_start(args.resume);
+  if (primary) checkpointer.check_fresh_start(args.resume);
   const auto options = read_options<mlo::EngineOptions>(config.section("engine"));
   const auto program = mlo::make_program(config, seed);
   config.check_all_used();
 
-  fs::create_directories(output);
-  write_file_atomic((fs::path(output) / "config.yaml").string(), config.dump());
-
   mlo::Engine engine(program->problems, program->dependencies, options, seed);
+  engine.distribute(comm);
+  if (primary) {
+    fs::create_directories(output);
+    write_file_atomic((fs::path(output) / "config.yaml").string(), config.dump());
+  }
   engine.set_validation([&] { return program->validate(); });
   engine.set_checkpoint(checkpointer);
   const bool resumed = args.resume && engine.resume();
   if (args.resume && !resumed) spdlog::warn("--resume: no checkpoint in {}, starting afresh", output);
-  run::MetricsLog log((fs::path(output) / "metrics.jsonl").string(), "iteration",
-                      resumed ? std::optional<int64_t>(engine.iteration()) : std::nullopt);
+  std::optional<run::MetricsLog> log;
+  if (primary)
+    log.emplace((fs::path(output) / "metrics.jsonl").string(), "iteration",
+                resumed ? std::optional<int64_t>(engine.iteration()) : std::nullopt);
   engine.on_validation([&](const nlohmann::json& record) {
     std::string line;
     for (const auto& [k, v] : record.items())
       if (v.is_number_float()) line += fmt::format(" {} {:.4f}", k, v.get<double>());
     spdlog::info("validation at iteration {}:{}", engine.iteration(), line);
-    log.append(record);
+    if (log) log->append(record);
   });
 
   const bool windowed = reset_peak_rss();
@@ -69,7 +78,9 @@ int run_mlo(const Common& common, const RunArgs& args) {
     // hypergradient update including the lower steps it waited for.
     if (taken > 0) upper_step_seconds[p->name()] = seconds / double(taken);
   }
+  if (!primary) return 0;
   result["program"] = config.section("program").get<std::string>("type");
+  result["processes"] = comm.size();
   result["seconds"] = seconds;
   result["iterations_this_run"] = engine.iteration() - first;
   result["steps"] = steps;

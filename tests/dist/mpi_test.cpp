@@ -1,5 +1,7 @@
 // Distributed ES under mpirun: 1 and 2 ranks end bitwise equal, a failing rank ends the job, and a
 // job with a SIGKILLed rank resumes from its checkpoint to the uninterrupted result.
+#include "../support/mpi.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,41 +13,19 @@
 #include "../support/scratch_dir.h"
 #include "../support/weights.h"
 #include "metaevo/core/atomic_file.h"
-#include "metaevo/dist/communicator.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace metaevo::testing;
 
-const char* kMpirun = "/usr/bin/mpirun";
-
-// Root in CI containers, no network, 2 cores: allowed explicitly, oversubscription allowed,
-// shared-memory transport without the single-copy mechanism containers often forbid.
-const std::vector<std::string> kMpiEnv{
-    "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", "OMPI_MCA_rmaps_base_oversubscribe=1",
-    "OMPI_MCA_btl_vader_single_copy_mechanism=none", "OMPI_MCA_btl=self,vader",
-    // Ranks share the cores with other tests (ctest -j): waiting in a collective yields the CPU
-    // instead of spinning, which under load starved the other rank for minutes.
-    "OMPI_MCA_mpi_yield_when_idle=1"};
-
-#define SKIP_WITHOUT_MPI()                                                                                  \
-  do {                                                                                                      \
-    if (!metaevo::dist::mpi_built()) GTEST_SKIP() << "built without MPI (configure with -DMETAEVO_MPI=ON)"; \
-    if (!fs::exists(kMpirun)) GTEST_SKIP() << kMpirun << " not found (apt-get install openmpi-bin)";        \
-  } while (0)
-
 class Mpi : public ScratchDirTest {
  protected:
   Mpi() : ScratchDirTest("metaevo_mpi_") {}
   // `metaevo es` under mpirun with `ranks` processes (or without mpirun when ranks == 0).
-  std::vector<std::string> es_argv(int ranks, const std::vector<std::string>& args) {
-    std::vector<std::string> argv;
-    if (ranks > 0) argv = {kMpirun, "-np", std::to_string(ranks)};
-    argv.push_back(METAEVO_BINARY);
-    argv.push_back("es");
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
+  std::vector<std::string> es_argv(int ranks, std::vector<std::string> args) {
+    args.insert(args.begin(), "es");
+    return mpi_argv(ranks, args);
   }
   int run_es(int ranks, const std::vector<std::string>& args, double timeout_s = 300) {
     return wait_for(spawn(es_argv(ranks, args), kMpiEnv, (dir_ / "stderr.txt").string()), timeout_s);

@@ -21,6 +21,8 @@ class Communicator {
   virtual std::vector<double> all_gather(const std::vector<double>& local) = 0;
   /// Elementwise sum over processes, in place.
   virtual void all_reduce_sum(std::vector<double>& values) = 0;
+  /// The same for `count` floats (gradients), without a copy; every process gets the same bits.
+  virtual void all_reduce_sum(float* values, int64_t count) = 0;
   virtual void barrier() = 0;
   /// Ends every process of the job now; the caller prints why first.
   [[noreturn]] virtual void abort(int code) = 0;

@@ -4,6 +4,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <limits>
 #include <numeric>
@@ -72,6 +73,16 @@ class MpiCommunicator : public Communicator {
     check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD),
           "all-reduce");
     bytes_sent_ += int64_t(values.size() * sizeof(double)) * (size_ - 1);
+  }
+
+  void all_reduce_sum(float* values, int64_t count) override {
+    // MPI counts are ints: long buffers go in slices.
+    constexpr int64_t kSlice = std::numeric_limits<int>::max();
+    for (int64_t at = 0; at < count; at += kSlice)
+      check(MPI_Allreduce(MPI_IN_PLACE, values + at, int(std::min(kSlice, count - at)), MPI_FLOAT, MPI_SUM,
+                          MPI_COMM_WORLD),
+            "all-reduce");
+    bytes_sent_ += count * int64_t(sizeof(float)) * (size_ - 1);
   }
 
   void barrier() override { check(MPI_Barrier(MPI_COMM_WORLD), "barrier"); }

@@ -3,6 +3,7 @@
 #include "metaevo/core/error.h"
 #include "metaevo/es/noise.h"
 #include "metaevo/es/shaping.h"
+#include "metaevo/es/sharding.h"
 
 namespace metaevo::es {
 
@@ -15,7 +16,8 @@ void GradientEstimateOptions::validate() const {
 
 std::vector<torch::Tensor> estimate_gradient(const std::vector<torch::Tensor>& theta,
                                              const std::function<double(const std::vector<torch::Tensor>&)>& f,
-                                             uint64_t seed, int64_t step, const GradientEstimateOptions& o) {
+                                             uint64_t seed, int64_t step, const GradientEstimateOptions& o,
+                                             dist::Communicator* comm) {
   METAEVO_CHECK(o.pairs >= 1 && o.sigma > 0, "estimate_gradient: needs pairs >= 1 and sigma > 0, got {} and {}",
                 o.pairs, o.sigma);
   const auto shaping = make_shaping(o.shaping);
@@ -31,12 +33,15 @@ std::vector<torch::Tensor> estimate_gradient(const std::vector<torch::Tensor>& t
     }
     return point;
   };
-  auto utility = torch::empty({2 * o.pairs}, torch::kFloat64);  // rows 2k, 2k+1: +z_k, -z_k
-  for (int64_t k = 0; k < o.pairs; ++k) {
+  const auto [begin, end] =
+      comm ? shard(o.pairs, 1, comm->rank(), comm->size()) : std::pair<int64_t, int64_t>{0, o.pairs};
+  std::vector<double> values;  // 2k, 2k+1: +z_k, -z_k
+  for (int64_t k = begin; k < end; ++k) {
     const auto z = noise.flat(step, k, k + 1)[0];
-    utility[2 * k] = -f(shifted(z, o.sigma));
-    utility[2 * k + 1] = -f(shifted(z, -o.sigma));
+    values.push_back(-f(shifted(z, o.sigma)));
+    values.push_back(-f(shifted(z, -o.sigma)));
   }
+  const auto utility = torch::tensor(comm ? comm->all_gather(values) : values, torch::kFloat64);
   const auto w = (*shaping)(utility).view({o.pairs, 2});
   const auto difference = (w.select(1, 1) - w.select(1, 0)).to(torch::kFloat32);
   const auto g = noise.weighted_sum(step, difference) / float(2 * o.sigma * double(o.pairs));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "metaevo/core/options.h"
+#include "metaevo/dist/communicator.h"
 
 namespace metaevo::es {
 
@@ -31,9 +32,11 @@ struct GradientEstimateOptions {
 };
 
 /// The estimate at `theta` of the gradient of `f`, shaped like `theta` (same dtypes and devices);
-/// `f` receives perturbed copies of `theta`.
+/// `f` receives perturbed copies of `theta`. With `comm`, its processes share out the pairs and
+/// gather the values, so each gets the one-process estimate bitwise.
 std::vector<torch::Tensor> estimate_gradient(const std::vector<torch::Tensor>& theta,
                                              const std::function<double(const std::vector<torch::Tensor>&)>& f,
-                                             uint64_t seed, int64_t step, const GradientEstimateOptions& o);
+                                             uint64_t seed, int64_t step, const GradientEstimateOptions& o,
+                                             dist::Communicator* comm = nullptr);
 
 }  // namespace metaevo::es

@@ -17,7 +17,8 @@ run::EarlyStopping early_stopping(const EngineOptions& o) {
 }  // namespace
 
 void EngineOptions::validate() const {
-  require(train_iters >= 0, "train_iters", "must be >= 0, got {}", train_iters);
+  // The stop rule reads 0 as no limit, and an mlo run has no other budget.
+  require(train_iters >= 1, "train_iters", "must be >= 1, got {}", train_iters);
   require(valid_step >= 0, "valid_step", "must be >= 0 (0 = only at the end), got {}", valid_step);
   require(log_step >= 0, "log_step", "must be >= 0 (0 = none), got {}", log_step);
   require(checkpoint_every >= 0, "checkpoint_every", "must be >= 0 (0 = none), got {}", checkpoint_every);
@@ -89,6 +90,21 @@ Engine::Engine(std::vector<std::shared_ptr<Problem>> problems, Dependencies depe
   }
 }
 
+void Engine::distribute(dist::Communicator& comm) {
+  bool es = false;
+  for (const auto& p : problems_) es = es || p->method().needs_snapshot();
+  parallel_ = DataParallel(comm, !es);
+  const int shares = parallel_.shares();
+  if (shares == 1) return;
+  for (const auto& p : problems_) {
+    const int64_t batch = p->batch_size();
+    if (batch == 0)
+      fail("problems.{}: does not split its batches, so it cannot run on {} processes", p->name(), shares);
+    if (batch < shares)
+      fail("problems.{}: a batch of {} examples cannot be split over {} processes", p->name(), batch, shares);
+  }
+}
+
 Problem& Engine::problem(const std::string& name) const {
   auto it = by_name_.find(name);
   if (it == by_name_.end()) {
@@ -149,7 +165,6 @@ void Engine::descend(Problem& p) {
       path[1]->params_ = detach_params(path[1]->params_);
     }
   const auto loss = p.training_step(step);
-  p.last_loss_ = loss.item<double>();
 
   // One backward pass for the direct gradient and for the upper loss's gradient on every lower
   // problem that starts a path.
@@ -158,7 +173,12 @@ void Engine::descend(Problem& p) {
   for (const auto& path : my_paths)
     if (offset.emplace(path[1], wrt.size()).second)
       wrt.insert(wrt.end(), path[1]->params_.begin(), path[1]->params_.end());
-  const auto grads = vector_grad({loss / gas}, wrt, {}, /*create_graph=*/p.differentiable(), /*retain_graph=*/false);
+  auto grads = vector_grad({loss / gas}, wrt, {}, /*create_graph=*/p.differentiable(), /*retain_graph=*/false);
+  // Summed over the processes with the loss (for the log) in the same message.
+  grads.push_back(loss.detach().reshape({1}));
+  grads = parallel_.all_reduce(grads, p.differentiable());
+  p.last_loss_ = grads.back().item<double>();
+  grads.pop_back();
   Params grad(grads.begin(), grads.begin() + int64_t(p.params_.size()));
   for (auto& [lower, params] : unrolled) lower->params_ = params;
   for (const auto& path : my_paths) {
@@ -232,6 +252,7 @@ nlohmann::json Engine::run() {
 }
 
 void Engine::save_checkpoint() const {
+  if (parallel_.rank() != 0) return;  // every process holds the same state
   checkpointer_.save([&](torch::serialize::OutputArchive& archive) { write_state(archive); });
 }
 

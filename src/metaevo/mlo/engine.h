@@ -65,6 +65,14 @@ class Engine {
   const std::vector<std::vector<Problem*>>& paths(const std::string& name) const;
   int64_t iteration() const { return iteration_; }
   const EngineOptions& options() const { return o_; }
+  const DataParallel& parallel() const { return parallel_; }
+
+  /// Runs data-parallel on the processes of `comm` (see data_parallel.h): every problem then
+  /// computes its share of each batch, except when a problem's hypergradient is ES, which keeps
+  /// batches whole and splits its perturbations, so the run stays bitwise equal to one process.
+  /// Only rank 0 writes checkpoints; any number of processes resumes from them. Fails, before any
+  /// step, when a problem cannot split its batch over the processes.
+  void distribute(dist::Communicator& comm);
 
   /// One iteration: every lowest-level problem steps once (and upper problems as they become ready).
   void train_step();
@@ -104,6 +112,7 @@ class Engine {
   std::function<void(const nlohmann::json&)> sink_;
   run::Checkpointer checkpointer_;
   run::StopRules stop_;
+  DataParallel parallel_;
   int64_t iteration_ = 0;
   nlohmann::json history_ = nlohmann::json::array();
 };

@@ -8,13 +8,16 @@ Params implicit_vjp(Problem& lower, Problem& upper, const std::function<Params(c
   const auto& w = lower.params();
   const auto loss = lower.training_step(lower.count() - 1);
   const auto g = vector_grad({loss}, w, {}, /*create_graph=*/true);
+  // g is this process's term of the gradient (data_parallel.h): every product with it is summed
+  // over the processes, so the solver sees the global Hessian.
+  const auto& parallel = lower.parallel();
   const Hvp hvp = [&](const Params& u) {
     auto h = vector_grad(g, w, u);
     for (auto& t : h) t = t.detach();
-    return h;
+    return parallel.all_reduce(h);
   };
   const auto p = inverse_hessian_times_v(hvp);
-  auto out = vector_grad(g, upper.params(), p, false, false);
+  auto out = parallel.all_reduce(vector_grad(g, upper.params(), p, false, false));
   for (auto& t : out) t = -t;
   return out;
 }

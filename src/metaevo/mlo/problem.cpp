@@ -34,6 +34,11 @@ Problem& Problem::peer(const std::string& name) const {
   return engine_->problem(name);
 }
 
+const DataParallel& Problem::parallel() const {
+  static const DataParallel one_process;
+  return engine_ ? engine_->parallel() : one_process;
+}
+
 bool Problem::differentiable() const { return method_->needs_graph(); }
 
 Problem::Snapshot Problem::snapshot() const { return {clone_params(params_), optimizer_.state().clone(), count_}; }

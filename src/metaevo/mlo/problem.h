@@ -14,6 +14,7 @@
 #include <string>
 
 #include "metaevo/core/options.h"
+#include "metaevo/mlo/data_parallel.h"
 #include "metaevo/mlo/hypergradient.h"
 #include "metaevo/mlo/optimizer.h"
 
@@ -54,6 +55,10 @@ class Problem {
   virtual torch::Tensor training_step(int64_t step) = 0;
   /// Called before the first step of each inner loop (e.g. MAML starts from the outer weights).
   virtual void on_inner_loop_start() {}
+  /// Examples in one global batch of training_step. A problem that returns more than 0 computes
+  /// its loss on parallel().share() of each batch as a term of the global loss (parallel().mean(),
+  /// once(), sum()), and so can run data-parallel; 0 (the default) keeps it to one process.
+  virtual int64_t batch_size() const { return 0; }
 
   const std::string& name() const { return name_; }
   const ProblemOptions& options() const { return o_; }
@@ -61,6 +66,8 @@ class Problem {
   void set_params(Params params);
   /// Another problem of the same engine.
   Problem& peer(const std::string& name) const;
+  /// How this process shares the batches with the others (one process outside an engine).
+  const DataParallel& parallel() const;
   /// Steps taken (batches consumed), including the current one inside training_step.
   int64_t count() const { return count_; }
   int64_t steps_per_loop() const { return o_.unroll_steps * o_.gradient_accumulation; }

@@ -35,7 +35,7 @@ class Darts : public Hypergradient {
     lower.set_params(w);
     Params out;
     for (size_t i = 0; i < plus.size(); ++i) out.push_back((minus[i] - plus[i]) / (2 * eps));
-    return out;
+    return lower.parallel().all_reduce(out);
   }
 
  private:

@@ -5,7 +5,8 @@
 // estimate needing no derivative of the upper loss in lambda); deeper in a longer path, where the
 // incoming vector v stands for everything above, f = <v, w_T>. Perturbations come from the ES
 // engine's counter-based noise, numbered by the upper step, so they are regenerated, never stored;
-// no graph survives a lower step, so memory does not grow with the unroll. The estimate is es/'s
+// no graph survives a lower step, so memory does not grow with the unroll. Under mpirun the pairs
+// are split over the processes (each re-runs whole batches), so the estimate is bitwise the same. The estimate is es/'s
 // (gradient_estimate.h), so any of its fitness shapings applies (utility = -f); "raw" is the above.
 #include "metaevo/core/error.h"
 #include "metaevo/core/philox.h"
@@ -35,7 +36,7 @@ class EvolutionStrategies : public Hypergradient {
       return context.upper_loss ? context.upper_loss() : dot(v, lower.params()).item<double>();
     };
     auto g = es::estimate_gradient(lambda, f, mix64(context.seed, hash64(lower.name() + "->" + upper.name())),
-                                   context.upper_step, o_);
+                                   context.upper_step, o_, lower.parallel().communicator());
     lower.restore(current);
     return g;
   }

@@ -10,7 +10,13 @@ namespace {
 class Itd : public Hypergradient {
  public:
   Params vjp(Problem& lower, Problem& upper, const Params& v, const EdgeContext&) override {
-    return vector_grad(lower.params(), upper.params(), v);
+    // Data-parallel, the unroll's steps hold sums over processes whose backward sums again
+    // (data_parallel.h): v, the same on every process, enters as each one's 1/N term of it.
+    const int shares = lower.parallel().shares();
+    if (shares == 1) return vector_grad(lower.params(), upper.params(), v);
+    Params term;
+    for (const auto& t : v) term.push_back(t / double(shares));
+    return lower.parallel().all_reduce(vector_grad(lower.params(), upper.params(), term));
   }
   bool needs_graph() const override { return true; }
 };

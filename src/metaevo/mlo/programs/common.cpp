@@ -32,6 +32,15 @@ torch::Tensor mlp_forward(const torch::Tensor& x, const Params& params) {
   return h;
 }
 
+torch::Tensor cross_entropy_term(const Params& mlp, const data::Split& split, const torch::Tensor& indices,
+                                 const DataParallel& parallel) {
+  const auto batch = split.rows(parallel.share(indices));
+  return parallel.mean(
+      torch::nn::functional::cross_entropy(mlp_forward(batch.x, mlp), batch.y,
+                                           torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone)),
+      indices.size(0));
+}
+
 double accuracy(const torch::Tensor& logits, const torch::Tensor& labels) {
   return logits.argmax(1).eq(labels).to(torch::kFloat64).mean().item<double>();
 }

@@ -8,6 +8,7 @@
 
 #include "metaevo/core/config.h"
 #include "metaevo/data/splits.h"
+#include "metaevo/mlo/data_parallel.h"
 #include "metaevo/mlo/optimizer.h"
 
 namespace metaevo::mlo {
@@ -47,6 +48,11 @@ struct ClassificationDataOptions {
 
 /// The data `o` names; `origin` ("file: program.dataset") prefixes errors from reading it.
 data::Splits load_classification(const ClassificationDataOptions& o, uint64_t seed, const std::string& origin);
+
+/// This process's term (data_parallel.h) of the mean cross-entropy of the MLP `mlp` over the
+/// global batch `indices` of `split`: the losses of its share over the batch size.
+torch::Tensor cross_entropy_term(const Params& mlp, const data::Split& split, const torch::Tensor& indices,
+                                 const DataParallel& parallel);
 
 /// Accuracy of logits against labels.
 double accuracy(const torch::Tensor& logits, const torch::Tensor& labels);

@@ -31,17 +31,19 @@ class Classifier : public Problem {
   Classifier(std::shared_ptr<ReweightingData> s, Params p, ProblemOptions o)
       : Problem("classifier", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
-    const auto batch = s_->data.train.rows(s_->train.indices(step));
+    const auto indices = s_->train.indices(step);
+    const auto batch = s_->data.train.rows(parallel().share(indices));
     const auto losses =
         torch::nn::functional::cross_entropy(mlp_forward(batch.x, params()), batch.y,
                                              torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-    if (!s_->reweight) return losses.mean();
+    if (!s_->reweight) return parallel().mean(losses, indices.size(0));
     // The weight net sees the loss as a number, not as a function of the classifier. Weights are
-    // normalised over the batch (as in MW-Net's code): otherwise raising every weight acts as a
-    // larger step size, which the meta loss rewards early on whatever the labels.
+    // normalised over the (global) batch, as in MW-Net's code: otherwise raising every weight acts
+    // as a larger step size, which the meta loss rewards early on whatever the labels.
     const auto w = sample_weights(peer("reweight").params(), losses.detach());
-    return (w * losses).sum() / w.sum();
+    return (w * losses).sum() / parallel().sum(w.sum());
   }
+  int64_t batch_size() const override { return s_->train.size(); }
 
  private:
   std::shared_ptr<ReweightingData> s_;
@@ -52,9 +54,9 @@ class Reweight : public Problem {
   Reweight(std::shared_ptr<ReweightingData> s, Params p, ProblemOptions o)
       : Problem("reweight", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
-    const auto batch = s_->data.valid.rows(s_->meta.indices(step));
-    return torch::nn::functional::cross_entropy(mlp_forward(batch.x, peer("classifier").params()), batch.y);
+    return cross_entropy_term(peer("classifier").params(), s_->data.valid, s_->meta.indices(step), parallel());
   }
+  int64_t batch_size() const override { return s_->meta.size(); }
 
  private:
   std::shared_ptr<ReweightingData> s_;

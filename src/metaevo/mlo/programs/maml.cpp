@@ -7,7 +7,9 @@
 //  - iMAML: `proximal` > 0 adds proximal/2 |phi - theta|^2 to the support loss and
 //    adapt.hypergradient = cg gives the implicit gradient, with memory independent of the steps;
 //  - first-order variants: darts or es.
-// Episode t of the training split is adapt's t-th inner loop and meta's t-th step.
+// Episode t of the training split is adapt's t-th inner loop and meta's t-th step. Not
+// data-parallel: the conv4's batch norm normalises with the statistics of the whole support (query)
+// set, which a share of it would change.
 #include "metaevo/core/philox.h"
 #include "metaevo/core/runtime.h"
 #include "metaevo/data/datasets.h"

@@ -30,12 +30,12 @@ class Model : public Problem {
   Model(std::shared_ptr<WeightDecayData> s, Params p, ProblemOptions o)
       : Problem("model", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
-    const auto batch = s_->data.train.rows(s_->train.indices(step));
     const auto& lambda = peer("decay").params()[0];
     const auto& w = params()[0];
-    return torch::nn::functional::cross_entropy(mlp_forward(batch.x, params()), batch.y) +
-           0.5 * (lambda.exp() * w * w).sum() / double(s_->data.train.size());
+    return cross_entropy_term(params(), s_->data.train, s_->train.indices(step), parallel()) +
+           parallel().once(0.5 * (lambda.exp() * w * w).sum() / double(s_->data.train.size()));
   }
+  int64_t batch_size() const override { return s_->train.size(); }
 
  private:
   std::shared_ptr<WeightDecayData> s_;
@@ -46,12 +46,13 @@ class Decay : public Problem {
   Decay(std::shared_ptr<WeightDecayData> s, Params p, ProblemOptions o)
       : Problem("decay", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
-    const auto batch = s_->valid_a.rows(s_->valid_a_batches.indices(step));
-    auto loss = torch::nn::functional::cross_entropy(mlp_forward(batch.x, peer("model").params()), batch.y);
+    auto loss = cross_entropy_term(peer("model").params(), s_->valid_a, s_->valid_a_batches.indices(step), parallel());
     if (!s_->three_levels) return loss;
     const auto& lambda = params()[0];
-    return loss + 0.5 * peer("prior").params()[0].exp().squeeze() * (lambda - s_->lambda0).pow(2).mean();
+    return loss +
+           parallel().once(0.5 * peer("prior").params()[0].exp().squeeze() * (lambda - s_->lambda0).pow(2).mean());
   }
+  int64_t batch_size() const override { return s_->valid_a_batches.size(); }
 
  private:
   std::shared_ptr<WeightDecayData> s_;
@@ -62,9 +63,9 @@ class Prior : public Problem {
   Prior(std::shared_ptr<WeightDecayData> s, Params p, ProblemOptions o)
       : Problem("prior", std::move(p), std::move(o)), s_(std::move(s)) {}
   torch::Tensor training_step(int64_t step) override {
-    const auto batch = s_->valid_b.rows(s_->valid_b_batches.indices(step));
-    return torch::nn::functional::cross_entropy(mlp_forward(batch.x, peer("model").params()), batch.y);
+    return cross_entropy_term(peer("model").params(), s_->valid_b, s_->valid_b_batches.indices(step), parallel());
   }
+  int64_t batch_size() const override { return s_->valid_b_batches.size(); }
 
  private:
   std::shared_ptr<WeightDecayData> s_;

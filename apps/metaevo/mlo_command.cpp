@@ -70,18 +70,20 @@ int run_mlo(const Common& common, const RunArgs& args) {
   for (const auto& p : engine.problems()) steps_before[p->name()] = p->count();
   auto result = engine.run();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double training_seconds = seconds - engine.validation_seconds();
   nlohmann::json steps, upper_step_seconds;
   for (const auto& p : engine.problems()) {
     steps[p->name()] = p->count();
     const int64_t taken = p->count() - steps_before[p->name()];
-    // Wall time of the run per step of each problem: for the top problem, the cost of one
-    // hypergradient update including the lower steps it waited for.
-    if (taken > 0) upper_step_seconds[p->name()] = seconds / double(taken);
+    // Training time per step of each problem: for the top problem, the cost of one hypergradient
+    // update including the lower steps it waited for.
+    if (taken > 0) upper_step_seconds[p->name()] = training_seconds / double(taken);
   }
   if (!primary) return 0;
   result["program"] = config.section("program").get<std::string>("type");
   result["processes"] = comm.size();
   result["seconds"] = seconds;
+  result["validation_seconds"] = engine.validation_seconds();
   result["iterations_this_run"] = engine.iteration() - first;
   result["steps"] = steps;
   result["seconds_per_step"] = upper_step_seconds;

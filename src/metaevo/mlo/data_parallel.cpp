@@ -53,9 +53,14 @@ Params DataParallel::all_reduce(const Params& terms, bool differentiable) const 
   if (shares() == 1 || terms.empty()) return terms;
   std::vector<torch::Tensor> flat;
   for (const auto& t : terms) flat.push_back(t.reshape(-1).to(torch::kCPU, torch::kFloat32));
+  // One message. Out of the graph, cat's fresh buffer is summed in place.
   auto joined = torch::cat(flat);
-  joined =
-      differentiable ? SumOverProcesses::apply(joined, reinterpret_cast<int64_t>(comm_)) : summed_over(joined, *comm_);
+  if (differentiable) {
+    joined = SumOverProcesses::apply(joined, reinterpret_cast<int64_t>(comm_));
+  } else {
+    joined = joined.detach();
+    comm_->all_reduce_sum(joined.data_ptr<float>(), joined.numel());
+  }
   Params out;
   int64_t at = 0;
   for (const auto& t : terms) {

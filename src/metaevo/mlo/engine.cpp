@@ -164,7 +164,7 @@ void Engine::descend(Problem& p) {
       unrolled[path[1]] = path[1]->params_;
       path[1]->params_ = detach_params(path[1]->params_);
     }
-  const auto loss = p.training_step(step);
+  const auto loss = p.loss(step);
 
   // One backward pass for the direct gradient and for the upper loss's gradient on every lower
   // problem that starts a path.
@@ -191,7 +191,7 @@ void Engine::descend(Problem& p) {
       if (path.size() == 3)
         context.upper_loss = [&p, step, gas] {
           torch::NoGradGuard no_grad;
-          return p.training_step(step).item<double>() / gas;
+          return p.loss(step).item<double>() / gas;
         };
       v = path[i]->method().vjp(*path[i], *path[i + 1], v, context);
     }
@@ -212,7 +212,9 @@ bool Engine::at_loop_boundaries() const {
 }
 
 nlohmann::json Engine::validate() {
+  const run::RunClock clock;
   nlohmann::json record = validate_ ? validate_() : nlohmann::json::object();
+  validation_seconds_ += clock.elapsed_s();
   record["iteration"] = iteration_;
   for (const auto& p : problems_) record["train_loss/" + p->name()] = p->last_loss();
   try {

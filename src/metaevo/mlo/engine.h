@@ -89,6 +89,8 @@ class Engine {
   /// Loads the checkpoint if one exists; false when there is none.
   bool resume();
   void save_checkpoint() const;
+  /// Seconds this process has spent computing validation metrics (timings of training leave them out).
+  double validation_seconds() const { return validation_seconds_; }
   /// Validation records so far (kept in the checkpoint, so a resumed run reports them all).
   const nlohmann::json& history() const { return history_; }
 
@@ -114,6 +116,7 @@ class Engine {
   run::StopRules stop_;
   DataParallel parallel_;
   int64_t iteration_ = 0;
+  double validation_seconds_ = 0;
   nlohmann::json history_ = nlohmann::json::array();
 };
 

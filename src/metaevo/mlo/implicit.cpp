@@ -6,7 +6,7 @@ namespace metaevo::mlo {
 
 Params implicit_vjp(Problem& lower, Problem& upper, const std::function<Params(const Hvp&)>& inverse_hessian_times_v) {
   const auto& w = lower.params();
-  const auto loss = lower.training_step(lower.count() - 1);
+  const auto loss = lower.loss(lower.count() - 1);
   const auto g = vector_grad({loss}, w, {}, /*create_graph=*/true);
   // g is this process's term of the gradient (data_parallel.h): every product with it is summed
   // over the processes, so the solver sees the global Hessian.

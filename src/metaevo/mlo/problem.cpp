@@ -10,6 +10,10 @@ void ProblemOptions::validate() const {
   require(gradient_accumulation >= 1, "gradient_accumulation", "must be >= 1, got {}", gradient_accumulation);
   require(gradient_clipping >= 0, "gradient_clipping", "must be >= 0 (0 = off), got {}", gradient_clipping);
   require(warmup_steps >= 0, "warmup_steps", "must be >= 0, got {}", warmup_steps);
+  require(precision != "fp16", "precision",
+          "fp16 is not supported: it needs loss scaling, which the engine does not have (bf16 needs none)");
+  require(precision == "fp32" || precision == "bf16", "precision", "unknown '{}' (choose one of: fp32, bf16)",
+          precision);
   Optimizer{optimizer};  // checks the rule and its settings
   HypergradientRegistry::instance().create(hypergradient.name, hypergradient.origin, hypergradient);
 }
@@ -20,6 +24,7 @@ Problem::Problem(std::string name, Params params, ProblemOptions options)
       params_(detach_params(clone_params(params))),
       optimizer_(o_.optimizer) {
   o_.validate();
+  precision_ = o_.precision == "bf16" ? Precision::bf16 : Precision::fp32;
   method_ = HypergradientRegistry::instance().create(o_.hypergradient.name, name_ + ".hypergradient", o_.hypergradient);
 }
 
@@ -39,6 +44,12 @@ const DataParallel& Problem::parallel() const {
   return engine_ ? engine_->parallel() : one_process;
 }
 
+torch::Tensor Problem::loss(int64_t step) {
+  const Autocast autocast(precision_, params_.empty() ? torch::Device(torch::kCPU) : params_.front().device());
+  auto loss = training_step(step);
+  return precision_ == Precision::fp32 ? loss : loss.to(torch::kFloat32);
+}
+
 bool Problem::differentiable() const { return method_->needs_graph(); }
 
 Problem::Snapshot Problem::snapshot() const { return {clone_params(params_), optimizer_.state().clone(), count_}; }
@@ -54,8 +65,7 @@ void Problem::replay(const Snapshot& from, int64_t until) {
   restore(from);
   on_inner_loop_start();
   while (count_ < until) {
-    const auto loss = training_step(count_++) / double(o_.gradient_accumulation);
-    apply_gradient(vector_grad({loss}, params_, {}, false, false));
+    apply_gradient(vector_grad({loss(count_++) / double(o_.gradient_accumulation)}, params_, {}, false, false));
   }
 }
 

@@ -17,6 +17,7 @@
 #include "metaevo/mlo/data_parallel.h"
 #include "metaevo/mlo/hypergradient.h"
 #include "metaevo/mlo/optimizer.h"
+#include "metaevo/mlo/precision.h"
 
 namespace metaevo::mlo {
 
@@ -29,6 +30,7 @@ struct ProblemOptions {
   int64_t warmup_steps = 0;           // steps before it first steps its upper problems
   Choice optimizer{"sgd"};
   Choice hypergradient{"darts"};
+  std::string precision = "fp32";
   template <class V>
   void visit(V& v) {
     v("unroll_steps", unroll_steps, "steps of this problem per step of its upper problems");
@@ -39,6 +41,9 @@ struct ProblemOptions {
     v("hypergradient", hypergradient,
       "how this problem's best response is differentiated for its upper problems: a method (itd | darts | "
       "neumann | cg | es) or a block {name: method, its settings}");
+    v("precision", precision,
+      "fp32 | bf16: bf16 computes the losses under autocast (products in bfloat16, activations kept in it; "
+      "parameters, gradients and hypergradient products in float32)");
   }
   void validate() const;
 };
@@ -53,6 +58,9 @@ class Problem {
   /// The loss of this problem's batch number `step`. The batch must be a function of `step` (and
   /// the program's seed): ES replays steps, and a resumed run must draw the same batches.
   virtual torch::Tensor training_step(int64_t step) = 0;
+  /// training_step in this problem's precision (its value as float32 under bf16): what the engine
+  /// and the hypergradient methods evaluate.
+  torch::Tensor loss(int64_t step);
   /// Called before the first step of each inner loop (e.g. MAML starts from the outer weights).
   virtual void on_inner_loop_start() {}
   /// Examples in one global batch of training_step. A problem that returns more than 0 computes
@@ -96,6 +104,7 @@ class Problem {
 
   std::string name_;
   ProblemOptions o_;
+  Precision precision_;
   Params params_;
   Optimizer optimizer_;
   std::unique_ptr<Hypergradient> method_;

@@ -29,7 +29,7 @@ class Darts : public Hypergradient {
       Params shifted;
       for (size_t i = 0; i < w.size(); ++i) shifted.push_back((w[i].detach() + sign * eps * v[i]).requires_grad_());
       lower.set_params(shifted);
-      return vector_grad({lower.training_step(lower.count() - 1)}, upper.params(), {}, false, false);
+      return vector_grad({lower.loss(lower.count() - 1)}, upper.params(), {}, false, false);
     };
     const auto plus = upper_grad_at(1), minus = upper_grad_at(-1);
     lower.set_params(w);

@@ -65,7 +65,7 @@ class Reweight : public Problem {
 struct DataReweightingOptions {
   ClassificationDataOptions data;
   double noise = 0.4;
-  int64_t hidden = 256, weight_hidden = 100, batch_size = 100, meta_batch_size = 100;
+  int64_t hidden = 256, hidden_layers = 1, weight_hidden = 100, batch_size = 100, meta_batch_size = 100;
   bool reweight = true;
   std::string device = "cpu";
   template <class V>
@@ -73,6 +73,7 @@ struct DataReweightingOptions {
     data.visit(v);
     v("noise", noise, "fraction of training labels flipped to another class");
     v("hidden", hidden, "hidden width of the classifier");
+    v("hidden_layers", hidden_layers, "hidden layers of the classifier");
     v("weight_hidden", weight_hidden, "hidden width of the weighting network");
     v("batch_size", batch_size, "classifier minibatch");
     v("meta_batch_size", meta_batch_size, "minibatch of the clean meta set");
@@ -84,6 +85,7 @@ struct DataReweightingOptions {
     require(noise >= 0 && noise < 1, "noise", "must be in [0, 1), got {}", noise);
     require(hidden >= 1 && weight_hidden >= 1, "hidden", "layer sizes must be >= 1, got {} and {}", hidden,
             weight_hidden);
+    require(hidden_layers >= 1, "hidden_layers", "must be >= 1, got {}", hidden_layers);
     require(batch_size >= 1 && meta_batch_size >= 1, "batch_size", "batch sizes must be >= 1, got {} and {}",
             batch_size, meta_batch_size);
     require_device(device);
@@ -113,7 +115,10 @@ class DataReweighting : public Program {
     ProblemOptions classifier_defaults, reweight_defaults;
     classifier_defaults.optimizer = {"sgd", {{"lr", 0.1}, {"momentum", 0.9}, {"weight_decay", 5e-4}}};
     reweight_defaults.optimizer = {"adam", {{"lr", 1e-3}}};
-    auto classifier = std::make_shared<Classifier>(s_, to_device(init_mlp({d, o.hidden, c}, seed), device),
+    std::vector<int64_t> sizes{d};
+    sizes.insert(sizes.end(), size_t(o.hidden_layers), o.hidden);
+    sizes.push_back(c);
+    auto classifier = std::make_shared<Classifier>(s_, to_device(init_mlp(sizes, seed), device),
                                                    problem_options(problems, "classifier", classifier_defaults));
     // Read either way, so one config serves the reweighted run and its baseline.
     const auto reweight_options = problem_options(problems, "reweight", reweight_defaults);

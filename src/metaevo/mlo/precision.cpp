@@ -1,0 +1,65 @@
+#include "metaevo/mlo/precision.h"
+
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
+// LibTorch 2.4 replaced the per-device switches (set_cpu_enabled, set_autocast_gpu_dtype, ...)
+// by ones taking the device type.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define METAEVO_AUTOCAST_BY_DEVICE_TYPE 1
+#endif
+
+namespace metaevo::mlo {
+namespace {
+
+bool autocast_enabled(bool cuda) {
+#ifdef METAEVO_AUTOCAST_BY_DEVICE_TYPE
+  return at::autocast::is_autocast_enabled(cuda ? at::kCUDA : at::kCPU);
+#else
+  return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+#endif
+}
+
+at::ScalarType autocast_dtype(bool cuda) {
+#ifdef METAEVO_AUTOCAST_BY_DEVICE_TYPE
+  return at::autocast::get_autocast_dtype(cuda ? at::kCUDA : at::kCPU);
+#else
+  return cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+#endif
+}
+
+void set_autocast(bool cuda, bool enabled, at::ScalarType dtype) {
+#ifdef METAEVO_AUTOCAST_BY_DEVICE_TYPE
+  at::autocast::set_autocast_enabled(cuda ? at::kCUDA : at::kCPU, enabled);
+  at::autocast::set_autocast_dtype(cuda ? at::kCUDA : at::kCPU, dtype);
+#else
+  if (cuda) {
+    at::autocast::set_enabled(enabled);
+    at::autocast::set_autocast_gpu_dtype(dtype);
+  } else {
+    at::autocast::set_cpu_enabled(enabled);
+    at::autocast::set_autocast_cpu_dtype(dtype);
+  }
+#endif
+}
+
+}  // namespace
+
+Autocast::Autocast(Precision precision, const torch::Device& device) {
+  if (precision == Precision::fp32) return;
+  active_ = true;
+  cuda_ = device.is_cuda();
+  was_enabled_ = autocast_enabled(cuda_);
+  previous_dtype_ = autocast_dtype(cuda_);
+  set_autocast(cuda_, true, at::kBFloat16);
+  at::autocast::increment_nesting();
+}
+
+Autocast::~Autocast() {
+  if (!active_) return;
+  // Float32 weights cast for the region are cached until its outermost level ends.
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  set_autocast(cuda_, was_enabled_, previous_dtype_);
+}
+
+}  // namespace metaevo::mlo

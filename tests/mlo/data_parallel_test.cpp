@@ -126,7 +126,10 @@ constexpr const char* kProgram =
     "seed: 3\nthreads: 1\n"
     "program: {type: data_reweighting, dataset: synthetic, features: 20, classes: 4, train_size: 2000,"
     " valid_size: 100, test_size: 200, hidden: 16, weight_hidden: 8, batch_size: 48, meta_batch_size: 30}\n"
-    "problems: {classifier: {optimizer: {name: sgd, lr: 0.1}, unroll_steps: 2}}\n"
+    // Plain SGD for the weight net: Adam's steps barely change when every gradient is scaled, so
+    // they would hide a hypergradient counted twice or not divided.
+    "problems: {classifier: {optimizer: {name: sgd, lr: 0.1}, unroll_steps: 2}, reweight: {optimizer: {name: sgd, lr: "
+    "1}}}\n"
     "engine: {train_iters: 12, valid_step: 0, log_step: 0, checkpoint_every: 2}\n";
 
 class MloProcesses : public ScratchDirTest {

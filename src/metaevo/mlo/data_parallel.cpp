@@ -3,12 +3,11 @@
 namespace metaevo::mlo {
 namespace {
 
-/// x summed over processes, as float32 on the CPU (MPI's buffers) and back to x's dtype and device.
+/// x (float32 on the CPU) summed over processes.
 torch::Tensor summed_over(const torch::Tensor& x, dist::Communicator& comm) {
-  auto buffer = x.detach().to(torch::TensorOptions().device(torch::kCPU).dtype(torch::kFloat32), false, true);
-  buffer = buffer.contiguous();
+  auto buffer = x.detach().clone().contiguous();
   comm.all_reduce_sum(buffer.data_ptr<float>(), buffer.numel());
-  return buffer.to(x.options());
+  return buffer;
 }
 
 /// The differentiable sum: the backward of a sum over processes is the same sum of the incoming
@@ -46,7 +45,9 @@ torch::Tensor DataParallel::once(const torch::Tensor& term) const {
 
 torch::Tensor DataParallel::sum(const torch::Tensor& x) const {
   if (shares() == 1) return x;
-  return SumOverProcesses::apply(x, reinterpret_cast<int64_t>(comm_));
+  // The sum's node takes and gives CPU tensors, so its backward runs on the calling thread: MPI
+  // is initialised for the main thread only, and a CUDA node would run on autograd's device thread.
+  return SumOverProcesses::apply(x.to(torch::kCPU, torch::kFloat32), reinterpret_cast<int64_t>(comm_)).to(x.options());
 }
 
 Params DataParallel::all_reduce(const Params& terms, bool differentiable) const {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <functional>
 #include <set>
 
 #include "metaevo/core/serialize.h"
@@ -189,7 +191,9 @@ void Engine::descend(Problem& p) {
       context.upper_step = step;
       context.seed = seed_;
       if (path.size() == 3)
-        context.upper_loss = [&p, step, gas] {
+        context.upper_loss = [this, &p, step, gas] {
+          // Whole on this process only when batches are not split (ES, its one reader, sees to it).
+          METAEVO_CHECK(parallel_.shares() == 1, "{}: the upper loss of a split batch is a share of it", p.name());
           torch::NoGradGuard no_grad;
           return p.loss(step).item<double>() / gas;
         };
@@ -319,6 +323,15 @@ bool Engine::resume() {
       p->loop_start_.reset();
     }
   });
+  if (parallel_.processes() > 1) {
+    // Each process reads the checkpoint itself: they must all have found the same one.
+    const auto at = parallel_.communicator()->all_gather({found ? double(iteration_) : -1.0});
+    if (std::adjacent_find(at.begin(), at.end(), std::not_equal_to<>()) != at.end())
+      fail(
+          "{}: the processes found different checkpoints (iteration per process, -1 for none: {}); they must "
+          "share the output folder",
+          checkpointer_.path(), fmt::join(at, ", "));
+  }
   if (found) spdlog::info("resumed {} at iteration {}", checkpointer_.path(), iteration_);
   return found;
 }

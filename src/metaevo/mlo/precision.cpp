@@ -12,14 +12,6 @@
 namespace metaevo::mlo {
 namespace {
 
-bool autocast_enabled(bool cuda) {
-#ifdef METAEVO_AUTOCAST_BY_DEVICE_TYPE
-  return at::autocast::is_autocast_enabled(cuda ? at::kCUDA : at::kCPU);
-#else
-  return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
-#endif
-}
-
 at::ScalarType autocast_dtype(bool cuda) {
 #ifdef METAEVO_AUTOCAST_BY_DEVICE_TYPE
   return at::autocast::get_autocast_dtype(cuda ? at::kCUDA : at::kCPU);
@@ -45,11 +37,19 @@ void set_autocast(bool cuda, bool enabled, at::ScalarType dtype) {
 
 }  // namespace
 
+bool autocast_enabled(const torch::Device& device) {
+#ifdef METAEVO_AUTOCAST_BY_DEVICE_TYPE
+  return at::autocast::is_autocast_enabled(device.type());
+#else
+  return device.is_cuda() ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+#endif
+}
+
 Autocast::Autocast(Precision precision, const torch::Device& device) {
   if (precision == Precision::fp32) return;
   active_ = true;
   cuda_ = device.is_cuda();
-  was_enabled_ = autocast_enabled(cuda_);
+  was_enabled_ = autocast_enabled(device);
   previous_dtype_ = autocast_dtype(cuda_);
   set_autocast(cuda_, true, at::kBFloat16);
   at::autocast::increment_nesting();

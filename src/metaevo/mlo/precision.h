@@ -10,6 +10,9 @@ namespace metaevo::mlo {
 
 enum class Precision { fp32, bf16 };
 
+/// Whether autocast is on for computations on `device` (the switch LibTorch 2.4 renamed).
+bool autocast_enabled(const torch::Device& device);
+
 /// Autocast to `precision` for computations on `device` while alive; nothing for fp32. Nests, and
 /// restores the previous state.
 class Autocast {

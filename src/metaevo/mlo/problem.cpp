@@ -44,8 +44,9 @@ const DataParallel& Problem::parallel() const {
   return engine_ ? engine_->parallel() : one_process;
 }
 
-torch::Tensor Problem::loss(int64_t step) {
-  const Autocast autocast(precision_, params_.empty() ? torch::Device(torch::kCPU) : params_.front().device());
+torch::Tensor Problem::loss(int64_t step, bool float32) {
+  const Autocast autocast(float32 ? Precision::fp32 : precision_,
+                          params_.empty() ? torch::Device(torch::kCPU) : params_.front().device());
   auto loss = training_step(step);
   return precision_ == Precision::fp32 ? loss : loss.to(torch::kFloat32);
 }

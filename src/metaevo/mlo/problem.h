@@ -58,9 +58,10 @@ class Problem {
   /// The loss of this problem's batch number `step`. The batch must be a function of `step` (and
   /// the program's seed): ES replays steps, and a resumed run must draw the same batches.
   virtual torch::Tensor training_step(int64_t step) = 0;
-  /// training_step in this problem's precision (its value as float32 under bf16): what the engine
-  /// and the hypergradient methods evaluate.
-  torch::Tensor loss(int64_t step);
+  /// training_step in this problem's precision (its value as float32 under bf16), or in float32
+  /// whatever the precision with `float32` (finite differences, whose steps bf16 would round away):
+  /// what the engine and the hypergradient methods evaluate.
+  torch::Tensor loss(int64_t step, bool float32 = false);
   /// Called before the first step of each inner loop (e.g. MAML starts from the outer weights).
   virtual void on_inner_loop_start() {}
   /// Examples in one global batch of training_step. A problem that returns more than 0 computes

@@ -1,7 +1,8 @@
 // Finite differences (DARTS; Betty's "darts", which follows SAMA): the inverse Hessian is taken as
 // the identity and -(d^2 L / dlambda dw) v is a central difference of the upper gradient of the
 // lower loss at w +- eps v, eps = alpha / |v|. Two extra backward passes, no second-order
-// graph. Evaluated at the current (unrolled) weights.
+// graph. Evaluated at the current (unrolled) weights, in float32 whatever the lower's precision:
+// the shift eps v is far below bfloat16's resolution of the weights.
 #include "metaevo/mlo/hypergradient.h"
 #include "metaevo/mlo/problem.h"
 
@@ -27,9 +28,11 @@ class Darts : public Hypergradient {
     const Params w = lower.params();
     auto upper_grad_at = [&](double sign) {
       Params shifted;
-      for (size_t i = 0; i < w.size(); ++i) shifted.push_back((w[i].detach() + sign * eps * v[i]).requires_grad_());
+      // Constants: only the upper gradient is wanted, so no graph (nor its activations) is kept
+      // through the lower's weights.
+      for (size_t i = 0; i < w.size(); ++i) shifted.push_back(w[i].detach() + sign * eps * v[i].detach());
       lower.set_params(shifted);
-      return vector_grad({lower.loss(lower.count() - 1)}, upper.params(), {}, false, false);
+      return vector_grad({lower.loss(lower.count() - 1, /*float32=*/true)}, upper.params(), {}, false, false);
     };
     const auto plus = upper_grad_at(1), minus = upper_grad_at(-1);
     lower.set_params(w);

@@ -25,8 +25,7 @@ cycles=${CYCLES:-3}
 pg_seeds=" ${PG_SEEDS:-2} "
 ((children % (3 * cycles) == 0)) || { echo "CHILDREN must be a multiple of 3 agent classes x CYCLES" >&2; exit 2; }
 mkdir -p "$out"
-"$metaevo" evolve --config configs/evolve-10-tasks.yaml --output "$out/root" --set 'tasks=[mnist]' \
-  --set evolution.children=1 --set task_iterations=1 "${extra[@]}" > "$out/root.log" 2>&1
+METAEVO=$metaevo bash bench/munet_root.sh "$out" "${extra[@]}"
 pg=""
 stop_pg() { [[ -z $pg ]] || scripts/throwaway_postgres.sh stop "$pg"; }
 trap stop_pg EXIT

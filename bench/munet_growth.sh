@@ -15,8 +15,7 @@ metaevo=${METAEVO:-build/bin/metaevo}  # another binary (a copy) keeps a rebuild
 config=configs/evolve-10-tasks.yaml
 grow=${GROW:-'mutation.grow={mlp_dim: [1024, 1536], heads: [4, 6], layers: [4]}'}
 mkdir -p "$out"
-"$metaevo" evolve --config "$config" --output "$out/root" --set 'tasks=[mnist]' --set evolution.children=1 \
-  --set task_iterations=1 "${extra[@]}" > "$out/root.log" 2>&1
+METAEVO=$metaevo bash bench/munet_root.sh "$out" "${extra[@]}"
 for seed in "${seeds[@]}"; do
   common=(--config "$config" --set seed="$seed" --set 'root.task=""' --set root.from="$out/root/system.db" "${extra[@]}")
   "$metaevo" --threads 1 evolve "${common[@]}" --output "$out/plain-s$seed" > "$out/plain-s$seed.log" 2>&1 &

@@ -10,6 +10,7 @@ the same time whatever the pixels. Prints one JSON line.
 
 Run with Debian's interpreter (that is where python3-torch lives):
     /usr/bin/python3 bench/protonet_es_peer.py --population 128 --generations 3 --threads 2
+(--device cuda on a GPU machine: bench/gpu.sh).
 """
 import argparse
 import json
@@ -33,7 +34,7 @@ def query_loss(embeddings, ways, shots, queries):
     support, query = embeddings[:ways * shots], embeddings[ways * shots:]
     prototypes = support.view(ways, shots, -1).mean(1)
     logits = -torch.cdist(query, prototypes).pow(2)
-    labels = torch.arange(ways).repeat_interleave(queries)
+    labels = torch.arange(ways, device=embeddings.device).repeat_interleave(queries)
     return F.cross_entropy(logits, labels).item()
 
 
@@ -52,35 +53,41 @@ def main():
     ap.add_argument("--sigma", type=float, default=0.01)
     ap.add_argument("--lr", type=float, default=0.001)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
     assert args.population % 2 == 0, "mirrored sampling needs an even population"
+    device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     torch.set_grad_enabled(False)  # ES never backpropagates
 
     ways, shots, queries = 5, 5, 15
-    images = torch.rand(ways * (shots + queries), 1, 28, 28)
-    net = conv4(args.channels).train()  # batch-norm on the episode's statistics
+    images = torch.rand(ways * (shots + queries), 1, 28, 28).to(device)
+    net = conv4(args.channels).to(device).train()  # batch-norm on the episode's statistics
     center = parameters_to_vector(net.parameters()).clone()
     adam = torch.optim.Adam([center.requires_grad_()], lr=args.lr)
 
     def generation():
-        half = torch.randn(args.population // 2, center.numel())
+        half = torch.randn(args.population // 2, center.numel(), device=device)
         noise = torch.cat([half, -half])
         fitness = torch.empty(args.population)
         for i in range(args.population):
             vector_to_parameters(center.detach() + args.sigma * noise[i], net.parameters())
             fitness[i] = query_loss(net(images), ways, shots, queries)
         weights = centered_ranks(fitness)  # ranks of the loss estimate its gradient, which Adam descends
-        center.grad = weights @ noise / (args.population * args.sigma)
+        center.grad = weights.to(device) @ noise / (args.population * args.sigma)
         adam.step()
 
     generation()  # warm-up, not timed
+    synchronize = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    synchronize()
     start = time.perf_counter()
     for _ in range(args.generations):
         generation()
+    synchronize()
     seconds = time.perf_counter() - start
-    print(json.dumps({"benchmark": "protonet_es_peer", "torch": torch.__version__, "threads": args.threads,
+    print(json.dumps({"benchmark": "protonet_es_peer", "torch": torch.__version__, "device": args.device,
+                      "threads": args.threads,
                       "channels": args.channels, "params": center.numel(), "population": args.population,
                       "generations": args.generations, "seconds": seconds,
                       "evals_per_s": args.population * args.generations / seconds}))

@@ -6,6 +6,7 @@ mirrored sampling, centered-rank shaping, Adam. Prints one JSON line.
 
 Run with Debian's interpreter (that is where python3-torch lives):
     /usr/bin/python3 bench/python_es_baseline.py --generations 20 [--mode bmm]
+(--device cuda --data-dir DIR on a GPU machine: bench/gpu.sh).
 """
 import argparse
 import gzip
@@ -26,14 +27,14 @@ except ImportError:
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
 
 
-def load_idx(name, header):
-    with gzip.open(os.path.join(DATA_DIR, name), "rb") as f:
+def load_idx(name, header, data_dir):
+    with gzip.open(os.path.join(data_dir, name), "rb") as f:
         return np.frombuffer(f.read(), dtype=np.uint8, offset=header)
 
 
-def load_split(prefix):
-    x = load_idx(f"{prefix}-images-idx3-ubyte.gz", 16).reshape(-1, 784)
-    y = load_idx(f"{prefix}-labels-idx1-ubyte.gz", 8)
+def load_split(prefix, data_dir=DATA_DIR):
+    x = load_idx(f"{prefix}-images-idx3-ubyte.gz", 16, data_dir).reshape(-1, 784)
+    y = load_idx(f"{prefix}-labels-idx1-ubyte.gz", 8, data_dir)
     return torch.from_numpy(x.astype(np.float32) / 255.0), torch.from_numpy(y.astype(np.int64))
 
 
@@ -47,19 +48,22 @@ def main():
     ap.add_argument("--sigma", type=float, default=0.02)
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--data-dir", default=DATA_DIR, help="Fashion-MNIST's gzipped IDX files")
     args = ap.parse_args()
     if args.mode == "vmap" and not HAVE_VMAP:
         ap.error("functorch is not importable; use --mode bmm")
     assert args.population % 2 == 0, "mirrored sampling needs an even population"
 
+    device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     torch.set_grad_enabled(False)  # ES never backpropagates
 
-    x_train, y_train = load_split("train")
-    x_test, y_test = load_split("t10k")
+    x_train, y_train = (t.to(device) for t in load_split("train", args.data_dir))
+    x_test, y_test = (t.to(device) for t in load_split("t10k", args.data_dir))
 
-    model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10)).to(device)
     shapes = [p.shape for p in model.parameters()]
     sizes = [p.numel() for p in model.parameters()]
     center = torch.nn.utils.parameters_to_vector(model.parameters()).clone()
@@ -81,25 +85,28 @@ def main():
         h = torch.relu(torch.baddbmm(b1.unsqueeze(1), x.expand(flat.shape[0], -1, -1), w1.transpose(1, 2)))
         return torch.baddbmm(b2.unsqueeze(1), h, w2.transpose(1, 2))
 
-    ranks_base = torch.arange(pop, dtype=torch.float32)
+    ranks_base = torch.arange(pop, dtype=torch.float32, device=device)
 
     def generation():
-        idx = torch.randint(0, x_train.shape[0], (args.batch,))
+        idx = torch.randint(0, x_train.shape[0], (args.batch,), device=device)
         x, y = x_train[idx], y_train[idx]  # one common minibatch for every member
-        noise = torch.randn(half, n_params)
+        noise = torch.randn(half, n_params, device=device)
         eps = torch.cat([noise, -noise])  # mirrored pairs
         logits = population_logits(center + args.sigma * eps, x)
         loss = F.cross_entropy(logits.reshape(-1, 10), y.repeat(pop), reduction="none").view(pop, -1).mean(1)
         # centered ranks in [-0.5, 0.5]: invariant to the loss scale, robust to outliers
-        shaped = torch.empty(pop)
+        shaped = torch.empty(pop, device=device)
         shaped[loss.argsort()] = ranks_base / (pop - 1) - 0.5
         center.grad = eps.t() @ shaped / (pop * args.sigma)  # estimate of d(loss)/d(center)
         opt.step()
 
     generation()  # warm-up: allocator, thread pool, vmap tracing
+    synchronize = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    synchronize()
     t0 = time.perf_counter()
     for _ in range(args.generations):
         generation()
+    synchronize()
     seconds = time.perf_counter() - t0
 
     torch.nn.utils.vector_to_parameters(center, model.parameters())
@@ -108,6 +115,7 @@ def main():
     print(json.dumps({
         "benchmark": "python_es_baseline",
         "mode": args.mode,
+        "device": args.device,
         "threads": torch.get_num_threads(),
         "population": pop,
         "batch": args.batch,

@@ -21,7 +21,7 @@ configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/metaevoConfig.cmake.in
   ${PROJECT_BINARY_DIR}/metaevoConfig.cmake INSTALL_DESTINATION ${METAEVO_CMAKE_DIR})
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/metaevoConfigVersion.cmake COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/metaevoConfig.cmake ${PROJECT_BINARY_DIR}/metaevoConfigVersion.cmake
-  DESTINATION ${METAEVO_CMAKE_DIR})
+  ${CMAKE_CURRENT_LIST_DIR}/FindLibZip.cmake DESTINATION ${METAEVO_CMAKE_DIR})
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME metaevo)
@@ -33,7 +33,10 @@ set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 # What the headers and the static library need at build time, and the CLI at run time.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libtorch-dev (>= 1.13), libopenblas0-pthread, nlohmann-json3-dev, \
 libyaml-cpp-dev, libfmt-dev, libspdlog-dev, libsqlitecpp-dev, libsqlite3-dev, libzip-dev, libpng-dev, \
-zlib1g-dev, libpqxx-dev, pkg-config, cmake (>= 3.24)")
+zlib1g-dev, cmake (>= 3.24)")
+if(METAEVO_POSTGRES)
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libpqxx-dev, pkg-config")
+endif()
 if(METAEVO_MPI)
   string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libopenmpi-dev")
 endif()

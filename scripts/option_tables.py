@@ -2,7 +2,6 @@
 """Rewrites the README's option tables from the registrations: every `<!-- describe CMD POINT -->`
 marker is followed by the table `metaevo CMD --describe-markdown` prints for it. The test
 ReadmeOptionTables checks the result. Usage: scripts/option_tables.py [path/to/metaevo]"""
-import re
 import subprocess
 import sys
 from pathlib import Path

@@ -62,7 +62,9 @@ for entry in "${WEB_PACKAGES[@]}"; do
   fi
 done
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETAEVO_MPI=ON >/dev/null
+# The build's libraries from the dependency kit, as a GPU machine without Debian's packages builds.
+scripts/kit.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMETAEVO_MPI=ON -DMETAEVO_KIT="$PWD/kit/prefix" >/dev/null
 # Two jobs: each LibTorch translation unit needs ~1.5 GB of memory to compile.
 cmake --build build -j "${METAEVO_BUILD_JOBS:-2}"
 

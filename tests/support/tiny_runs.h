@@ -1,6 +1,7 @@
 #pragma once
 // A tiny run of every long command (seconds each), for the tests that drive them through the CLI:
 // kill-and-resume, and the reports rendered in a browser.
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -14,7 +15,14 @@
 namespace metaevo::testing {
 
 inline const std::string kMnist = METAEVO_SOURCE_DIR "/data/mnist";
-inline const std::string kFashion = "/usr/share/datasets/fashion-mnist";
+
+/// Where the CLI finds Fashion-MNIST when a config names no folder (data::resolve_data_dir).
+inline std::string fashion_dir() {
+  if (const char* root = std::getenv("METAEVO_DATA_DIR"))
+    if (std::filesystem::is_directory(std::filesystem::path(root) / "fashion-mnist"))
+      return (std::filesystem::path(root) / "fashion-mnist").string();
+  return "/usr/share/datasets/fashion-mnist";
+}
 
 struct TinyRun {
   std::string name;
@@ -24,13 +32,14 @@ struct TinyRun {
   std::vector<std::string> state_dicts, json_files;  // compared after the run
   std::string json_key;                              // compare only this key of each JSON file (empty: all)
   std::function<std::string()> missing;              // why the command cannot run here (empty: it can)
+  std::string device_key;                            // the config key of its device (empty: CPU only)
 };
 
 inline std::string omniglot_yaml() { return "\"" + omniglot_dir() + "\""; }
 
 inline std::string no_omniglot() { return has_omniglot() ? "" : "Omniglot is not at " + omniglot_dir(); }
 inline std::string no_fashion() {
-  return std::filesystem::exists(kFashion) ? "" : "Fashion-MNIST is not at " + kFashion;
+  return std::filesystem::exists(fashion_dir()) ? "" : "Fashion-MNIST is not at " + fashion_dir();
 }
 inline std::string no_mnist() {
   return std::filesystem::exists(kMnist) ? "" : "MNIST is not at " + kMnist + " (scripts/setup.sh fetches it)";
@@ -157,21 +166,25 @@ inline const std::map<std::string, TinyRun>& tiny_runs() {
                             {"result.json"},
                             "",
                             no_mnist};
+    for (const auto* name : {"es", "meta_es", "meta_backprop"}) c[name].device_key = "problem.device";
+    c["mlo"].device_key = "program.device";
+    c["evolve"].device_key = "device";
     return c;
   }();
   return all;
 }
 
-/// Runs `run` into `out` (its config beside it as OUT.yaml, its stderr as OUT.stderr); returns as
-/// wait_for does.
+/// Runs `run` into `out` (its config beside it as OUT.yaml, its stderr as OUT.stderr), with `extra`
+/// arguments; returns as wait_for does.
 inline int run_tiny(const TinyRun& run, const std::filesystem::path& out, bool resume,
-                    const std::vector<std::string>& env = {}) {
+                    const std::vector<std::string>& env = {}, const std::vector<std::string>& extra = {}) {
   const auto config = out.string() + ".yaml";
   write_file_atomic(config, run.config);
   std::vector<std::string> argv{METAEVO_BINARY};
   argv.insert(argv.end(), run.words.begin(), run.words.end());
   argv.insert(argv.end(), {"--config", config, "--output", out.string(), "--log-level", "warn"});
   if (resume && run.resume_flag) argv.push_back("--resume");
+  argv.insert(argv.end(), extra.begin(), extra.end());
   return wait_for(spawn(argv, env, out.string() + ".stderr"), 600);
 }
 

@@ -1,9 +1,10 @@
 // `metaevo agent` as processes: killed mid-cycle and restarted it ends as an uninterrupted agent
-// does (a multipath agent too), and an agent stopped with SIGSTOP keeps no other agent from
-// publishing.
+// does (a multipath agent too), an agent stopped with SIGSTOP keeps no other agent from
+// publishing, and agents on "hosts" that share only a PostgreSQL URL extend one system.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "../../support/process.h"
 #include "../../support/stores.h"
@@ -146,6 +147,49 @@ TEST_P(AgentStall, AStoppedAgentKeepsNoOtherFromPublishing) {
 }
 
 METAEVO_BACKENDS(AgentStall);
+
+// Many hosts: agents in folders that share nothing but a PostgreSQL URL (each its own config copy,
+// outputs and logs, no local store) extend one system: two at once on two tasks, then a third
+// whose multipath model runs both of their published paths, and a fourth folder reads the whole
+// system by the URL.
+TEST(AgentHosts, AgentsSharingOnlyAPostgresUrlExtendOneSystem) {
+  METAEVO_REQUIRE_BACKEND(std::string("postgresql"));
+  if (!testing::no_mnist().empty()) GTEST_SKIP() << testing::no_mnist();
+  const auto a = scratch("host_a"), b = scratch("host_b"), c = scratch("host_c"), d = scratch("host_d");
+  const auto storage = testing::fresh_store("postgresql", a, "hosts");
+  const std::vector<std::string> one_cycle{"--set", "agent.cycles=1"};
+  const pid_t pa = start_agent(a, "munet", "mnist-rot:90", storage, one_cycle);
+  const pid_t pb = start_agent(b, "munet", "mnist-perm:1", storage, one_cycle);
+  ASSERT_EQ(testing::wait_for(pa, 300), 0) << stderr_of(a, "munet", "mnist-rot:90");
+  ASSERT_EQ(testing::wait_for(pb, 300), 0) << stderr_of(b, "munet", "mnist-perm:1");
+  ASSERT_EQ(testing::wait_for(start_agent(c, "multipath", "mnist-rot:90", storage, one_cycle), 300), 0)
+      << stderr_of(c, "multipath", "mnist-rot:90");
+  for (const auto& host : {a, b, c}) EXPECT_FALSE(fs::exists(host / "system.db")) << host << " made a store";
+
+  AgentStore store(storage);
+  std::map<std::string, int64_t> published;
+  std::set<std::string> runs_paths_of;
+  for (const auto& p : store.publications()) {
+    ++published[p.agent];
+    if (p.agent != "multipath/mnist-rot:90") continue;
+    for (const auto& record : p.paths)
+      if (record.contains("paths"))
+        for (const auto& path : record.at("paths")) runs_paths_of.insert(store.owner_of(path.at("id").get<int64_t>()));
+  }
+  EXPECT_EQ(published, (std::map<std::string, int64_t>{
+                           {"multipath/mnist-rot:90", 1}, {"munet/mnist-perm:1", 1}, {"munet/mnist-rot:90", 1}}));
+  EXPECT_EQ(runs_paths_of, (std::set<std::string>{"munet/mnist-perm:1", "munet/mnist-rot:90"}))
+      << "host c's model does not run both other hosts' published paths";
+
+  const auto status = (d / "status.txt").string();
+  ASSERT_EQ(testing::wait_for(testing::spawn({METAEVO_BINARY, "evolve", "status", "--storage", storage}, {},
+                                             (d / "status.stderr").string(), status),
+                              60),
+            0)
+      << read_file((d / "status.stderr").string());
+  const auto text = read_file(status);
+  for (const auto* task : {"mnist-rot:90", "mnist-perm:1"}) EXPECT_NE(text.find(task), std::string::npos) << text;
+}
 
 }  // namespace
 }  // namespace metaevo::munet

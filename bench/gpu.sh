@@ -2,23 +2,27 @@
 # The GPU machine's one script (issue 28). That machine has Python with PyTorch 2.x (CUDA), its
 # LibTorch headers and CMake files, nvcc, CMake and ninja, and reaches no package registry; what
 # else the build needs travels with the working tree. Prepare it here first:
-#   bash bench/gpu.sh --prepare      # the dependency kit (scripts/kit.sh) and the benchmarks' data
-# then run it there, carrying kit, data/fashion-mnist and data/omniglot (about 60 MB in all):
+#   bash bench/gpu.sh --prepare      # the dependency kit (scripts/kit.sh) and the data (data/gpu)
+# then run it there, carrying kit and data/gpu (MNIST gzipped and Omniglot, about 40 MB in all):
 #   bash bench/gpu.sh                # writes to $OUT (the device tool's folder), else runs/gpu
 # It builds metaevo against PyTorch's LibTorch and the kit (no MPI, PostgreSQL, Python module or
 # Google Benchmark), runs the CUDA tests (the CUDA path against the CPU path, `*Cuda*`) and the
-# ES benchmarks on the card against plain PyTorch on the same card: the bench MLP on Fashion-MNIST
-# and the ES ProtoNet. build.log, tests.log, bench.jsonl and device.txt go to the output folder.
+# ES benchmarks on the card against plain PyTorch on the same card: the bench MLP (784-128-10, on
+# MNIST, which travels smaller than Fashion-MNIST) and the ES ProtoNet. build.log, tests.log, bench.jsonl and device.txt go to the output folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ ${1:-} == --prepare ]]; then
   scripts/kit.sh
-  mkdir -p data/fashion-mnist data/omniglot
-  cp -u /usr/share/datasets/fashion-mnist/*.gz data/fashion-mnist/
-  cp -ru ../shared/data/omniglot/. data/omniglot/
-  du -shc kit data/fashion-mnist data/omniglot
+  [[ -s data/mnist/train-images-idx3-ubyte ]] || { echo "gpu.sh: no data/mnist (scripts/setup.sh fetches it)" >&2; exit 2; }
+  rm -rf data/gpu
+  mkdir -p data/gpu/mnist
+  for f in data/mnist/*-ubyte; do gzip -9c "$f" > "data/gpu/mnist/$(basename "$f").gz"; done
+  cp -r ../shared/data/omniglot data/gpu/omniglot && chmod -R u+w data/gpu
+  du -shc kit data/gpu
   exit 0
 fi
+# The tests and the CLI look for data sets here first.
+export METAEVO_DATA_DIR=$PWD/data/gpu
 out=${OUT:-runs/gpu}
 mkdir -p "$out"
 [[ -f kit/prefix/.packages ]] || { echo "gpu.sh: no kit/: run 'bash bench/gpu.sh --prepare' and carry kit/" >&2; exit 2; }
@@ -43,11 +47,11 @@ bench() { "$@" | tee -a "$out/bench.jsonl"; }
 : > "$out/bench.jsonl"
 for device in cuda cpu; do
   bench build-gpu/bin/metaevo --threads "$jobs" --log-level warn bench es --model mlp --hidden 128 \
-    --dataset fashion-mnist --data-dir data/fashion-mnist --population 512 --batch 256 --generations 20 --device "$device"
+    --dataset mnist --data-dir data/gpu/mnist --population 512 --batch 256 --generations 20 --device "$device"
   bench "$python" bench/python_es_baseline.py --population 512 --batch 256 --generations 20 --threads "$jobs" \
-    --mode bmm --data-dir data/fashion-mnist --device "$device"
+    --mode bmm --data-dir data/gpu/mnist --device "$device"
 done
 bench build-gpu/bin/metaevo --threads "$jobs" --log-level warn bench es --model protonet --population 128 \
-  --generations 3 --data-dir data/omniglot --device cuda
+  --generations 3 --data-dir data/gpu/omniglot --device cuda
 bench "$python" bench/protonet_es_peer.py --population 128 --generations 3 --threads "$jobs" --device cuda
 exit "$status"

@@ -49,7 +49,7 @@ def main():
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--data-dir", default=DATA_DIR, help="Fashion-MNIST's gzipped IDX files")
+    ap.add_argument("--data-dir", default=DATA_DIR, help="Fashion-MNIST's (or MNIST's) gzipped IDX files")
     args = ap.parse_args()
     if args.mode == "vmap" and not HAVE_VMAP:
         ap.error("functorch is not importable; use --mode bmm")

@@ -10,7 +10,8 @@
 # Not in it: MPI, PostgreSQL's client, pybind11 and Google Benchmark, whose parts of the build are
 # options (METAEVO_MPI, METAEVO_POSTGRES, METAEVO_PYTHON, METAEVO_BUILD_BENCH).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+self=$(realpath "$0")
+cd "$(dirname "$self")/.."
 kit=${1:-kit}
 roots=(libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libsqlitecpp-dev libsqlite3-dev
   libzip-dev libpng-dev zlib1g-dev libgtest-dev)
@@ -28,8 +29,10 @@ if ! apt-cache show "${roots[@]}" >/dev/null 2>&1; then
   $sudo apt-get update -qq
 fi
 mapfile -t packages < <(closure)
+# A kit is complete for this script and these packages (a changed script remakes it).
 stamp="$kit/prefix/.packages"
-if [[ -f $stamp && $(cat "$stamp") == "${packages[*]}" ]]; then exit 0; fi
+made_by="$(sha256sum "$self" | cut -c1-16) ${packages[*]}"
+if [[ -f $stamp && $(cat "$stamp") == "$made_by" ]]; then exit 0; fi
 rm -rf "$kit"
 mkdir -p "$kit/debs" "$kit/prefix"
 (cd "$kit/debs" && apt-get download -qq -o APT::Sandbox::User=root "${packages[@]}")
@@ -47,6 +50,10 @@ while IFS= read -r link; do
   target=$(readlink "$link")
   ln -sfn "$(realpath -m --relative-to="$(dirname "$link")" "$prefix${target/#\/lib\//\/usr\/lib\/}")" "$link"
 done < <(find "$prefix" -type l -lname '/*')
-rm -rf "$kit/debs" "$prefix/usr/share/doc" "$prefix/usr/share/man" "$prefix/usr/src"
-echo "${packages[*]}" > "$stamp"
+# What the build never reads, so the kit travels lighter (it shares 64 MiB with the data): static
+# archives of libraries it links shared, OpenSSL's plugins, documentation.
+find "$prefix/usr/lib" -name '*.a' ! -name 'libSQLiteCpp.a' ! -name 'libgtest*.a' ! -name 'libgmock*.a' -delete
+rm -rf "$kit/debs" "$prefix/usr/share/doc" "$prefix/usr/share/man" "$prefix/usr/src" \
+  "$prefix/usr/lib/x86_64-linux-gnu/engines-3" "$prefix/usr/lib/x86_64-linux-gnu/ossl-modules"
+echo "$made_by" > "$stamp"
 echo "kit: ${#packages[@]} packages in $kit/prefix ($(du -sh "$kit" | cut -f1))"

@@ -9,16 +9,12 @@
 #include <iostream>
 #include <string>
 
+#include "data_dirs.h"
 #include "metaevo/data/omniglot.h"
 
 namespace metaevo::testing {
 
-inline std::string omniglot_dir() {
-  namespace fs = std::filesystem;
-  if (const char* root = std::getenv("METAEVO_DATA_DIR"))
-    if (fs::is_directory(fs::path(root) / "omniglot")) return (fs::path(root) / "omniglot").string();
-  return METAEVO_SOURCE_DIR "/../shared/data/omniglot";
-}
+inline std::string omniglot_dir() { return data_dir("omniglot", METAEVO_SOURCE_DIR "/../shared/data/omniglot"); }
 
 inline bool has_omniglot() {
   namespace fs = std::filesystem;

@@ -1,28 +1,18 @@
 #pragma once
 // A tiny run of every long command (seconds each), for the tests that drive them through the CLI:
 // kill-and-resume, and the reports rendered in a browser.
-#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "data_dirs.h"
 #include "metaevo/core/atomic_file.h"
 #include "omniglot.h"
 #include "process.h"
 
 namespace metaevo::testing {
-
-inline const std::string kMnist = METAEVO_SOURCE_DIR "/data/mnist";
-
-/// Where the CLI finds Fashion-MNIST when a config names no folder (data::resolve_data_dir).
-inline std::string fashion_dir() {
-  if (const char* root = std::getenv("METAEVO_DATA_DIR"))
-    if (std::filesystem::is_directory(std::filesystem::path(root) / "fashion-mnist"))
-      return (std::filesystem::path(root) / "fashion-mnist").string();
-  return "/usr/share/datasets/fashion-mnist";
-}
 
 struct TinyRun {
   std::string name;
@@ -32,7 +22,7 @@ struct TinyRun {
   std::vector<std::string> state_dicts, json_files;  // compared after the run
   std::string json_key;                              // compare only this key of each JSON file (empty: all)
   std::function<std::string()> missing;              // why the command cannot run here (empty: it can)
-  std::string device_key;                            // the config key of its device (empty: CPU only)
+  std::string device_key = "";                       // the config key of its device (empty: CPU only)
 };
 
 inline std::string omniglot_yaml() { return "\"" + omniglot_dir() + "\""; }
@@ -42,7 +32,8 @@ inline std::string no_fashion() {
   return std::filesystem::exists(fashion_dir()) ? "" : "Fashion-MNIST is not at " + fashion_dir();
 }
 inline std::string no_mnist() {
-  return std::filesystem::exists(kMnist) ? "" : "MNIST is not at " + kMnist + " (scripts/setup.sh fetches it)";
+  return std::filesystem::exists(mnist_dir()) ? ""
+                                              : "MNIST is not at " + mnist_dir() + " (scripts/setup.sh fetches it)";
 }
 
 inline const std::map<std::string, TinyRun>& tiny_runs() {
@@ -119,7 +110,7 @@ inline const std::map<std::string, TinyRun>& tiny_runs() {
                    "task_iterations: 1\n"
                    "tasks: [mnist-rot:90, mnist-perm:1, mnist]\n"
                    "data: {mnist: \"" +
-                       kMnist + "\"}\n",
+                       mnist_dir() + "\"}\n",
                    true,
                    {},
                    {"results.json"},
@@ -156,7 +147,7 @@ inline const std::map<std::string, TinyRun>& tiny_runs() {
                             {"route"},
                             "seed: 2\nthreads: 1\n"
                             "data: {tasks: [mnist-perm:1, mnist-perm:2], data_dir: \"" +
-                                kMnist +
+                                mnist_dir() +
                                 "\"}\n"
                                 "train: {steps: 8, eval_every: 2}\n"
                                 "program: {type: routing_network, layers: 2, experts: 3, width: 8, batch_size: 8,\n"

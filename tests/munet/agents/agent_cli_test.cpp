@@ -25,7 +25,7 @@ const std::string kConfig =
     "train: {batch_size: 32, validations: 2, batches_between_validations: 3, validation_batches: 2}\n"
     "agent: {cycles: 2, generations: 2, max_population: 2}\n"
     "data: {mnist: \"" +
-    testing::kMnist + "\"}\n";
+    testing::mnist_dir() + "\"}\n";
 
 fs::path scratch(const std::string& name) {
   const auto dir = fs::temp_directory_path() / ("metaevo_agent_cli_" + name);

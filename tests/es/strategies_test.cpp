@@ -57,8 +57,6 @@ FunctionProblemOptions sphere10() {
 
 class EveryStrategy : public ::testing::TestWithParam<Case> {};
 
-}  // namespace
-
 TEST_P(EveryStrategy, SolvesTheSphere) {
   const auto& c = GetParam();
   FunctionProblem problem(sphere10());
@@ -163,4 +161,5 @@ TEST(Strategies, CorruptCheckpointIsAnErrorNamingTheFile) {
   fs::remove(path);
 }
 
+}  // namespace
 }  // namespace metaevo::es

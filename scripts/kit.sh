@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The dependency kit: the Debian packages the build needs beyond LibTorch (yaml-cpp, nlohmann-json,
 # CLI11, spdlog, fmt, SQLiteCpp, SQLite, libzip, libpng, zlib, GoogleTest) with the libraries they
-# load, fetched with `apt-get download` (no root, nothing installed) and unpacked into KIT/prefix
+# load, fetched with `apt-get download` (nothing installed; root only for `apt-get update` when the
+# package lists are empty) and unpacked into KIT/prefix
 # (default kit/, ignored by git). A build configured with -DMETAEVO_KIT=KIT/prefix finds them there
 # first; scripts/setup.sh builds that way, so every CI run rehearses the kit, and
 # scripts/check_kit.py checks that the build took nothing the kit should carry from the system.

@@ -124,6 +124,7 @@ run:
   comm.all_reduce_sum(bytes);
   if (comm.rank() != 0) return 0;
   const double evals = double(result.state.evals);
+  const double generations = double(std::max<int64_t>(1, result.state.generation));
   const double gflops = run.problem->flops_per_eval() * evals / seconds / 1e9;
   const double sgemm = sgemm_gflops(parse_device(a.device));
   nlohmann::json out = {{"benchmark", "es"},
@@ -150,11 +151,17 @@ run:
                         {"gflops_per_s", gflops},
                         {"sgemm_gflops_per_s", sgemm},
                         {"sgemm_fraction", gflops / sgemm},
-                        // Sent by all processes together, per generation: fitness values only.
-                        {"bytes_per_generation", bytes[0] / double(std::max<int64_t>(1, result.state.generation))},
+                        // Sent by all processes together, per generation: fitness values, plus the update's
+                        // partial sums (all_reduce) or slices (sliced).
+                        {"bytes_per_generation", bytes[0] / generations},
                         // Rank 0's share of time in the update, which every rank repeats in
                         // replicated mode: N ranks speed up by at most 1 / (f + (1 - f) / N).
                         {"update_fraction", result.update_s / seconds},
+                        // Rank 0's time per generation in its parts: evaluation (and the rest),
+                        // the update's own work, and collectives (waits for other ranks included).
+                        {"eval_s_per_generation", (seconds - result.update_s - result.comm_s) / generations},
+                        {"update_s_per_generation", result.update_s / generations},
+                        {"comm_s_per_generation", result.comm_s / generations},
                         {"peak_rss_mb", peak_rss_mb()},
                         {"test_acc", result.report.value("test_acc", 0.0)}};
   std::cout << out.dump() << std::endl;
@@ -184,8 +191,8 @@ void add_bench_command(CLI::App& app, Common& common, Action& action) {
       ->check(CLI::PositiveNumber);
   es->add_option("--seed", a->seed, "random seed")->check(CLI::NonNegativeNumber);
   es->add_option("--device", a->device, "cpu | cuda | cuda:N");
-  es->add_option("--update", a->update, "under mpirun: replicated | all_reduce")
-      ->check(CLI::IsMember({"replicated", "all_reduce"}));
+  es->add_option("--update", a->update, "under mpirun: replicated | all_reduce | sliced")
+      ->check(CLI::IsMember({"replicated", "all_reduce", "sliced"}));
   es->callback([&common, &action, a] { action = [&common, a] { return run_bench_es(common, *a); }; });
   add_bench_tune(bench, action);
   add_bench_meta_memory(bench, common, action);

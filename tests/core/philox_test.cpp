@@ -48,6 +48,22 @@ TEST(Philox, DistinctStreamsDiffer) {
   EXPECT_TRUE(torch::equal(a, philox_normal({7, 0, 0, 0}, 64)));
 }
 
+TEST(Philox, WeightedSumsOfASliceAreThatSliceBitwise) {
+  // A sliced ES update builds elements [offset, offset + n) only: offsets inside a Philox block
+  // and spans longer than one generation pass, both sums.
+  const StreamId s{9, 2, 40, 1};
+  const auto w = torch::randn({13});
+  for (const bool squared : {false, true}) {
+    const auto full = philox_normal_rows_weighted_sum(s, w, 5000, squared);
+    EXPECT_TRUE(torch::allclose(
+        full, torch::mv((squared ? philox_normal_rows(s, 13, 5000).square() : philox_normal_rows(s, 13, 5000)).t(), w),
+        1e-4, 1e-4));
+    for (const auto& [offset, n] : std::vector<std::pair<int64_t, int64_t>>{{0, 7}, {3, 1}, {5, 4090}, {2047, 2953}})
+      EXPECT_TRUE(torch::equal(philox_normal_rows_weighted_sum(s, w, n, squared, offset), full.narrow(0, offset, n)))
+          << "offset " << offset << ", n " << n << (squared ? ", squared" : "");
+  }
+}
+
 TEST(Philox, SameNumbersWithAnyThreadCount) {
   const int before = at::get_num_threads();
   at::set_num_threads(1);

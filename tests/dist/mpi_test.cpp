@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "../support/process.h"
@@ -31,6 +33,13 @@ class Mpi : public ScratchDirTest {
     return wait_for(spawn(es_argv(ranks, args), kMpiEnv, (dir_ / "stderr.txt").string()), timeout_s);
   }
   std::string stderr_text() { return metaevo::read_file((dir_ / "stderr.txt").string()); }
+  // The final weights of a fresh run of `config` on `ranks` (0: without mpirun) in folder `name`.
+  torch::Tensor center_of_run(int ranks, const std::string& config, const std::string& name) {
+    const auto output = (dir_ / name).string();
+    fs::remove_all(output);
+    EXPECT_EQ(run_es(ranks, {"--config", config, "--output", output}), 0) << stderr_text();
+    return center(output);
+  }
   // Every final weight, flattened in name order.
   torch::Tensor center(const std::string& output) {
     std::vector<torch::Tensor> parts;
@@ -97,6 +106,76 @@ TEST_F(Mpi, AllReduceUpdateMatchesOneProcess) {
         << strategy << ": max difference " << (center(one) - center(two)).abs().max().item<float>();
     EXPECT_FALSE(torch::equal(center(one), center(two) * 0)) << strategy;
   }
+}
+
+// With `update: sliced` each rank builds the update of its slice of the parameters from every
+// perturbation and the slices are all-gathered: 2 and 3 ranks end as one process does, bitwise
+// where each coordinate's arithmetic is the same (full-rank noise, elementwise rules), within 1e-6
+// where sums are split (low-rank products over fewer rows, ClipUp's global norms). A run sliced
+// over 2 ranks resumes on 3.
+TEST_F(Mpi, SlicedUpdateMatchesOneProcessAtTwoAndThreeRanks) {
+  SKIP_WITHOUT_MPI();
+  const auto data = "/usr/share/datasets/fashion-mnist";
+  if (!fs::exists(data)) GTEST_SKIP() << data << " not found (apt-get install dataset-fashion-mnist)";
+  struct Sliced {
+    std::string strategy;
+    bool bitwise;
+  };
+  for (const auto& [strategy, bitwise] :
+       {Sliced{"{name: openai_es, population: 10, sigma: 0.05}", true},
+        Sliced{"{name: snes, population: 10, sigma: 0.05}", true},
+        Sliced{"{name: pgpe, population: 10, sigma: 0.05, optimizer: {name: clipup, lr: 0.05}}", false},
+        Sliced{"{name: openai_es, population: 10, sigma: 0.05, low_rank: 2}", false}}) {
+    const auto config = write("run.yaml",
+                              "seed: 3\nthreads: 1\n"
+                              "problem: {type: classification, dataset: fashion-mnist, batch: 32, eval_chunk: 4,"
+                              " model: {type: mlp, hidden: [8]}}\n"
+                              "strategy: " +
+                                  strategy +
+                                  "\n"
+                                  "run: {generations: 4, checkpoint_every: 1, report_every: 0, log_every_s: 100,"
+                                  " update: sliced}\n");
+    const auto one = center_of_run(0, config, "one");
+    for (const int ranks : {2, 3}) {
+      const auto many = center_of_run(ranks, config, "many");
+      if (bitwise)
+        EXPECT_TRUE(torch::equal(one, many))
+            << strategy << ", " << ranks << " ranks: max difference " << (one - many).abs().max().item<float>();
+      else
+        EXPECT_TRUE(torch::allclose(one, many, 0, 1e-6))
+            << strategy << ", " << ranks << " ranks: max difference " << (one - many).abs().max().item<float>();
+    }
+    EXPECT_FALSE(torch::equal(one, one * 0)) << strategy;
+    if (strategy.find("low_rank") != std::string::npos || !bitwise) continue;
+    // Two generations on 2 ranks, the last two resumed on 3.
+    const auto resumed = (dir_ / "resumed").string();
+    fs::remove_all(resumed);
+    ASSERT_EQ(run_es(2, {"--config", config, "--output", resumed, "--set", "run.generations=2"}), 0) << stderr_text();
+    ASSERT_EQ(run_es(3, {"--config", config, "--output", resumed, "--resume"}), 0) << stderr_text();
+    EXPECT_TRUE(torch::equal(one, center(resumed))) << strategy << ": resumed on another number of ranks";
+  }
+}
+
+// The sliced mode is what runs: its ranks gather the center and Adam's two moments, 4 x 3 x
+// params bytes from each rank to each peer per generation, beyond the fitness traffic both modes share.
+TEST_F(Mpi, SlicedUpdateGathersTheStateEveryGeneration) {
+  SKIP_WITHOUT_MPI();
+  const auto data = "/usr/share/datasets/fashion-mnist";
+  if (!fs::exists(data)) GTEST_SKIP() << data << " not found (apt-get install dataset-fashion-mnist)";
+  std::map<std::string, nlohmann::json> line;
+  for (const std::string update : {"replicated", "sliced"}) {
+    const auto out = (dir_ / (update + ".json")).string();
+    const pid_t job = spawn(mpi_argv(3, {"--threads", "1", "bench", "es", "--hidden", "8", "--population", "12",
+                                         "--batch", "16", "--generations", "2", "--update", update}),
+                            kMpiEnv, (dir_ / "stderr.txt").string(), out);
+    ASSERT_EQ(wait_for(job, 300), 0) << stderr_text();
+    line[update] = nlohmann::json::parse(metaevo::read_file(out));
+  }
+  const double params = line["sliced"]["params"];
+  EXPECT_EQ(params, 784 * 8 + 8 + 8 * 10 + 10);
+  EXPECT_DOUBLE_EQ(
+      line["sliced"]["bytes_per_generation"].get<double>() - line["replicated"]["bytes_per_generation"].get<double>(),
+      4 * 3 * params * (3 - 1));
 }
 
 TEST_F(Mpi, MoreRanksThanMembers) {

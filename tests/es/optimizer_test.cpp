@@ -1,4 +1,4 @@
-// Update rules: the decayed learning rate schedule and its floor.
+// Update rules: the decayed learning rate schedule and its floor, and steps made in shares.
 #include "metaevo/es/optimizer.h"
 
 #include <gtest/gtest.h>
@@ -29,6 +29,37 @@ TEST(Optimizer, DecayedScheduleSurvivesSaveAndLoad) {
   auto second = make_optimizer(o, 1);
   second->load(in);
   EXPECT_NEAR(second->step(torch::ones({1})).item<double>(), std::pow(0.9, 3), 1e-7);
+}
+
+TEST(Optimizer, StepsInSharesEqualTheWholeStep) {
+  // Three processes of a sliced update, each stepping its share of 1,003 coordinates with an
+  // optimizer of its own, against one optimizer stepping them all: the same steps and state.
+  // ClipUp's shares also sum norms over the processes (a collective), so the MPI tests cover it.
+  for (const char* name : {"adam", "sgd"}) {
+    const Choice choice{name, {{"lr", 0.05}}};
+    const int64_t dim = 1003;
+    auto whole = make_optimizer(choice, dim);
+    std::vector<std::unique_ptr<Optimizer>> parts;
+    for (int r = 0; r < 3; ++r) parts.push_back(make_optimizer(choice, dim));
+    torch::manual_seed(4);
+    for (int t = 0; t < 4; ++t) {
+      const auto grad = torch::randn({dim});
+      const auto expected = whole->step(grad);
+      std::vector<torch::Tensor> steps;
+      for (int r = 0; r < 3; ++r) {
+        const StepShare share{slice(dim, r, 3)};
+        steps.push_back(parts[size_t(r)]->step(share.of(grad), share));
+      }
+      EXPECT_TRUE(torch::equal(torch::cat(steps), expected)) << name << ", step " << t;
+    }
+    for (size_t i = 0; i < whole->coordinate_state().size(); ++i)
+      for (int r = 0; r < 3; ++r) {
+        const StepShare share{slice(dim, r, 3)};
+        EXPECT_TRUE(
+            torch::equal(share.of(parts[size_t(r)]->coordinate_state()[i]), share.of(whole->coordinate_state()[i])))
+            << name << ", state " << i << ", share " << r;
+      }
+  }
 }
 
 TEST(Optimizer, RejectsBadSettingsAndAnotherOptimizers) {

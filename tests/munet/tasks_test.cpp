@@ -10,7 +10,7 @@
 namespace metaevo::munet {
 namespace {
 
-const std::string kMnist = METAEVO_SOURCE_DIR "/data/mnist";
+const std::string kMnist = testing::mnist_dir();
 
 data::DataDirs dirs() { return {{"mnist", kMnist}, {"omniglot", testing::omniglot_dir()}}; }
 

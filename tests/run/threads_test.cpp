@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "../support/system_tensors.h"
 #include "../support/tiny_runs.h"
 #include "../support/weights.h"
 #include "metaevo/core/atomic_file.h"
-#include "metaevo/munet/system_store.h"
 
 namespace {
 
@@ -48,17 +48,11 @@ TEST_P(Threads, OneAndTwoThreadsTrainBitwiseTheSameModel) {
     EXPECT_EQ(a, b) << file;
   }
   if (fs::exists(out[1] / "system.db")) {
-    std::vector<metaevo::munet::TaskIteration> history;
-    const auto a = metaevo::munet::load_system((out[1] / "system.db").string(), history);
-    const auto b = metaevo::munet::load_system((out[2] / "system.db").string(), history);
-    int64_t compared = 0;
-    for (const auto& task : a.tasks())
-      for (const auto& [name, component] : a.paths(task).at(0)->components) {
-        const auto& other = b.paths(task).at(0)->components.at(name);
-        for (size_t i = 0; i < component->tensors().size(); ++i, ++compared)
-          EXPECT_TRUE(torch::equal(component->tensors()[i], other->tensors()[i])) << task << " " << name;
-      }
-    EXPECT_GT(compared, 0);
+    EXPECT_GT(compare_system_tensors((out[1] / "system.db").string(), (out[2] / "system.db").string(),
+                                     [](const torch::Tensor& a, const torch::Tensor& b, const std::string& what) {
+                                       EXPECT_TRUE(torch::equal(a, b)) << what;
+                                     }),
+              0);
   }
   fs::remove_all(root);
 }

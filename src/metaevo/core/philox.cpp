@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "metaevo/core/error.h"
+
 namespace metaevo {
 namespace {
 
@@ -167,28 +169,35 @@ torch::Tensor philox_normal_rows(const StreamId& s, int64_t rows, int64_t n) {
   return out;
 }
 
-torch::Tensor philox_normal_rows_weighted_sum(const StreamId& s, const torch::Tensor& weights, int64_t n,
-                                              bool squared) {
+torch::Tensor philox_normal_rows_weighted_sum(const StreamId& s, const torch::Tensor& weights, int64_t n, bool squared,
+                                              int64_t offset) {
+  METAEVO_CHECK(n >= 0 && offset >= 0, "philox: bad range [{}, {} + {})", offset, offset, n);
   auto w = weights.to(torch::kCPU, torch::kFloat32).contiguous();
   const float* wp = w.data_ptr<float>();
   const int64_t rows = w.numel();
   auto out = torch::zeros({n}, torch::kFloat32);
   float* p = out.data_ptr<float>();
-  // A span of 4 tiles (1 KiB of floats) stays in L1 while every row is generated into it.
+  // A span of 4 tiles (1 KiB of floats) stays in L1 while every row is generated into it. Spans
+  // start at a multiple of 4 elements (a Philox block); `skip` drops the block's head before
+  // `offset`.
   constexpr int64_t kSpan = 4 * 4 * kTile;
-  const int64_t spans = (n + kSpan - 1) / kSpan;
+  const int64_t skip = offset % 4, first = offset - skip, total = n + skip;
+  const int64_t spans = (total + kSpan - 1) / kSpan;
   at::parallel_for(0, spans, 1, [&](int64_t s0, int64_t s1) {
     float z[kSpan];
     for (int64_t span = s0; span < s1; ++span) {
-      const int64_t begin = span * kSpan, len = std::min(kSpan, n - begin);
-      float* acc = p + begin;
+      const int64_t begin = span * kSpan, len = std::min(kSpan, total - begin);
+      const int64_t head = span == 0 ? skip : 0;  // elements of this span before `offset`
+      float* acc = p + begin - skip + head;
       for (int64_t row = 0; row < rows; ++row) {
-        normal_span(s.key, s.c1, uint32_t(s.c2 + row), s.c3, begin / 4, len, z);
+        normal_span(s.key, s.c1, uint32_t(s.c2 + row), s.c3, (first + begin) / 4, len, z);
         const float wr = wp[row];
+        const float* zr = z + head;
+        const int64_t m = len - head;
         if (squared)
-          for (int64_t j = 0; j < len; ++j) acc[j] += wr * (z[j] * z[j]);
+          for (int64_t j = 0; j < m; ++j) acc[j] += wr * (zr[j] * zr[j]);
         else
-          for (int64_t j = 0; j < len; ++j) acc[j] += wr * z[j];
+          for (int64_t j = 0; j < m; ++j) acc[j] += wr * zr[j];
       }
     }
   });

@@ -33,8 +33,10 @@ torch::Tensor philox_normal_rows(const StreamId& stream, int64_t rows, int64_t n
 /// sum_i w_i * row_i (or w_i * row_i^2 when `squared`) of the rows philox_normal_rows(stream,
 /// rows, n) would return, without materialising them: each thread generates a cache-sized span of
 /// every row and accumulates it. Rows are summed in order, so the result is independent of threads.
+/// With `offset`, the sums of the rows' elements [offset, offset + n): bitwise the same values as
+/// that slice of the sums over longer rows (a sliced update builds only its share of the vector).
 torch::Tensor philox_normal_rows_weighted_sum(const StreamId& stream, const torch::Tensor& weights, int64_t n,
-                                              bool squared = false);
+                                              bool squared = false, int64_t offset = 0);
 
 /// n uniform float32 numbers in (0, 1) of one stream.
 torch::Tensor philox_uniform(const StreamId& stream, int64_t n);

@@ -23,6 +23,9 @@ class Communicator {
   virtual void all_reduce_sum(std::vector<double>& values) = 0;
   /// The same for `count` floats (gradients), without a copy; every process gets the same bits.
   virtual void all_reduce_sum(float* values, int64_t count) = 0;
+  /// In place: `values` holds every process's block in rank order, `counts[r]` floats each; this
+  /// process's block is filled and, on return, so are all the others (sliced updates).
+  virtual void all_gather(float* values, const std::vector<int64_t>& counts) = 0;
   virtual void barrier() = 0;
   /// Ends every process of the job now; the caller prints why first.
   [[noreturn]] virtual void abort(int code) = 0;

@@ -17,6 +17,7 @@ class LocalCommunicator : public Communicator {
   std::vector<double> all_gather(const std::vector<double>& local) override { return local; }
   void all_reduce_sum(std::vector<double>&) override {}
   void all_reduce_sum(float*, int64_t) override {}
+  void all_gather(float*, const std::vector<int64_t>&) override {}
   void barrier() override {}
   [[noreturn]] void abort(int code) override { std::_Exit(code); }
 };

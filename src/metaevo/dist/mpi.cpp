@@ -85,6 +85,22 @@ class MpiCommunicator : public Communicator {
     bytes_sent_ += count * int64_t(sizeof(float)) * (size_ - 1);
   }
 
+  void all_gather(float* values, const std::vector<int64_t>& counts) override {
+    METAEVO_CHECK(int64_t(counts.size()) == size_, "all-gather: {} counts for {} processes", counts.size(), size_);
+    std::vector<int> n(counts.size()), offsets(counts.size());
+    int64_t total = 0;
+    for (size_t r = 0; r < counts.size(); ++r) {
+      total += counts[r];
+      METAEVO_CHECK(total <= int64_t(std::numeric_limits<int>::max()), "all-gather of {} floats is too large", total);
+      n[r] = int(counts[r]);
+    }
+    std::exclusive_scan(n.begin(), n.end(), offsets.begin(), 0);
+    check(
+        MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values, n.data(), offsets.data(), MPI_FLOAT, MPI_COMM_WORLD),
+        "all-gather");
+    bytes_sent_ += counts[size_t(rank_)] * int64_t(sizeof(float)) * (size_ - 1);
+  }
+
   void barrier() override { check(MPI_Barrier(MPI_COMM_WORLD), "barrier"); }
 
   [[noreturn]] void abort(int code) override {

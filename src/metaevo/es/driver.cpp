@@ -11,6 +11,18 @@
 namespace metaevo::es {
 namespace {
 
+/// Adds the seconds `f` takes to `total`.
+template <class F>
+auto timed(double& total, F&& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  struct Add {
+    double& total;
+    std::chrono::steady_clock::time_point t0;
+    ~Add() { total += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
+  } add{total, t0};
+  return f();
+}
+
 bool better(double a, double b, Sense sense) {
   if (std::isnan(b)) return !std::isnan(a);
   return sense == Sense::kMinimize ? a < b : a > b;
@@ -27,8 +39,8 @@ void DriverOptions::validate() const {
   require(report_every >= 0, "report_every", "must be >= 0, got {}", report_every);
   require(checkpoint_every >= 1, "checkpoint_every", "must be >= 1, got {}", checkpoint_every);
   require(log_every_s >= 0, "log_every_s", "must be >= 0, got {}", log_every_s);
-  require(update == "replicated" || update == "all_reduce", "update", "must be replicated or all_reduce, got '{}'",
-          update);
+  require(update == "replicated" || update == "all_reduce" || update == "sliced", "update",
+          "must be replicated, all_reduce or sliced, got '{}'", update);
 }
 
 Driver::Driver(Strategy& strategy, Problem& problem, DriverOptions options)
@@ -39,14 +51,23 @@ Driver::Driver(Strategy& strategy, Problem& problem, DriverOptions options)
 
 void Driver::distribute(dist::Communicator& comm) {
   comm_ = &comm;
-  if (o_.update != "all_reduce" || comm.size() == 1) return;
-  strategy_.share_update({comm.rank(), comm.size(), [&comm](torch::Tensor& t) {
-                            auto values = t.to(torch::kFloat64).contiguous();
-                            std::vector<double> v(values.data_ptr<double>(),
-                                                  values.data_ptr<double>() + values.numel());
-                            comm.all_reduce_sum(v);
-                            t.copy_(torch::tensor(v, torch::kFloat64).view_as(t));
-                          }});
+  if (o_.update == "replicated" || comm.size() == 1) return;
+  UpdateSharing sharing;
+  sharing.split = o_.update == "sliced" ? UpdateSharing::Split::kParameters : UpdateSharing::Split::kNoise;
+  sharing.rank = comm.rank();
+  sharing.size = comm.size();
+  sharing.all_reduce = [&comm, this](torch::Tensor& t) {
+    auto values = t.to(torch::kFloat64).contiguous();
+    std::vector<double> v(values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
+    timed(comm_s_, [&] { comm.all_reduce_sum(v); });
+    t.copy_(torch::tensor(v, torch::kFloat64).view_as(t));
+  };
+  sharing.all_gather = [&comm, this](torch::Tensor& t, const std::vector<int64_t>& counts) {
+    METAEVO_CHECK(t.is_contiguous() && t.scalar_type() == torch::kFloat32 && t.device().is_cpu(),
+                  "all-gather: needs a contiguous float32 CPU tensor");
+    timed(comm_s_, [&] { comm.all_gather(t.data_ptr<float>(), counts); });
+  };
+  strategy_.share_update(std::move(sharing));
 }
 
 torch::Tensor Driver::evaluate(const Population& pop) {
@@ -57,7 +78,7 @@ torch::Tensor Driver::evaluate(const Population& pop) {
     auto f = problem_.evaluate(pop, begin, end).to(torch::kFloat64).contiguous();
     local.assign(f.data_ptr<double>(), f.data_ptr<double>() + f.numel());
   }
-  return torch::tensor(comm_->all_gather(local), torch::kFloat64);
+  return torch::tensor(timed(comm_s_, [&] { return comm_->all_gather(local); }), torch::kFloat64);
 }
 
 void Driver::save_checkpoint() const {
@@ -117,7 +138,7 @@ RunResult Driver::run() {
   // Clocks differ between processes: all follow rank 0's decision.
   auto agreed_stop_reason = [&] {
     std::string reason = stop_reason(elapsed());
-    if (comm_) comm_->broadcast(reason);
+    if (comm_) timed(comm_s_, [&] { comm_->broadcast(reason); });
     return reason;
   };
   std::string reason;
@@ -137,8 +158,9 @@ RunResult Driver::run() {
     METAEVO_CHECK(fitness.dim() == 1 && fitness.size(0) == pop.size,
                   "evaluation returned {} values for a population of {}", fitness.numel(), pop.size);
     const auto t_tell = Clock::now();
+    const double comm_before = comm_s_;
     strategy_.tell(pop, fitness);
-    update_s += std::chrono::duration<double>(Clock::now() - t_tell).count();
+    update_s += std::chrono::duration<double>(Clock::now() - t_tell).count() - (comm_s_ - comm_before);
 
     GenerationStats stats;
     auto valid = fitness.masked_select(~torch::isnan(fitness));
@@ -164,8 +186,9 @@ RunResult Driver::run() {
     if (primary() && state_.generation % o_.checkpoint_every == 0) save_checkpoint();
   }
   if (primary()) save_checkpoint();
-  RunResult result{state_, reason, strategy_.center(),
-                   primary() ? problem_.report(strategy_.center()) : nlohmann::json::object(), update_s};
+  RunResult result{
+      state_,   reason, strategy_.center(), primary() ? problem_.report(strategy_.center()) : nlohmann::json::object(),
+      update_s, comm_s_};
   for (auto& o : observers_) o->on_finish(state_, reason);
   return result;
 }

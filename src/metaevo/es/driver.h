@@ -28,7 +28,7 @@ struct DriverOptions {
   int64_t report_every = 10;                                 // generations between problem reports (e.g. test accuracy)
   int64_t checkpoint_every = 10;      // generations between checkpoints (needs a checkpoint path)
   double log_every_s = 5;             // seconds between progress lines
-  std::string update = "replicated";  // under MPI: replicated | all_reduce (see Driver::distribute)
+  std::string update = "replicated";  // under MPI: replicated | all_reduce | sliced (see Driver::distribute)
   template <class V>
   void visit(V& v) {
     v("generations", generations, "generation limit (0 = none)");
@@ -40,7 +40,9 @@ struct DriverOptions {
     v("log_every_s", log_every_s, "seconds between progress lines");
     v("update", update,
       "under MPI, replicated (every process computes the whole update; bitwise equal to one process) | "
-      "all_reduce (processes split the update's noise sums; O(parameters) traffic)");
+      "all_reduce (processes split the update's noise sums; O(parameters) traffic) | "
+      "sliced (each process updates its slice of the parameters from every perturbation and the slices are "
+      "all-gathered; O(parameters) traffic, no process makes the whole update)");
   }
   void validate() const;
 };
@@ -73,9 +75,13 @@ struct RunResult {
   std::string stop_reason;
   torch::Tensor center;
   nlohmann::json report;  // problem.report(center) at the end
-  /// Seconds this run spent in the strategy's update (tell): with `update: replicated` every
-  /// process repeats it, so it bounds the speed-up of more processes (Amdahl).
+  /// Seconds this run spent in the strategy's update (tell), its collectives left out: with
+  /// `update: replicated` every process repeats it, so it bounds the speed-up of more processes
+  /// (Amdahl).
   double update_s = 0;
+  /// Seconds this process spent in the job's collectives (fitness gathering, the stop decision, an
+  /// update's sharing), waiting for slower processes included: the traffic term of a time model.
+  double comm_s = 0;
 };
 
 class Driver {
@@ -92,7 +98,8 @@ class Driver {
   /// every process rebuilds the perturbations from the counter-based noise and makes the same
   /// update. Rank 0's stop decision is followed; only rank 0 reports and writes checkpoints;
   /// resume() loads rank 0's checkpoint on every process. With `update: all_reduce` the update's
-  /// noise sums are split too (Strategy::share_update). Call before resume().
+  /// noise sums are split too, with `update: sliced` its parameters (Strategy::share_update).
+  /// Call before resume().
   void distribute(dist::Communicator& comm);
 
   RunResult run();
@@ -112,6 +119,7 @@ class Driver {
   bool resumed_ = false;
   run::Checkpointer checkpointer_;
   dist::Communicator* comm_ = nullptr;
+  double comm_s_ = 0;  // see RunResult::comm_s
   std::vector<std::shared_ptr<Observer>> observers_;
 };
 

@@ -34,7 +34,37 @@ Population GaussianSearch::ask() {
   return pop;
 }
 
+void GaussianSearch::tell(const Population& pop, const torch::Tensor& fitness) {
+  update(pop, fitness);
+  ++generation_;
+  if (!sliced()) return;
+  // Every process leaves with the whole state, as if it had made the whole update: checkpoints,
+  // interrupts and resumes at another process count need nothing more.
+  std::vector<int64_t> counts;
+  for (int r = 0; r < sharing_.size; ++r) counts.push_back(slice(center_.size(0), r, sharing_.size).size());
+  std::vector<torch::Tensor> state{center_};
+  if (sigma_.dim() == 1) state.push_back(sigma_);
+  if (optimizer_)
+    for (const auto& t : optimizer_->coordinate_state()) state.push_back(t);
+  for (auto& t : state) sharing_.all_gather(t, counts);
+}
+
+StepShare GaussianSearch::share() const {
+  const int64_t dim = center_.size(0);
+  if (!sliced()) return {{0, dim}};
+  return {slice(dim, sharing_.rank, sharing_.size), [this](double x) {
+            auto t = torch::tensor(x, torch::kFloat64);
+            sharing_.all_reduce(t);
+            return t.item<double>();
+          }};
+}
+
 torch::Tensor GaussianSearch::shared_sum(const Population& pop, const torch::Tensor& per_noise, bool squared) const {
+  if (sliced()) {
+    const auto range = share().range;
+    return squared ? noise_->weighted_sum_sq(pop.generation, per_noise, 0, range)
+                   : noise_->weighted_sum(pop.generation, per_noise, 0, range);
+  }
   if (sharing_.size <= 1)
     return squared ? noise_->weighted_sum_sq(pop.generation, per_noise)
                    : noise_->weighted_sum(pop.generation, per_noise);

@@ -11,9 +11,11 @@
 // and a layer applies it as x W^T + (x B) A^T / sqrt(r) without forming E. Vectors stay full-rank.
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "metaevo/es/sharding.h"
 #include "metaevo/models/layout.h"
 
 namespace metaevo::es {
@@ -47,12 +49,21 @@ class Noise {
   torch::Tensor flat(int64_t generation, int64_t k0, int64_t k1) const;
 
   /// sum_j w[j] * z_{k0+j}, as a flat [dim] tensor, in chunks (memory independent of w's length).
-  torch::Tensor weighted_sum(int64_t generation, const torch::Tensor& w, int64_t k0 = 0) const;
-  /// sum_j w[j] * z_{k0+j}^2 (elementwise square), flat [dim].
-  torch::Tensor weighted_sum_sq(int64_t generation, const torch::Tensor& w, int64_t k0 = 0) const;
+  /// With `range`, only its elements [begin, end) of that vector: bitwise the same values for
+  /// full-rank segments, and to rounding for low-rank ones (a product over fewer rows).
+  torch::Tensor weighted_sum(int64_t generation, const torch::Tensor& w, int64_t k0 = 0,
+                             std::optional<FlatRange> range = {}) const;
+  /// sum_j w[j] * z_{k0+j}^2 (elementwise square), flat [dim] or over `range`.
+  torch::Tensor weighted_sum_sq(int64_t generation, const torch::Tensor& w, int64_t k0 = 0,
+                                std::optional<FlatRange> range = {}) const;
 
  private:
   int64_t chunk_for(int64_t numel) const;
+  torch::Tensor sum(int64_t generation, const torch::Tensor& w, int64_t k0, const FlatRange& range, bool squared) const;
+  /// Rows [r0, r1) of the low-rank perturbations of segment `seg` for noise indices [k0, k1),
+  /// times w: sum_j w_j (A_j B_j^T)[r0:r1], flat.
+  torch::Tensor low_rank_rows_sum(int64_t generation, int64_t seg, const torch::Tensor& w, int64_t k0, int64_t r0,
+                                  int64_t r1, bool squared) const;
 
   uint64_t seed_;
   Layout layout_;

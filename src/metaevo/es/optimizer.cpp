@@ -12,10 +12,10 @@ void LrSchedule::validate() const {
   require(min_lr >= 0 && min_lr <= lr, "min_lr", "must be in [0, lr], got {}", min_lr);
 }
 
-torch::Tensor Optimizer::step(const torch::Tensor& grad) {
+torch::Tensor Optimizer::step(const torch::Tensor& grad, const StepShare& share) {
   const double lr = std::max(schedule_.min_lr, schedule_.lr * std::pow(schedule_.lr_decay, double(steps_)));
   ++steps_;
-  return update(grad, lr);
+  return update(grad, lr, share);
 }
 
 void Optimizer::save(torch::serialize::OutputArchive& archive) const {
@@ -48,10 +48,12 @@ struct SgdOptions : LrSchedule {
 class Sgd : public Optimizer {
  public:
   Sgd(const SgdOptions& o, int64_t dim) : Optimizer(o), momentum_(o.momentum), velocity_(torch::zeros({dim})) {}
-  torch::Tensor update(const torch::Tensor& grad, double lr) override {
-    velocity_.mul_(momentum_).add_(grad);
-    return velocity_ * lr;
+  torch::Tensor update(const torch::Tensor& grad, double lr, const StepShare& share) override {
+    auto velocity = share.of(velocity_);
+    velocity.mul_(momentum_).add_(grad);
+    return velocity * lr;
   }
+  std::vector<torch::Tensor> coordinate_state() const override { return {velocity_}; }
   void save_state(torch::serialize::OutputArchive& a) const override { a.write("velocity", velocity_); }
   void load_state(torch::serialize::InputArchive& a) override { read_tensor(a, "velocity", velocity_); }
 
@@ -80,14 +82,16 @@ struct AdamOptions : LrSchedule {
 class Adam : public Optimizer {
  public:
   Adam(const AdamOptions& o, int64_t dim) : Optimizer(o), o_(o), m_(torch::zeros({dim})), v_(torch::zeros({dim})) {}
-  torch::Tensor update(const torch::Tensor& grad, double lr) override {
+  torch::Tensor update(const torch::Tensor& grad, double lr, const StepShare& share) override {
     const double t = double(steps());  // already counts this step
     const auto& o = o_;
-    m_.mul_(o.beta1).add_(grad, 1 - o.beta1);
-    v_.mul_(o.beta2).addcmul_(grad, grad, 1 - o.beta2);
+    auto m = share.of(m_), v = share.of(v_);
+    m.mul_(o.beta1).add_(grad, 1 - o.beta1);
+    v.mul_(o.beta2).addcmul_(grad, grad, 1 - o.beta2);
     const double a = lr * std::sqrt(1 - std::pow(o.beta2, t)) / (1 - std::pow(o.beta1, t));
-    return m_ / (v_.sqrt() + o.eps) * a;
+    return m / (v.sqrt() + o.eps) * a;
   }
+  std::vector<torch::Tensor> coordinate_state() const override { return {m_, v_}; }
   void save_state(torch::serialize::OutputArchive& a) const override {
     a.write("m", m_);
     a.write("v", v_);
@@ -124,13 +128,16 @@ class ClipUp : public Optimizer {
         momentum_(o.momentum),
         max_speed_(o.max_speed > 0 ? o.max_speed : 2 * o.lr),
         velocity_(torch::zeros({dim})) {}
-  torch::Tensor update(const torch::Tensor& grad, double lr) override {
-    const double norm = grad.norm().item<double>();
-    if (norm > 0) velocity_.mul_(momentum_).add_(grad, lr / norm);
-    const double speed = velocity_.norm().item<double>();
-    if (speed > max_speed_) velocity_.mul_(max_speed_ / speed);
-    return velocity_.clone();
+  torch::Tensor update(const torch::Tensor& grad, double lr, const StepShare& share) override {
+    // Both norms are over every coordinate: a share sums its squares with the other processes'.
+    auto velocity = share.of(velocity_);
+    const double norm = std::sqrt(share.sum(grad.square().sum(torch::kFloat64).item<double>()));
+    if (norm > 0) velocity.mul_(momentum_).add_(grad, lr / norm);
+    const double speed = std::sqrt(share.sum(velocity.square().sum(torch::kFloat64).item<double>()));
+    if (speed > max_speed_) velocity.mul_(max_speed_ / speed);
+    return velocity.clone();
   }
+  std::vector<torch::Tensor> coordinate_state() const override { return {velocity_}; }
   void save_state(torch::serialize::OutputArchive& a) const override { a.write("velocity", velocity_); }
   void load_state(torch::serialize::InputArchive& a) override { read_tensor(a, "velocity", velocity_); }
 

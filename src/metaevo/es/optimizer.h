@@ -4,11 +4,14 @@
 // speed clipped to max_speed). All ascend: callers pass the direction of improvement.
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "metaevo/core/options.h"
 #include "metaevo/core/registry.h"
+#include "metaevo/es/sharding.h"
 
 namespace metaevo::es {
 
@@ -27,18 +30,33 @@ struct LrSchedule {
   void validate() const;
 };
 
+/// The coordinates one step updates: all of them, or one process's share of a sliced update, with
+/// the sum over the job's processes that a rule needing a global norm (ClipUp) takes.
+struct StepShare {
+  FlatRange range;
+  std::function<double(double)> sum = [](double x) { return x; };
+  /// `full`'s elements in range (a view: writes go to `full`).
+  torch::Tensor of(const torch::Tensor& full) const { return full.narrow(0, range.begin, range.size()); }
+};
+
 class Optimizer {
  public:
   explicit Optimizer(const LrSchedule& schedule) : schedule_(schedule) {}
   virtual ~Optimizer() = default;
   /// The step to add to the parameters for ascent direction `grad` (same shape).
-  torch::Tensor step(const torch::Tensor& grad);
+  torch::Tensor step(const torch::Tensor& grad) { return step(grad, {{0, grad.numel()}}); }
+  /// The step for `share`'s coordinates; `grad` holds just those. Every process of a sliced update
+  /// calls it once per step, each for its share.
+  torch::Tensor step(const torch::Tensor& grad, const StepShare& share);
+  /// The state kept per coordinate ([dim] tensors, aliasing the optimizer's own): what a sliced
+  /// update gathers from the processes after each step.
+  virtual std::vector<torch::Tensor> coordinate_state() const = 0;
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
 
  protected:
-  /// The rule itself, at the current (decayed) learning rate.
-  virtual torch::Tensor update(const torch::Tensor& grad, double lr) = 0;
+  /// The rule itself, at the current (decayed) learning rate, on `share`'s coordinates.
+  virtual torch::Tensor update(const torch::Tensor& grad, double lr, const StepShare& share) = 0;
   virtual void save_state(torch::serialize::OutputArchive& archive) const = 0;
   virtual void load_state(torch::serialize::InputArchive& archive) = 0;
   int64_t steps() const { return steps_; }

@@ -14,4 +14,9 @@ std::pair<int64_t, int64_t> shard(int64_t population, int64_t chunk, int rank, i
   return {std::min(population, first * chunk), std::min(population, last * chunk)};
 }
 
+FlatRange slice(int64_t dim, int rank, int processes) {
+  const auto [begin, end] = shard(dim, 1, rank, processes);
+  return {begin, end};
+}
+
 }  // namespace metaevo::es

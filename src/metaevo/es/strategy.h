@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "metaevo/core/config.h"
 #include "metaevo/core/registry.h"
@@ -26,8 +27,16 @@ struct StrategyContext {
 
 /// How the processes of a job share the work of an update (see Strategy::share_update).
 struct UpdateSharing {
+  /// kNoise: each process sums its share of the perturbations over every parameter, and the
+  /// partial sums are all-reduced (O(parameters) traffic, equal to rounding). kParameters: each
+  /// process builds the whole update of its slice of the parameters from every perturbation, and
+  /// the slices are all-gathered (as bitwise as the update's arithmetic allows).
+  enum class Split { kNoise, kParameters };
+  Split split = Split::kNoise;
   int rank = 0, size = 1;
   std::function<void(torch::Tensor&)> all_reduce;  // elementwise sum over processes, in place
+  /// Every process's block of a contiguous float32 tensor, blocks of `counts` in rank order, in place.
+  std::function<void(torch::Tensor&, const std::vector<int64_t>& counts)> all_gather;
 };
 
 class Strategy {
@@ -41,11 +50,9 @@ class Strategy {
   virtual torch::Tensor center() const = 0;
   /// Non-empty once the strategy has converged or cannot go on (CMA-ES termination criteria).
   virtual std::string stop_reason() const { return ""; }
-  /// Splits the noise sums of tell() over the processes of a job: each sums its share of the
-  /// perturbations and the partial sums are all-reduced (traffic O(parameters) per generation,
-  /// against O(population) when every process computes the whole update). Summation order then
-  /// differs from one process, so updates agree to rounding, not bitwise. Strategies whose update
-  /// does not split ignore it.
+  /// Splits the work of tell() over the processes of a job (UpdateSharing::Split), against every
+  /// process computing the whole update (traffic O(population) per generation, the default).
+  /// Strategies whose update does not split ignore it.
   virtual void share_update(UpdateSharing sharing) {}
   /// Complete state: enough to continue bitwise-identically after load.
   virtual void save(torch::serialize::OutputArchive& archive) const = 0;

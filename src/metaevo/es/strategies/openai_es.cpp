@@ -58,12 +58,13 @@ class OpenAIES : public GaussianSearch {
 
   std::string name() const override { return "openai_es"; }
 
-  void tell(const Population& pop, const torch::Tensor& fitness) override {
+  void update(const Population& pop, const torch::Tensor& fitness) override {
     auto w = weights(fitness);
     auto grad = noise_sum(pop, w) / float(double(pop.size) * sigma_at(pop.generation));
-    if (o_.l2 > 0) grad.sub_(center_, o_.l2);
-    center_.add_(optimizer_->step(grad));
-    sigma_ = torch::tensor(float(sigma_at(++generation_)));
+    auto center = mine(center_);
+    if (o_.l2 > 0) grad.sub_(center, o_.l2);
+    center.add_(optimizer_->step(grad, share()));
+    sigma_ = torch::tensor(float(sigma_at(generation_ + 1)));
   }
 
  private:

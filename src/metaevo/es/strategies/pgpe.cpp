@@ -50,19 +50,19 @@ class PGPE : public GaussianSearch {
 
   std::string name() const override { return "pgpe"; }
 
-  void tell(const Population& pop, const torch::Tensor& fitness) override {
+  void update(const Population& pop, const torch::Tensor& fitness) override {
     auto w = weights(fitness);
     const double n = double(pop.noise_count());
+    auto sigma = mine(sigma_);
     // Signed fold gives w+ - w- per pair (plain w without mirroring); halve it for pairs.
     const double pair_scale = pop.mirrored ? 0.5 : 1.0;
-    auto grad_mu = noise_sum(pop, w) * sigma_ * float(pair_scale / n);
+    auto grad_mu = noise_sum(pop, w) * sigma * float(pair_scale / n);
     // a_k = (w+ + w-)/2 - mean(w) for pairs (the fold sums the pair, hence the halving).
-    auto grad_sigma = noise_sq_sum(pop, (w - w.mean()) * pair_scale) * sigma_ / float(n);
-    center_.add_(optimizer_->step(grad_mu));
-    auto next = sigma_ + grad_sigma * float(o_.sigma_lr);
-    sigma_ =
-        torch::min(torch::max(next, sigma_ * float(1 - o_.sigma_max_change)), sigma_ * float(1 + o_.sigma_max_change));
-    ++generation_;
+    auto grad_sigma = noise_sq_sum(pop, (w - w.mean()) * pair_scale) * sigma / float(n);
+    mine(center_).add_(optimizer_->step(grad_mu, share()));
+    auto next = sigma + grad_sigma * float(o_.sigma_lr);
+    sigma.copy_(
+        torch::min(torch::max(next, sigma * float(1 - o_.sigma_max_change)), sigma * float(1 + o_.sigma_max_change)));
   }
 
  private:

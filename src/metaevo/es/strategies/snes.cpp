@@ -48,13 +48,13 @@ class SNES : public GaussianSearch {
 
   std::string name() const override { return "snes"; }
 
-  void tell(const Population& pop, const torch::Tensor& fitness) override {
+  void update(const Population& pop, const torch::Tensor& fitness) override {
     auto w = weights(fitness);
+    auto sigma = mine(sigma_);
     auto grad_mu = noise_sum(pop, w);
     auto grad_sigma = noise_sq_sum(pop, w);
-    center_.add_(sigma_ * grad_mu * float(lr_mu_));
-    sigma_.mul_(torch::exp(grad_sigma * float(lr_sigma_ / 2)));
-    ++generation_;
+    mine(center_).add_(sigma * grad_mu * float(lr_mu_));
+    sigma.mul_(torch::exp(grad_sigma * float(lr_sigma_ / 2)));
   }
 
  private:

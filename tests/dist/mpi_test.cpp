@@ -108,10 +108,10 @@ TEST_F(Mpi, AllReduceUpdateMatchesOneProcess) {
   }
 }
 
-// With `update: sliced` each rank builds the update of its slice of the parameters from every
-// perturbation and the slices are all-gathered: 2 and 3 ranks end as one process does, bitwise
-// where each coordinate's arithmetic is the same (full-rank noise, elementwise rules), within 1e-6
-// where sums are split (low-rank products over fewer rows, ClipUp's global norms). A run sliced
+// With `update: sliced` each rank builds the update of its slice of the parameters and the slices
+// are all-gathered: 2 and 3 ranks end as one process does, bitwise where each coordinate's
+// arithmetic is the same (full-rank noise, elementwise rules), within 1e-6 where sums are split
+// (low-rank segments reduced over the ranks' perturbations, ClipUp's global norms). A run sliced
 // over 2 ranks resumes on 3.
 TEST_F(Mpi, SlicedUpdateMatchesOneProcessAtTwoAndThreeRanks) {
   SKIP_WITHOUT_MPI();

@@ -86,8 +86,7 @@ TEST(Noise, WeightedSumsSplitOverNoiseRanges) {
 
 TEST(Noise, WeightedSumsOverAParameterRangeAreThatSlice) {
   // What processes slicing an update compute: each its range of the parameters, from every
-  // perturbation. Ranges start and end inside segments and matrix rows; full-rank noise gives the
-  // slice bitwise, low-rank noise (a product over fewer rows) to rounding.
+  // perturbation. Ranges start and end inside segments and matrix rows.
   for (int64_t rank : {0, 2}) {
     Noise noise(9, two_tensor_layout(), rank);
     auto w = torch::randn({37});
@@ -95,15 +94,17 @@ TEST(Noise, WeightedSumsOverAParameterRangeAreThatSlice) {
     for (const auto& r : std::vector<FlatRange>{{0, 36}, {0, 13}, {13, 27}, {27, 36}, {7, 8}, {29, 33}, {5, 5}}) {
       const auto part = noise.weighted_sum(4, w, 0, r), part_sq = noise.weighted_sum_sq(4, w, 0, r);
       ASSERT_EQ(part.size(0), r.size());
-      if (rank == 0) {
-        EXPECT_TRUE(torch::equal(part, full.narrow(0, r.begin, r.size()))) << r.begin << ".." << r.end;
-        EXPECT_TRUE(torch::equal(part_sq, full_sq.narrow(0, r.begin, r.size()))) << r.begin << ".." << r.end;
-      } else {
-        EXPECT_TRUE(torch::allclose(part, full.narrow(0, r.begin, r.size()), 1e-6, 1e-6)) << r.begin << ".." << r.end;
-        EXPECT_TRUE(torch::allclose(part_sq, full_sq.narrow(0, r.begin, r.size()), 1e-6, 1e-6))
-            << r.begin << ".." << r.end;
-      }
+      EXPECT_TRUE(torch::equal(part, full.narrow(0, r.begin, r.size())))
+          << r.begin << ".." << r.end << ", rank " << rank;
+      EXPECT_TRUE(torch::equal(part_sq, full_sq.narrow(0, r.begin, r.size())))
+          << r.begin << ".." << r.end << ", rank " << rank;
     }
+    // A segment's sums alone, and split over perturbations as processes do for low-rank segments.
+    EXPECT_TRUE(torch::equal(noise.segment_sum(4, 0, w), full.narrow(0, 0, 30)));
+    EXPECT_TRUE(torch::equal(noise.segment_sum(4, 1, w, 0, true), full_sq.narrow(0, 30, 6)));
+    EXPECT_TRUE(
+        torch::allclose(noise.segment_sum(4, 0, w.narrow(0, 0, 15)) + noise.segment_sum(4, 0, w.narrow(0, 15, 22), 15),
+                        full.narrow(0, 0, 30), 1e-5, 1e-5));
   }
 }
 

@@ -33,6 +33,7 @@ class OneOf : public dist::Communicator {
   void all_reduce_sum(std::vector<double>&) override { ADD_FAILURE() << "unexpected collective"; }
   void all_reduce_sum(float*, int64_t) override { ADD_FAILURE() << "unexpected collective"; }
   void all_gather(float*, const std::vector<int64_t>&) override { ADD_FAILURE() << "unexpected collective"; }
+  void reduce_scatter_sum(float*, const std::vector<int64_t>&) override { ADD_FAILURE() << "unexpected collective"; }
   void barrier() override {}
   [[noreturn]] void abort(int code) override { std::_Exit(code); }
 

@@ -26,6 +26,9 @@ class Communicator {
   /// In place: `values` holds every process's block in rank order, `counts[r]` floats each; this
   /// process's block is filled and, on return, so are all the others (sliced updates).
   virtual void all_gather(float* values, const std::vector<int64_t>& counts) = 0;
+  /// In place: `values` holds a whole vector on every process, blocks of `counts[r]` floats in
+  /// rank order; on return this process's block holds that block's sum over the processes.
+  virtual void reduce_scatter_sum(float* values, const std::vector<int64_t>& counts) = 0;
   virtual void barrier() = 0;
   /// Ends every process of the job now; the caller prints why first.
   [[noreturn]] virtual void abort(int code) = 0;

@@ -18,6 +18,7 @@ class LocalCommunicator : public Communicator {
   void all_reduce_sum(std::vector<double>&) override {}
   void all_reduce_sum(float*, int64_t) override {}
   void all_gather(float*, const std::vector<int64_t>&) override {}
+  void reduce_scatter_sum(float*, const std::vector<int64_t>&) override {}
   void barrier() override {}
   [[noreturn]] void abort(int code) override { std::_Exit(code); }
 };

@@ -86,19 +86,21 @@ class MpiCommunicator : public Communicator {
   }
 
   void all_gather(float* values, const std::vector<int64_t>& counts) override {
-    METAEVO_CHECK(int64_t(counts.size()) == size_, "all-gather: {} counts for {} processes", counts.size(), size_);
-    std::vector<int> n(counts.size()), offsets(counts.size());
-    int64_t total = 0;
-    for (size_t r = 0; r < counts.size(); ++r) {
-      total += counts[r];
-      METAEVO_CHECK(total <= int64_t(std::numeric_limits<int>::max()), "all-gather of {} floats is too large", total);
-      n[r] = int(counts[r]);
-    }
-    std::exclusive_scan(n.begin(), n.end(), offsets.begin(), 0);
+    const auto [n, offsets] = blocks(counts, "all-gather");
     check(
         MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values, n.data(), offsets.data(), MPI_FLOAT, MPI_COMM_WORLD),
         "all-gather");
     bytes_sent_ += counts[size_t(rank_)] * int64_t(sizeof(float)) * (size_ - 1);
+  }
+
+  void reduce_scatter_sum(float* values, const std::vector<int64_t>& counts) override {
+    const auto [n, offsets] = blocks(counts, "reduce-scatter");
+    const int mine = n[size_t(rank_)];
+    std::vector<float> block(size_t(std::max(1, mine)));
+    check(MPI_Reduce_scatter(values, block.data(), n.data(), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD), "reduce-scatter");
+    std::copy(block.begin(), block.begin() + mine, values + offsets[size_t(rank_)]);
+    // A direct exchange sends each peer its block.
+    bytes_sent_ += (std::accumulate(counts.begin(), counts.end(), int64_t(0)) - mine) * int64_t(sizeof(float));
   }
 
   void barrier() override { check(MPI_Barrier(MPI_COMM_WORLD), "barrier"); }
@@ -109,6 +111,20 @@ class MpiCommunicator : public Communicator {
   }
 
  private:
+  /// MPI's int counts and offsets of blocks of `counts` floats, one per process.
+  std::pair<std::vector<int>, std::vector<int>> blocks(const std::vector<int64_t>& counts, const char* what) const {
+    METAEVO_CHECK(int64_t(counts.size()) == size_, "{}: {} counts for {} processes", what, counts.size(), size_);
+    std::vector<int> n(counts.size()), offsets(counts.size());
+    int64_t total = 0;
+    for (size_t r = 0; r < counts.size(); ++r) {
+      total += counts[r];
+      METAEVO_CHECK(total <= int64_t(std::numeric_limits<int>::max()), "{} of {} floats is too large", what, total);
+      n[r] = int(counts[r]);
+    }
+    std::exclusive_scan(n.begin(), n.end(), offsets.begin(), 0);
+    return {n, offsets};
+  }
+
   int rank_ = 0, size_ = 1, local_size_ = 1;
 };
 

@@ -62,10 +62,17 @@ void Driver::distribute(dist::Communicator& comm) {
     timed(comm_s_, [&] { comm.all_reduce_sum(v); });
     t.copy_(torch::tensor(v, torch::kFloat64).view_as(t));
   };
-  sharing.all_gather = [&comm, this](torch::Tensor& t, const std::vector<int64_t>& counts) {
+  const auto check = [](const torch::Tensor& t) {
     METAEVO_CHECK(t.is_contiguous() && t.scalar_type() == torch::kFloat32 && t.device().is_cpu(),
-                  "all-gather: needs a contiguous float32 CPU tensor");
+                  "update sharing: needs a contiguous float32 CPU tensor");
+  };
+  sharing.all_gather = [&comm, this, check](torch::Tensor& t, const std::vector<int64_t>& counts) {
+    check(t);
     timed(comm_s_, [&] { comm.all_gather(t.data_ptr<float>(), counts); });
+  };
+  sharing.reduce_scatter = [&comm, this, check](torch::Tensor& t, const std::vector<int64_t>& counts) {
+    check(t);
+    timed(comm_s_, [&] { comm.reduce_scatter_sum(t.data_ptr<float>(), counts); });
   };
   strategy_.share_update(std::move(sharing));
 }

@@ -60,11 +60,7 @@ StepShare GaussianSearch::share() const {
 }
 
 torch::Tensor GaussianSearch::shared_sum(const Population& pop, const torch::Tensor& per_noise, bool squared) const {
-  if (sliced()) {
-    const auto range = share().range;
-    return squared ? noise_->weighted_sum_sq(pop.generation, per_noise, 0, range)
-                   : noise_->weighted_sum(pop.generation, per_noise, 0, range);
-  }
+  if (sliced()) return sliced_sum(pop, per_noise, squared);
   if (sharing_.size <= 1)
     return squared ? noise_->weighted_sum_sq(pop.generation, per_noise)
                    : noise_->weighted_sum(pop.generation, per_noise);
@@ -74,6 +70,37 @@ torch::Tensor GaussianSearch::shared_sum(const Population& pop, const torch::Ten
       squared ? noise_->weighted_sum_sq(pop.generation, mine, k0) : noise_->weighted_sum(pop.generation, mine, k0);
   sharing_.all_reduce(sum);
   return sum;
+}
+
+torch::Tensor GaussianSearch::sliced_sum(const Population& pop, const torch::Tensor& per_noise, bool squared) const {
+  const auto range = share().range;
+  auto out = torch::empty({range.size()}, torch::kFloat32);
+  const auto [k0, k1] = shard(per_noise.size(0), 1, sharing_.rank, sharing_.size);
+  for (size_t seg = 0; seg < noise_->layout().segments().size(); ++seg) {
+    const auto& s = noise_->layout().segments()[seg];
+    std::vector<int64_t> counts;  // each process's elements of this segment
+    for (int r = 0; r < sharing_.size; ++r) {
+      const auto theirs = slice(center_.size(0), r, sharing_.size);
+      counts.push_back(
+          std::max<int64_t>(0, std::min(theirs.end, s.offset + s.numel) - std::max(theirs.begin, s.offset)));
+    }
+    const int64_t lo = std::max(range.begin, s.offset), mine = counts[size_t(sharing_.rank)];
+    if (!noise_->is_low_rank(s)) {
+      // Full rank: this process's elements alone, from every perturbation.
+      if (mine > 0)
+        out.narrow(0, lo - range.begin, mine)
+            .copy_(squared ? noise_->weighted_sum_sq(pop.generation, per_noise, 0, FlatRange{lo, lo + mine})
+                           : noise_->weighted_sum(pop.generation, per_noise, 0, FlatRange{lo, lo + mine}));
+      continue;
+    }
+    // Low rank: any of its elements needs a whole factor of every perturbation, so each process
+    // sums the whole segment over its share of the perturbations, and each receives the total of
+    // its own elements (a collective every process joins, owning elements or not).
+    auto partial = noise_->segment_sum(pop.generation, int64_t(seg), per_noise.narrow(0, k0, k1 - k0), k0, squared);
+    sharing_.reduce_scatter(partial, counts);
+    if (mine > 0) out.narrow(0, lo - range.begin, mine).copy_(partial.narrow(0, lo - s.offset, mine));
+  }
+  return out;
 }
 
 torch::Tensor GaussianSearch::noise_sum(const Population& pop, const torch::Tensor& w) const {

@@ -52,6 +52,8 @@ class GaussianSearch : public Strategy {
   /// The noise sum of `per_noise` weights at this process's coordinates, shared as sharing_ says.
   torch::Tensor shared_sum(const Population& pop, const torch::Tensor& per_noise, bool squared) const;
   bool sliced() const { return sharing_.size > 1 && sharing_.split == UpdateSharing::Split::kParameters; }
+  /// shared_sum's sliced case: this process's elements of the noise sum.
+  torch::Tensor sliced_sum(const Population& pop, const torch::Tensor& per_noise, bool squared) const;
   UpdateSharing sharing_;
 };
 

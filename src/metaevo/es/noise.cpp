@@ -78,39 +78,37 @@ torch::Tensor Noise::sum(int64_t generation, const torch::Tensor& w, int64_t k0,
     const int64_t lo = std::max(range.begin, s.offset), hi = std::min(range.end, s.offset + s.numel);
     if (lo >= hi) continue;
     auto dst = out.narrow(0, lo - range.begin, hi - lo);
-    const int64_t local = lo - s.offset;
-    if (!is_low_rank(s)) {
+    if (is_low_rank(s))
+      dst.copy_(segment_sum(generation, int64_t(seg), weights, k0, squared).narrow(0, lo - s.offset, hi - lo));
+    else
       dst.copy_(philox_normal_rows_weighted_sum(stream(seed_, generation, k0, int64_t(seg), kFull), weights, hi - lo,
-                                                squared, local));
-      continue;
-    }
-    const int64_t r0 = local / s.cols(), r1 = (hi - s.offset + s.cols() - 1) / s.cols();
-    dst.copy_(low_rank_rows_sum(generation, int64_t(seg), weights, k0, r0, r1, squared)
-                  .narrow(0, local - r0 * s.cols(), hi - lo));
+                                                squared, lo - s.offset));
   }
   return out;
 }
 
-torch::Tensor Noise::low_rank_rows_sum(int64_t generation, int64_t seg, const torch::Tensor& w, int64_t k0, int64_t r0,
-                                       int64_t r1, bool squared) const {
+torch::Tensor Noise::segment_sum(int64_t generation, int64_t seg, const torch::Tensor& w, int64_t k0,
+                                 bool squared) const {
   const Segment& s = layout_.segments().at(seg);
-  const int64_t n = w.size(0), rows = r1 - r0;
-  auto out = torch::zeros({rows * s.cols()}, torch::kFloat32);
-  const int64_t chunk = chunk_for(squared ? rows * s.cols() : rank_ * (rows + s.cols()));
+  auto weights = w.to(torch::kFloat32).contiguous();
+  if (!is_low_rank(s))
+    return philox_normal_rows_weighted_sum(stream(seed_, generation, k0, seg, kFull), weights, s.numel, squared);
+  const int64_t n = weights.size(0);
+  auto out = torch::zeros({s.numel}, torch::kFloat32);
+  const int64_t chunk = chunk_for(squared ? s.numel : rank_ * (s.rows() + s.cols()));
   for (int64_t j0 = 0; j0 < n; j0 += chunk) {
     const int64_t j1 = std::min(n, j0 + chunk);
-    auto f = factors(generation, seg, k0 + j0, k0 + j1);
-    auto a = f.a.narrow(1, r0, rows);
-    auto wj = w.narrow(0, j0, j1 - j0);
+    auto wj = weights.narrow(0, j0, j1 - j0);
     if (squared) {
-      auto e = torch::bmm(a, f.b.transpose(1, 2)).view({j1 - j0, -1});
+      auto e = segment(generation, seg, k0 + j0, k0 + j1).view({j1 - j0, -1});
       out.add_(torch::mv(e.square().t(), wj));
       continue;
     }
     // sum_k w_k A_k B_k^T as one GEMM: [rows, n*r] x [n*r, cols].
-    auto aw = (a * wj.view({-1, 1, 1})).permute({1, 0, 2}).reshape({rows, -1});
+    auto f = factors(generation, seg, k0 + j0, k0 + j1);
+    auto a = (f.a * wj.view({-1, 1, 1})).permute({1, 0, 2}).reshape({s.rows(), -1});
     auto b = f.b.permute({1, 0, 2}).reshape({s.cols(), -1});
-    out.add_(torch::mm(aw, b.t()).view({-1}));
+    out.add_(torch::mm(a, b.t()).view({-1}));
   }
   return out;
 }

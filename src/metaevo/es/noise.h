@@ -49,21 +49,21 @@ class Noise {
   torch::Tensor flat(int64_t generation, int64_t k0, int64_t k1) const;
 
   /// sum_j w[j] * z_{k0+j}, as a flat [dim] tensor, in chunks (memory independent of w's length).
-  /// With `range`, only its elements [begin, end) of that vector: bitwise the same values for
-  /// full-rank segments, and to rounding for low-rank ones (a product over fewer rows).
+  /// With `range`, only its elements [begin, end) of that vector: for full-rank segments just those
+  /// elements are generated, bitwise the same values; a low-rank segment is summed whole (a row of
+  /// A B^T needs all of B) and cut.
   torch::Tensor weighted_sum(int64_t generation, const torch::Tensor& w, int64_t k0 = 0,
                              std::optional<FlatRange> range = {}) const;
   /// sum_j w[j] * z_{k0+j}^2 (elementwise square), flat [dim] or over `range`.
   torch::Tensor weighted_sum_sq(int64_t generation, const torch::Tensor& w, int64_t k0 = 0,
                                 std::optional<FlatRange> range = {}) const;
+  /// The same sums over segment `seg` alone, whole: [numel].
+  torch::Tensor segment_sum(int64_t generation, int64_t seg, const torch::Tensor& w, int64_t k0 = 0,
+                            bool squared = false) const;
 
  private:
   int64_t chunk_for(int64_t numel) const;
   torch::Tensor sum(int64_t generation, const torch::Tensor& w, int64_t k0, const FlatRange& range, bool squared) const;
-  /// Rows [r0, r1) of the low-rank perturbations of segment `seg` for noise indices [k0, k1),
-  /// times w: sum_j w_j (A_j B_j^T)[r0:r1], flat.
-  torch::Tensor low_rank_rows_sum(int64_t generation, int64_t seg, const torch::Tensor& w, int64_t k0, int64_t r0,
-                                  int64_t r1, bool squared) const;
 
   uint64_t seed_;
   Layout layout_;

@@ -29,14 +29,17 @@ struct StrategyContext {
 struct UpdateSharing {
   /// kNoise: each process sums its share of the perturbations over every parameter, and the
   /// partial sums are all-reduced (O(parameters) traffic, equal to rounding). kParameters: each
-  /// process builds the whole update of its slice of the parameters from every perturbation, and
-  /// the slices are all-gathered (as bitwise as the update's arithmetic allows).
+  /// process builds the whole update of its slice of the parameters, and the slices are
+  /// all-gathered; a slice's noise sum comes from every perturbation (bitwise) for full-rank
+  /// segments, and by a reduce-scatter of partial sums (to rounding) for low-rank ones.
   enum class Split { kNoise, kParameters };
   Split split = Split::kNoise;
   int rank = 0, size = 1;
   std::function<void(torch::Tensor&)> all_reduce;  // elementwise sum over processes, in place
   /// Every process's block of a contiguous float32 tensor, blocks of `counts` in rank order, in place.
   std::function<void(torch::Tensor&, const std::vector<int64_t>& counts)> all_gather;
+  /// The sum over processes of this process's block of such a tensor, into that block, in place.
+  std::function<void(torch::Tensor&, const std::vector<int64_t>& counts)> reduce_scatter;
 };
 
 class Strategy {

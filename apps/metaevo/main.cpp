@@ -35,13 +35,21 @@ void start_runtime(const Common& common, const Config* config) {
 
 }  // namespace metaevo::cli
 
+namespace {
+
+// OpenMP threads that spin after each parallel region compete with OpenBLAS's own pthread pool
+// for the same cores; passive waiting measured 1.3x (full-rank) and 1.6x (low-rank) faster ES at
+// 2 threads. libgomp reads the policy in its load-time constructor: the executable's preinit
+// functions run before any shared library's, so the default is set there (a re-exec with it set
+// would load LibTorch twice, ~0.6 s per command).
+void prefer_passive_openmp_waits(int, char**, char**) { ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0); }
+__attribute__((section(".preinit_array"),
+               used)) void (*const passive_openmp_waits)(int, char**, char**) = prefer_passive_openmp_waits;
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace metaevo::cli;
-  // OpenMP threads that spin after each parallel region compete with OpenBLAS's own pthread pool
-  // for the same cores; passive waiting measured 1.3x (full-rank) and 1.6x (low-rank) faster ES at
-  // 2 threads. libgomp reads the policy only at load time, hence one re-exec with it set.
-  if (!std::getenv("OMP_WAIT_POLICY") && ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0)
-    ::execv("/proc/self/exe", argv);  // returns only on failure: then run with the default policy
   // Logs go to standard error, so that standard output carries only results (JSON lines, CSV).
   spdlog::set_default_logger(
       std::make_shared<spdlog::logger>("", std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -12,6 +13,7 @@
 
 #include "../support/errors.h"
 #include "../support/omniglot.h"
+#include "metaevo/core/atomic_file.h"
 #include "metaevo/core/error.h"
 #include "test_files.h"
 
@@ -194,6 +196,64 @@ TEST(OmniglotRelease, OfficialZips) {
   EXPECT_NE(message.find(dir.file("images_background.zip") + ": images_background/Beta/character01/0002_01.png"),
             std::string::npos)
       << message;
+}
+
+// The cache file of `dir`'s release in `cache` at `size` pixels, or "" when there is none.
+std::string cache_file(const std::string& cache, int64_t size) {
+  const auto prefix = "omniglot-" + std::to_string(size) + "px-";
+  if (!fs::is_directory(cache)) return "";
+  for (const auto& item : fs::directory_iterator(cache))
+    if (item.path().filename().string().rfind(prefix, 0) == 0) return item.path().string();
+  return "";
+}
+
+void expect_same(const Omniglot& a, const Omniglot& b) {
+  ASSERT_EQ(a.characters().size(), b.characters().size());
+  for (size_t i = 0; i < a.characters().size(); ++i) {
+    const auto &x = a.characters()[i], &y = b.characters()[i];
+    EXPECT_EQ(x.key(), y.key());
+    EXPECT_EQ(x.background, y.background) << x.key();
+    EXPECT_EQ(x.drawers, y.drawers) << x.key();
+    EXPECT_TRUE(torch::equal(x.images, y.images)) << x.key();
+  }
+}
+
+TEST(OmniglotCache, ALaterLoadReadsTheDecodedImagesBackUntilTheReleaseChanges) {
+  TempDir dir;
+  const auto cache = dir.file("cache");
+  write_zip(dir.file("images_background.zip"), {{"images_background/Beta/character01/0002_01.png", glyph({{0, 5}})},
+                                                {"images_background/Beta/character01/0002_02.png", glyph({{1, 1}})},
+                                                {"images_background/Beta/character02/0003_01.png", glyph({})}});
+  write_zip(dir.file("images_evaluation.zip"), {{"images_evaluation/Alpha/character01/0100_20.png", glyph({{2, 2}})}});
+  const auto decoded = Omniglot::load(dir.path().string(), 6, cache);
+  const auto file = cache_file(cache, 6);
+  ASSERT_FALSE(file.empty()) << "no cache file in " << cache;
+  expect_same(Omniglot::load(dir.path().string(), 6, cache), decoded);
+
+  // The images come from the file: a value written into its last pixel is read back.
+  auto bytes = metaevo::read_file(file);
+  const float marker = 0.625f;
+  std::memcpy(bytes.data() + bytes.size() - sizeof(float), &marker, sizeof(float));
+  write_file(file, {bytes.begin(), bytes.end()});
+  const auto marked = Omniglot::load(dir.path().string(), 6, cache);
+  EXPECT_EQ(marked.characters().back().images[0][0][5][5].item<float>(), marker);
+
+  // A damaged file is decoded again and rewritten.
+  write_file(file, {bytes.begin(), bytes.end() - 1});
+  expect_same(Omniglot::load(dir.path().string(), 6, cache), decoded);
+  EXPECT_EQ(fs::file_size(file), bytes.size());
+
+  // Another size is another file; no cache folder, no file.
+  Omniglot::load(dir.path().string(), 3, cache);
+  EXPECT_FALSE(cache_file(cache, 3).empty());
+  Omniglot::load(dir.path().string(), 4, "");
+  EXPECT_TRUE(cache_file(cache, 4).empty());
+
+  // A changed release is decoded, not taken from the old file.
+  write_zip(dir.file("images_evaluation.zip"),
+            {{"images_evaluation/Alpha/character01/0100_20.png", glyph({{2, 2}, {2, 3}})}});
+  const auto changed = Omniglot::load(dir.path().string(), 6, cache);
+  EXPECT_EQ(changed.at("Alpha/character01").images.sum().item<float>(), 2.0f);
 }
 
 TEST(OmniglotRelease, CorruptZipNamesFile) {

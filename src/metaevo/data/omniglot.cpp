@@ -1,5 +1,7 @@
 #include "metaevo/data/omniglot.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <zip.h>
 
 #include <algorithm>
@@ -9,9 +11,11 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <tuple>
 
+#include "metaevo/core/atomic_file.h"
 #include "metaevo/core/error.h"
 #include "metaevo/data/png.h"
 
@@ -137,10 +141,114 @@ void parallel_over(int64_t n, const Body& body) {
   if (error) std::rethrow_exception(error);
 }
 
+// Each set's source (its zip, or every file of its extracted folder) by path, size and
+// modification time: what tells one release, or one edit of it, from another without reading it.
+// Empty when the release cannot be listed: load() then reports what is wrong.
+std::string release_identity(const std::string& dir) {
+  std::error_code error;
+  std::string identity;
+  auto add = [&](const fs::path& file, const std::string& name) {
+    const auto size = fs::file_size(file, error);
+    const auto time = fs::last_write_time(file, error).time_since_epoch().count();
+    identity += fmt::format("{}\t{}\t{}\n", name, size, time);
+  };
+  for (const std::string set : kSets) {
+    const fs::path zip = fs::path(dir) / (set + ".zip"), folder = fs::path(dir) / set;
+    if (fs::is_regular_file(zip, error)) {
+      add(zip, fs::canonical(zip, error).string());
+    } else if (fs::is_directory(folder, error)) {
+      const auto root = fs::canonical(folder, error);
+      std::vector<fs::path> files;
+      for (fs::recursive_directory_iterator it(root, error), end; !error && it != end; it.increment(error))
+        if (it->is_regular_file(error)) files.push_back(it->path());
+      std::sort(files.begin(), files.end());
+      for (const auto& file : files) add(file, file.string());
+    }
+    if (error) return "";
+  }
+  return identity;
+}
+
+constexpr const char* kCacheMagic = "metaevo omniglot cache 1";
+
+// The characters and images of a cache file for the release `identity` at `image_size`, or none
+// when the file is absent, for another release or damaged: it is then decoded and written again.
+std::optional<std::pair<std::vector<OmniglotCharacter>, torch::Tensor>> read_cache(const std::string& path,
+                                                                                   const std::string& identity,
+                                                                                   int64_t image_size) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  try {
+    std::string line, hash;
+    int64_t num_characters = 0, num_images = 0, size = 0;
+    if (!std::getline(in, line) || line != kCacheMagic || !std::getline(in, hash) || hash != short_hash(identity) ||
+        !(in >> num_characters >> num_images >> size) || size != image_size || num_characters < 1 ||
+        num_images < num_characters || in.get() != '\n')
+      return std::nullopt;
+    std::vector<OmniglotCharacter> characters(static_cast<size_t>(num_characters));
+    int64_t images = 0;
+    for (auto& c : characters) {
+      std::string drawers;
+      if (!std::getline(in, c.alphabet, '\t') || !std::getline(in, c.character, '\t') ||
+          !std::getline(in, line, '\t') || !std::getline(in, drawers))
+        return std::nullopt;
+      c.background = line == "1";
+      for (size_t at = 0; at < drawers.size();) {
+        const auto comma = std::min(drawers.find(',', at), drawers.size());
+        c.drawers.push_back(std::stoi(drawers.substr(at, comma - at)));
+        at = comma + 1;
+      }
+      images += int64_t(c.drawers.size());
+    }
+    if (images != num_images) return std::nullopt;
+    auto all = torch::empty({num_images, 1, size, size}, torch::kFloat32);
+    const auto bytes = std::streamsize(all.numel() * int64_t(sizeof(float)));
+    if (!in.read(static_cast<char*>(all.data_ptr()), bytes) || in.peek() != std::ifstream::traits_type::eof())
+      return std::nullopt;
+    return std::make_pair(std::move(characters), all);
+  } catch (const std::exception&) {  // a malformed drawer number
+    return std::nullopt;
+  }
+}
+
+// A cache that cannot be written (a read-only home, a full disk) costs only time: the next load
+// decodes again.
+void write_cache(const std::string& path, const std::string& identity, const std::vector<OmniglotCharacter>& characters,
+                 const torch::Tensor& all) {
+  std::string bytes =
+      fmt::format("{}\n{}\n{} {} {}\n", kCacheMagic, short_hash(identity), characters.size(), all.size(0), all.size(2));
+  for (const auto& c : characters) {
+    if ((c.alphabet + c.character).find_first_of("\t\n") != std::string::npos) return;
+    bytes += fmt::format("{}\t{}\t{}\t{}\n", c.alphabet, c.character, c.background ? 1 : 0, fmt::join(c.drawers, ","));
+  }
+  const auto* data = static_cast<const char*>(all.data_ptr());
+  bytes.append(data, size_t(all.numel()) * sizeof(float));
+  try {
+    fs::create_directories(fs::path(path).parent_path());
+    write_file_atomic(path, bytes);
+  } catch (const std::exception&) {
+  }
+}
+
 }  // namespace
 
-Omniglot Omniglot::load(const std::string& dir, int64_t image_size) {
+Omniglot Omniglot::load(const std::string& dir, int64_t image_size, const std::string& cache_dir) {
   if (image_size < 1) fail("omniglot: image_size must be >= 1, got {}", image_size);
+  const auto identity = cache_dir.empty() ? std::string() : release_identity(dir);
+  const auto cache =
+      identity.empty()
+          ? std::string()
+          : (fs::path(cache_dir) / fmt::format("omniglot-{}px-{}.bin", image_size, short_hash(identity))).string();
+  if (!cache.empty())
+    if (auto cached = read_cache(cache, identity, image_size)) {
+      auto& [characters, all] = *cached;
+      int64_t first = 0;
+      for (auto& c : characters) {
+        c.images = all.narrow(0, first, int64_t(c.drawers.size()));
+        first += int64_t(c.drawers.size());
+      }
+      return Omniglot(dir, image_size, std::move(characters));
+    }
   std::vector<Entry> entries;
   for (const std::string set : kSets) {
     const bool background = set == kSets[0];
@@ -171,9 +279,7 @@ Omniglot Omniglot::load(const std::string& dir, int64_t image_size) {
   }
   starts.push_back(entries.size());
 
-  Omniglot o;
-  o.dir_ = dir;
-  o.image_size_ = image_size;
+  std::vector<OmniglotCharacter> characters;
   auto all = torch::empty({int64_t(entries.size()), 1, image_size, image_size}, torch::kFloat32);
   // Decoding dominates the load time and runs on all threads; the tensor work runs on this thread
   // only, so LibTorch's own thread pool is never entered from several threads at once. Chunks
@@ -214,11 +320,16 @@ Omniglot Omniglot::load(const std::string& dir, int64_t image_size) {
                                                                 .mode(torch::kArea));
       ch.images = all.narrow(0, int64_t(begin), int64_t(end - begin));
       ch.images.copy_(images);
-      o.index_.emplace(ch.key(), int64_t(o.characters_.size()));
-      o.characters_.push_back(std::move(ch));
+      characters.push_back(std::move(ch));
     }
   }
-  return o;
+  if (!cache.empty()) write_cache(cache, identity, characters, all);
+  return Omniglot(dir, image_size, std::move(characters));
+}
+
+Omniglot::Omniglot(std::string dir, int64_t image_size, std::vector<OmniglotCharacter> characters)
+    : dir_(std::move(dir)), image_size_(image_size), characters_(std::move(characters)) {
+  for (size_t i = 0; i < characters_.size(); ++i) index_.emplace(characters_[i].key(), int64_t(i));
 }
 
 int64_t Omniglot::index_of(const std::string& key) const {

@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "metaevo/data/cache.h"
+
 namespace metaevo::data {
 
 struct OmniglotCharacter {
@@ -31,7 +33,11 @@ class Omniglot {
   /// folders `dir`/images_background/ and `dir`/images_evaluation/ when a zip is absent. Entries
   /// are `<set>/<Alphabet>/<characterNN>/<id>_<drawer>.png`. Characters are sorted by (alphabet,
   /// character) in byte order, images by drawer. image_size = 105 keeps the original pixels.
-  static Omniglot load(const std::string& dir, int64_t image_size = 28);
+  /// Decoding takes seconds: the result is cached in `cache_dir` ("" = not cached) under the
+  /// release's identity (each zip's or extracted file's path, size and modification time) and
+  /// image_size, and a later load of the same release reads it back, bitwise the same.
+  static Omniglot load(const std::string& dir, int64_t image_size = 28,
+                       const std::string& cache_dir = default_cache_dir());
 
   const std::vector<OmniglotCharacter>& characters() const { return characters_; }
   /// Position in characters() of "Alphabet/characterNN"; an Error if there is no such character.
@@ -45,6 +51,8 @@ class Omniglot {
   const std::string& dir() const { return dir_; }
 
  private:
+  Omniglot(std::string dir, int64_t image_size, std::vector<OmniglotCharacter> characters);
+
   std::string dir_;
   int64_t image_size_ = 0;
   std::vector<OmniglotCharacter> characters_;

@@ -112,33 +112,44 @@ class OmniglotSet : public OmniglotCharacters {
 
 /// Class-major examples of classes listed per split, each class's images in drawer order. Labels
 /// number the classes in order of first appearance, so a class listed in two splits (val, within
-/// Vinyals' trainval) keeps one label.
+/// Vinyals' trainval) keeps one label. Each split's images are copied once, into one tensor: the
+/// Vinyals splits hold 130k images, and every extra copy of them costs about a second.
 class ClassSplits {
  public:
   explicit ClassSplits(const Omniglot& omniglot) : omniglot_(omniglot) {}
+  /// Train and validation classes make the pool, validation last.
+  Examples examples(const std::vector<OmniglotClass>& train, const std::vector<OmniglotClass>& valid,
+                    const std::vector<OmniglotClass>& test) {
+    auto pool_classes = train;
+    pool_classes.insert(pool_classes.end(), valid.begin(), valid.end());
+    auto pool = split(pool_classes);
+    auto test_split = split(test);
+    return {std::move(pool), std::move(test_split), int64_t(names_.size()), images_of(valid), names_};
+  }
+
+ private:
+  int64_t images_of(const std::vector<OmniglotClass>& classes) const {
+    int64_t n = 0;
+    for (const auto& c : classes) n += omniglot_.at(c.character).images.size(0);
+    return n;
+  }
+
   Split split(const std::vector<OmniglotClass>& classes) {
-    std::vector<torch::Tensor> xs;
+    const int64_t size = omniglot_.image_size();
+    auto x = torch::empty({images_of(classes), 1, size, size}, torch::kFloat32);
     std::vector<int64_t> ys;
     for (const auto& c : classes) {
       const auto name =
           c.rotation_degrees == 0 ? c.character : fmt::format("{}/rot{:03d}", c.character, c.rotation_degrees);
       const auto id = label_.emplace(name, int64_t(names_.size())).first->second;
       if (id == int64_t(names_.size())) names_.push_back(name);
-      xs.push_back(class_images(omniglot_, c));
-      ys.insert(ys.end(), size_t(xs.back().size(0)), id);
+      const auto images = class_images(omniglot_, c);
+      x.narrow(0, int64_t(ys.size()), images.size(0)).copy_(images);
+      ys.insert(ys.end(), size_t(images.size(0)), id);
     }
-    return {torch::cat(xs), torch::tensor(ys, torch::kInt64)};
-  }
-  /// Train and validation classes make the pool, validation last.
-  Examples examples(const Split& train, const Split& valid, Split test) const {
-    return {{torch::cat({train.x, valid.x}), torch::cat({train.y, valid.y})},
-            std::move(test),
-            int64_t(names_.size()),
-            valid.size(),
-            names_};
+    return {x, torch::tensor(ys, torch::kInt64)};
   }
 
- private:
   const Omniglot& omniglot_;
   std::map<std::string, int64_t> label_;
   std::vector<std::string> names_;
@@ -155,12 +166,9 @@ class OmniglotVinyals : public DatasetSource {
     return {source, source + ":trainval"};
   }
   Examples read(const std::string& argument, const std::string& dir) const override {
-    ClassSplits splits(cached(dir));
-    auto split = [&](const std::string& name) {
-      return splits.split(read_vinyals_split(vinyals_split_path(dir, name)));
-    };
-    const auto train = split(argument.empty() ? "train" : "trainval"), valid = split("val");
-    return splits.examples(train, valid, split("test"));
+    auto classes = [&](const std::string& name) { return read_vinyals_split(vinyals_split_path(dir, name)); };
+    return ClassSplits(cached(dir))
+        .examples(classes(argument.empty() ? "train" : "trainval"), classes("val"), classes("test"));
   }
 };
 
@@ -193,9 +201,7 @@ class OmniglotBackground : public DatasetSource {
       }
     }
     METAEVO_CHECK(!valid.empty() && !test.empty(), "{}: the release lacks background or evaluation characters", dir);
-    ClassSplits splits(omniglot);
-    const auto train_split = splits.split(train), valid_split = splits.split(valid);
-    return splits.examples(train_split, valid_split, splits.split(test));
+    return ClassSplits(omniglot).examples(train, valid, test);
   }
 };
 

@@ -73,5 +73,13 @@ TEST(CliErrors, BadInputExitsNonZero) {
   EXPECT_EQ(run_cli({"es", "--config", config, "--set", "strategy.sigmaa=1", "--output", (dir / "o").string()}), 2);
   EXPECT_EQ(run_cli({"es", "--config", config, "--set", "run.generations=-3", "--output", (dir / "o").string()}), 2);
   EXPECT_NE(run_cli({"es", "--config", config, "--threads", "-1"}), 0);
+  const auto log = (dir / "huge.stderr").string();
+  EXPECT_EQ(metaevo::testing::wait_for(
+                metaevo::testing::spawn({METAEVO_BINARY, "es", "--config", config, "--output", (dir / "o").string()},
+                                        {"METAEVO_HUGE_PAGES=maybe"}, log),
+                600),
+            2);
+  EXPECT_NE(metaevo::read_file(log).find("METAEVO_HUGE_PAGES: expected on or off, got 'maybe'"), std::string::npos)
+      << metaevo::read_file(log);
   fs::remove_all(dir);
 }

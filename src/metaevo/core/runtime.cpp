@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -77,6 +78,10 @@ void configure_allocator() {
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_TOP_PAD, 64 << 20);
+  const char* setting = std::getenv("METAEVO_HUGE_PAGES");
+  const std::string huge = setting ? setting : "on";
+  if (huge != "on" && huge != "off") fail("METAEVO_HUGE_PAGES: expected on or off, got '{}'", huge);
+  if (huge == "off") return;
 #if TORCH_VERSION_MAJOR < 2
   static HugePageCpuAllocator huge_pages;
   c10::SetCPUAllocator(&huge_pages, /*priority=*/1);

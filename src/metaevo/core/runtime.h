@@ -32,7 +32,8 @@ class SingleThreadedBlas {
 /// Keeps freed memory in the process: ES allocates and frees the same large temporaries every
 /// chunk, and glibc's default of returning them to the OS (mmap/trim) made every allocation page
 /// fault — measured 12x slower on the low-rank MLP benchmark. Tensors of 2 MiB or more are backed
-/// by transparent huge pages, which fault 512x less often (LibTorch's CPU allocator is replaced).
+/// by transparent huge pages, which fault 512x less often (LibTorch's CPU allocator is replaced),
+/// unless METAEVO_HUGE_PAGES=off; any other value than on or off is an Error.
 void configure_allocator();
 
 /// One line describing BLAS and threading, e.g. "OpenBLAS 0.3.21 ... | torch threads 2".

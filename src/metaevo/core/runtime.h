@@ -31,7 +31,7 @@ class SingleThreadedBlas {
 
 /// Keeps freed memory in the process: ES allocates and frees the same large temporaries every
 /// chunk, and glibc's default of returning them to the OS (mmap/trim) made every allocation page
-/// fault — measured 12x slower on the low-rank MLP benchmark. Tensors of 2 MiB or more are backed
+/// fault — measured 12x slower on the low-rank MLP benchmark. Tensors of 32 MiB or more are backed
 /// by transparent huge pages, which fault 512x less often (LibTorch's CPU allocator is replaced),
 /// unless METAEVO_HUGE_PAGES=off; any other value than on or off is an Error.
 void configure_allocator();

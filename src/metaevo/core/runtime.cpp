@@ -28,10 +28,10 @@ Fn blas_symbol(const char* name) {
 #if TORCH_VERSION_MAJOR < 2
 // Tensors of 32 MiB or more start on a 2 MiB boundary and ask for transparent huge pages (the
 // kernel's default policy is "madvise"). Every first touch of a 4 KiB page is a fault, and on
-// virtualised hosts faults are slow: preparing MNIST's 70k images for a muNet task took 3.3 s,
-// 0.25 s with huge pages. Smaller tensors keep LibTorch's path: advising every 2 MiB tensor made
-// a Meta-Weight-Net step (3 MB gradients, 5 ms a step) 6-8% slower. PyTorch 2.3+ does the same
-// for every tensor of 2 MiB or more when THP_MEM_ALLOC_ENABLE is set.
+// virtualised hosts faults are slow: preparing MNIST's 70k images for a muNet task took 2.6-2.8 s,
+// 1.4-1.7 s with huge pages. Smaller tensors (a training step's, reused from the heap) keep
+// LibTorch's path: advising every tensor of 2 MiB or more raised the float32 peak of an mlo
+// program by a sixth. PyTorch 2.3+ advises from 2 MiB when THP_MEM_ALLOC_ENABLE is set.
 class HugePageCpuAllocator final : public c10::Allocator {
  public:
   static constexpr size_t kHugePage = size_t(2) << 20, kThreshold = size_t(32) << 20;

@@ -224,8 +224,7 @@ void write_cache(const std::string& path, const std::string& identity, const std
   const auto* data = static_cast<const char*>(all.data_ptr());
   bytes.append(data, size_t(all.numel()) * sizeof(float));
   try {
-    fs::create_directories(fs::path(path).parent_path());
-    write_file_atomic(path, bytes);
+    write_file_atomic(path, bytes);  // creates the folder
   } catch (const std::exception&) {
   }
 }

@@ -4,8 +4,11 @@
 # evaluations (12,800) of configs/protonet-es-5w5s.yaml on 2 MPI ranks of 1 thread (update: sliced),
 # then tested from the same model on 5-way and 20-way, 1- and 5-shot (TEST_EPISODES episodes each,
 # 200). One run at a time; a rerun skips finished runs (result.json) and resumes the others.
-# bench/protonet_es_sweeps.py prints the tables.
+# bench/protonet_es_sweeps.py prints the tables. SETTINGS picks settings (pP-cC, space-separated).
 #   nohup bash bench/protonet_es_sweeps.sh > runs/bench-protonet-es-sweeps.out 2>&1 &
+# The issue's full budget, one setting, resumable across sessions (kill it any time, rerun):
+#   OUT_DIR=runs/protonet-es-full EVALS=500000 SETTINGS=p128-c64 TEST_EPISODES=1000 \
+#     nohup bash bench/protonet_es_sweeps.sh > runs/protonet-es-full.out 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT_DIR:-runs/bench-protonet-es-sweeps}
@@ -13,7 +16,8 @@ evals=${EVALS:-12800}
 mkdir -p "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 metaevo=${METAEVO:-build/bin/metaevo}
-for setting in p64-c64 p128-c64 p256-c64 p128-c32 p128-c96; do
+read -r -a settings <<<"${SETTINGS:-p64-c64 p128-c64 p256-c64 p128-c32 p128-c96}"
+for setting in "${settings[@]}"; do
   population=${setting%-*} channels=${setting#*-}
   dir="$out/$setting"
   [[ -s $dir/result.json ]] && continue

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Routing networks with co-training for continual learning (issue 33): on MNIST-Permutations and
-# MNIST-Rotations (configs/route-mnist-*.yaml: 10 tasks in turn, 500 steps each, a batch of 32 of
+# MNIST-Rotations (configs/route-mnist-*.yaml: 10 tasks in turn, 2,000 steps each, a batch of 32 of
 # the current task plus 32 replayed from a buffer of 100 examples per finished task), per seed,
 # four runs at the same budget and replay: the routing network with co-training, without it (the
 # ablation), and the dense networks of the same parameters and of the same compute per input.

@@ -1,7 +1,8 @@
 // The routing_network program and its network of experts: routing is hard (one expert per layer
 // per input), an expert no input takes gets no gradient unless co-training sends inputs through
-// it, replay holds exactly its configured size, a seed fixes the run, a resumed run equals an
-// uninterrupted one, the baselines are matched as stated, and bad settings are one-line errors.
+// it, nor one only replayed inputs take (unless replay_trains says all), replay holds exactly its configured size, a
+// seed fixes the run, a resumed run equals an uninterrupted one, the baselines are matched as stated, and bad settings
+// are one-line errors.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -125,6 +126,28 @@ TEST(RoutingNetwork, WithoutCotrainingAStepMovesOnlyTheExpertsItsInputsTook) {
   }
 }
 
+TEST(RoutingNetwork, ReplayTrainsOnlyTheExpertsTheCurrentTaskTrainsUnlessToldAll) {
+  bool replay_moved_more = false;
+  for (uint64_t seed = 1; seed <= 6; ++seed)
+    for (const auto* scope : {"shared", "all"}) {
+      auto p =
+          network(std::string("cotrain: false\nreplay_trains: ") + scope + "\n", seed, "batch_size: 1\nlr: 0.01\n");
+      train(*p, kPerTask);
+      p->begin_task(1);
+      const auto before = saved(*p);
+      p->train_step();  // one input of task 1, three replayed of task 0
+      for (const auto& moved : moved_experts(before, saved(*p), 3, 3)) {
+        if (std::string(scope) == "shared") {
+          EXPECT_EQ(moved.size(), 1U) << "seed " << seed << ": replay moved an expert task 1 left alone";
+        } else {
+          EXPECT_GE(moved.size(), 1U) << "seed " << seed;
+          replay_moved_more |= moved.size() > 1;
+        }
+      }
+    }
+  EXPECT_TRUE(replay_moved_more) << "with replay_trains: all, replayed inputs never trained another expert";
+}
+
 TEST(RoutingNetwork, CotrainingTrainsTheCandidatesInsteadOfTheRoutedExpertsOnANewTasksFirstSteps) {
   bool elsewhere = false;
   for (uint64_t seed = 1; seed <= 6; ++seed) {
@@ -234,6 +257,7 @@ TEST(RoutingNetwork, BadSettingsAreOneLineErrorsNamingTheKey) {
       {"replay_per_task: 10\nreplay_batch: 0", "replay_batch: must be 0 exactly when replay_per_task is"},
       {"architecture: sparse", "architecture: must be routed, dense_parameters or dense_compute"},
       {"cotrain: maybe", "cotrain"},
+      {"replay_trains: some", "replay_trains: must be shared or all"},
   };
   for (const auto& c : cases) {
     const auto message = metaevo::testing::error_of(

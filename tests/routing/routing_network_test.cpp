@@ -1,6 +1,7 @@
 // The routing_network program and its network of experts: routing is hard (one expert per layer
 // per input), an expert no input takes gets no gradient unless co-training sends inputs through
-// it, nor one only replayed inputs take (unless replay_trains says all), replay holds exactly its configured size, a
+// it, nor one only replayed inputs take (unless replay_trains says all), a new task's candidate
+// starts as a copy of the expert its inputs are routed to, replay holds exactly its configured size, a
 // seed fixes the run, a resumed run equals an uninterrupted one, the baselines are matched as stated, and bad settings
 // are one-line errors.
 #include <gtest/gtest.h>
@@ -168,6 +169,38 @@ TEST(RoutingNetwork, CotrainingTrainsTheCandidatesInsteadOfTheRoutedExpertsOnANe
   EXPECT_TRUE(elsewhere) << "the routers never picked another expert than the candidate";
 }
 
+TEST(RoutingNetwork, ANewTasksCandidateStartsAsACopyOfTheExpertItsInputsAreRoutedTo) {
+  int copies = 0;
+  for (uint64_t seed = 1; seed <= 4; ++seed)
+    for (const auto* init : {"routed", "random"}) {
+      auto p = network(std::string("cotrain: true\ncotrain_steps: 3\ncandidate_init: ") + init + "\n", seed);
+      train(*p, kPerTask);
+      const auto before = saved(*p);
+      p->begin_task(1);
+      const auto after = saved(*p);
+      const auto moved = moved_experts(before, after, 3, 3);
+      for (int64_t l = 0; l < 3; ++l) {
+        if (std::string(init) == "random") {
+          EXPECT_TRUE(moved[size_t(l)].empty()) << "seed " << seed << " layer " << l;
+          continue;
+        }
+        EXPECT_LE(moved[size_t(l)].size(), 1U) << "one candidate per layer";
+        for (const auto e : moved[size_t(l)]) {
+          const auto of = [&](int64_t x, const char* part) {
+            return after.at(fmt::format("net/layer{}_expert{}/{}", l, x, part));
+          };
+          bool copy = false;
+          for (int64_t source = 0; source < 3; ++source)
+            copy |= source != e && torch::equal(of(e, "weight"), of(source, "weight")) &&
+                    torch::equal(of(e, "bias"), of(source, "bias"));
+          EXPECT_TRUE(copy) << "seed " << seed << " layer " << l << ": expert " << e << " is no copy";
+          ++copies;
+        }
+      }
+    }
+  EXPECT_GT(copies, 0) << "no candidate ever started from a routed expert";
+}
+
 /// Examples in the replay buffer: the checkpoint keeps one route per replayed example.
 int64_t replayed(const Program& p) { return saved(p).at("replay_routes").size(0); }
 
@@ -258,6 +291,7 @@ TEST(RoutingNetwork, BadSettingsAreOneLineErrorsNamingTheKey) {
       {"architecture: sparse", "architecture: must be routed, dense_parameters or dense_compute"},
       {"cotrain: maybe", "cotrain"},
       {"replay_trains: some", "replay_trains: must be shared or all"},
+      {"candidate_init: copy", "candidate_init: must be routed or random"},
   };
   for (const auto& c : cases) {
     const auto message = metaevo::testing::error_of(

@@ -24,7 +24,9 @@
 //   experts the routers happen to pick (replayed inputs still train along their routes). Each
 //   router is taught (cross-entropy on its logits) to pick, input by input, the expert of
 //   whichever path had the lower loss: the routers compare trained experts, and claimed experts
-//   are left to their tasks. On the first task every expert is unclaimed. The configs co-train
+//   are left to their tasks. On the first task every expert is unclaimed. A candidate starts as a
+//   copy of the expert the routers send most of the new task's inputs to (`candidate_init`, see
+//   start_candidates; added after the first recorded comparison). The configs co-train
 //   for the whole task (`cotrain_steps` = the task's steps), so that, while unclaimed experts
 //   remain, a new task never trains a claimed one. `cotrain: false` is the ablation.
 // `architecture` picks the baselines at the same steps, batches and replay: dense_parameters (one
@@ -61,6 +63,7 @@ struct RoutingNetworkOptions {
   std::string replay_trains = "shared";
   bool cotrain = true;
   int64_t cotrain_steps = 100;
+  std::string candidate_init = "routed";
   double claim = 0.1;
   std::string device = "cpu";
   template <class V>
@@ -81,6 +84,9 @@ struct RoutingNetworkOptions {
       "they pass");
     v("cotrain", cotrain, "co-train the unclaimed experts on a new task's first steps");
     v("cotrain_steps", cotrain_steps, "steps of each task that co-train");
+    v("candidate_init", candidate_init,
+      "routed: a new task's candidate starts as a copy of the expert the routers send most of its inputs to; "
+      "random: as initialised");
     v("claim", claim, "share of a task's inputs at which an expert belongs to it, within (0, 1]");
     v("device", device, "cpu | cuda[:N]");
   }
@@ -97,6 +103,8 @@ struct RoutingNetworkOptions {
             "must be 0 exactly when replay_per_task is (got {} and {})", replay_batch, replay_per_task);
     require(replay_trains == "shared" || replay_trains == "all", "replay_trains", "must be shared or all, got '{}'",
             replay_trains);
+    require(candidate_init == "routed" || candidate_init == "random", "candidate_init",
+            "must be routed or random, got '{}'", candidate_init);
     require(lr > 0, "lr", "must be > 0, got {}", lr);
     require(router_lr > 0, "router_lr", "must be > 0, got {}", router_lr);
     require(temperature > 0, "temperature", "must be > 0, got {}", temperature);
@@ -167,6 +175,7 @@ class RoutingNetwork : public Program {
     }
     task_ = task;
     began_ = step_;
+    if (task > 0 && routed() && o_.cotrain && o_.candidate_init == "routed") start_candidates();
     rebuild_replay();
     if (task > 0 && o_.replay_per_task > 0) {
       // The finished task's replayed inputs keep the routes evaluation gives them now.
@@ -316,6 +325,28 @@ class RoutingNetwork : public Program {
  private:
   bool routed() const { return o_.architecture == "routed"; }
   bool cotraining() const { return routed() && o_.cotrain && step_ - began_ < o_.cotrain_steps; }
+
+  /// Co-training's candidates start from what the network already does for the new task: each
+  /// layer's candidate becomes a copy of the expert the routers (greedy) send most of the task's
+  /// first training inputs to, instead of a random expert the task would learn from scratch. With
+  /// tasks that are alike (neighbouring rotations), the candidate then also keeps some of the
+  /// skill of the expert it came from, so an input the routers send to the wrong one of the two
+  /// still meets an expert that has seen its kind. Deterministic: it reruns alike after a resume.
+  void start_candidates() {
+    torch::NoGradGuard no_grad;
+    Route taken;
+    net_->forward(tasks_[size_t(task_)].train.x.slice(0, 0, kUsageExamples), {nullptr, 1, nullptr, &taken});
+    for (int64_t l = 0; l < net_->layers(); ++l) {
+      const auto free = claimed_[l].logical_not().nonzero();
+      if (free.numel() == 0) continue;
+      const auto candidate = free[0][0].item<int64_t>();
+      const auto source = torch::bincount(taken[size_t(l)].cpu(), {}, net_->experts()).argmax().item<int64_t>();
+      if (source == candidate) continue;
+      const auto from = net_->expert_parameters(l, source);
+      auto to = net_->expert_parameters(l, candidate);
+      for (size_t i = 0; i < to.size(); ++i) to[i].copy_(from[i]);
+    }
+  }
 
   /// Replay rehearses the experts the current task trains, against its interference there; an
   /// expert it leaves alone has nothing to defend, and replaying the few buffered examples of its

@@ -115,7 +115,7 @@ struct RoutingNetworkOptions {
 };
 
 constexpr int64_t kEvalRows = 1000;
-constexpr int64_t kUsageExamples = 1000;  // validation inputs per task behind allocation()
+constexpr int64_t kUsageExamples = 1000;  // inputs per task behind allocation() and start_candidates()
 
 class RoutingNetwork : public Program {
  public:

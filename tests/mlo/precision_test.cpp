@@ -1,6 +1,7 @@
 // Mixed precision: bf16 computes a problem's products in bfloat16 under autocast while its
 // parameters and gradients stay float32, a bf16 run agrees with the float32 one within a stated
-// tolerance, and fp16 or an unknown name is a one-line error naming the field.
+// tolerance (fp16 too, on CUDA), and fp16 on the CPU, an unknown name or bad loss-scaling settings
+// are one-line errors naming the field.
 #include "metaevo/mlo/precision.h"
 
 #include <gtest/gtest.h>
@@ -64,7 +65,7 @@ TEST(Precision, AutocastNestsAndRestoresThePreviousState) {
   EXPECT_FALSE(autocast_enabled(torch::kCPU));
 }
 
-nlohmann::json run_weight_decay(const std::string& precision) {
+nlohmann::json run_weight_decay(const std::string& precision, const std::string& device = "cpu") {
   auto config = Config::parse(
       "program: {type: weight_decay, dataset: synthetic, features: 100, informative: 10, classes: 2,"
       " train_size: 100, valid_size: 100, test_size: 2000, init_decay: 0.01}\n"
@@ -74,6 +75,7 @@ nlohmann::json run_weight_decay(const std::string& precision) {
       "test.yaml");
   config.set("problems.model.precision=" + precision);
   config.set("problems.decay.precision=" + precision);
+  config.set("program.device=" + device);
   auto program = make_program(config, 1);
   EngineOptions o;
   o.log_step = 0;
@@ -92,6 +94,17 @@ TEST(Precision, Bf16AndFp32RunsOfASmallProgramAgree) {
   EXPECT_NEAR(loss16, loss32, 0.005 * loss32) << fp32.dump() << "\n" << bf16.dump();
   EXPECT_NEAR(bf16["test_acc"].get<double>(), fp32["test_acc"].get<double>(), 0.01);
   EXPECT_NE(loss16, loss32) << "the bf16 run computed exactly as the float32 one";
+  EXPECT_LT(loss32, 1.5) << "the program did not train";
+}
+
+// fp16 with loss scaling, on CUDA only, within the bf16 test's tolerance of the float32 run
+// (float16 keeps 11 bits of mantissa to bfloat16's 8).
+TEST(Precision, Fp16AndFp32RunsOfASmallProgramAgreeOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: fp16 runs on CUDA only";
+  const auto fp32 = run_weight_decay("fp32", "cuda"), fp16 = run_weight_decay("fp16", "cuda");
+  const double loss32 = fp32["valid_loss"].get<double>(), loss16 = fp16["valid_loss"].get<double>();
+  EXPECT_NEAR(loss16, loss32, 0.005 * loss32) << fp32.dump() << "\n" << fp16.dump();
+  EXPECT_NEAR(fp16["test_acc"].get<double>(), fp32["test_acc"].get<double>(), 0.01);
   EXPECT_LT(loss32, 1.5) << "the program did not train";
 }
 
@@ -124,13 +137,17 @@ TEST(Precision, DartsUnderABf16LowerProblemFollowsTheFloat32Hypergradient) {
   EXPECT_GT(cosine, 0.99);
 }
 
-TEST(Precision, Fp16AndUnknownNamesAreOneLineErrorsNamingTheField) {
-  for (const auto& [name, says] : std::vector<std::pair<std::string, std::string>>{
-           {"fp16", "fp16 is not supported: it needs loss scaling"}, {"half", "unknown 'half'"}}) {
+TEST(Precision, Fp16OnTheCpuUnknownNamesAndBadScalingAreOneLineErrorsNamingTheField) {
+  for (const auto& [value, says] : std::vector<std::pair<std::string, std::string>>{
+           {"fp16", "precision: fp16 needs a CUDA device (program.device is cpu)"},
+           {"half", "precision: unknown 'half'"},
+           {"{name: bf16, growth_interval: 10}", "precision: bf16 takes no settings"},
+           {"{name: fp16, growth_interval: 0}", "precision: growth_interval: must be >= 1"},
+           {"{name: fp16, backoff_factor: 2}", "precision: backoff_factor: must be in (0, 1)"}}) {
     auto config = Config::parse("program: {type: weight_decay}\n", "test.yaml");
-    config.set("problems.decay.precision=" + name);
+    config.set("problems.decay.precision=" + value);
     const auto message = error_of([&] { make_program(config, 1); });
-    EXPECT_NE(message.find("test.yaml: problems.decay.precision: " + says), std::string::npos) << message;
+    EXPECT_NE(message.find("test.yaml: problems.decay." + says), std::string::npos) << message;
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   }
 }

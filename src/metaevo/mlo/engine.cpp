@@ -175,15 +175,18 @@ void Engine::descend(Problem& p) {
   for (const auto& path : my_paths)
     if (offset.emplace(path[1], wrt.size()).second)
       wrt.insert(wrt.end(), path[1]->params_.begin(), path[1]->params_.end());
-  auto grads = vector_grad({loss / gas}, wrt, {}, /*create_graph=*/p.differentiable(), /*retain_graph=*/false);
+  auto grads = p.scaled_gradient(loss, wrt, /*create_graph=*/p.differentiable());
   // Summed over the processes with the loss (for the log) in the same message.
   grads.push_back(loss.detach().reshape({1}));
   grads = parallel_.all_reduce(grads, p.differentiable());
   p.last_loss_ = grads.back().item<double>();
   grads.pop_back();
+  // Unscaled after the sum, so every process sees the same verdict on it.
+  const bool finite = p.unscale(grads);
   Params grad(grads.begin(), grads.begin() + int64_t(p.params_.size()));
   for (auto& [lower, params] : unrolled) lower->params_ = params;
   for (const auto& path : my_paths) {
+    if (!finite) break;  // a skipped fp16 step has no use for the paths' hypergradients
     const auto at = grads.begin() + int64_t(offset[path[1]]);
     Params v(at, at + int64_t(path[1]->params_.size()));
     for (size_t i = 1; i + 1 < path.size(); ++i) {
@@ -201,7 +204,7 @@ void Engine::descend(Problem& p) {
     }
     for (size_t j = 0; j < grad.size(); ++j) grad[j] = grad[j] + v[j];
   }
-  p.apply_gradient(grad);
+  p.apply_gradient(grad, finite);
 }
 
 void Engine::train_step() {
@@ -275,6 +278,10 @@ void Engine::write_state(torch::serialize::OutputArchive& archive) const {
     write_scalar(archive, k + "last_loss", p->last_loss_);
     write_scalar(archive, k + "optimizer_steps", double(s.steps));
     write_scalar(archive, k + "accumulated", double(p->accumulated_.size()));
+    if (p->scaler_.active()) {
+      write_scalar(archive, k + "loss_scale", p->scaler_.state().scale);
+      write_scalar(archive, k + "loss_scale_finite_steps", double(p->scaler_.state().finite_steps));
+    }
     for (size_t i = 0; i < p->params_.size(); ++i) {
       archive.write(k + "param/" + std::to_string(i), p->params_[i].detach());
       if (!s.first.empty()) archive.write(k + "first/" + std::to_string(i), s.first[i].detach());
@@ -297,6 +304,9 @@ bool Engine::resume() {
       auto& s = p->optimizer_.state();
       s.steps = int64_t(read_scalar(archive, k + "optimizer_steps"));
       const bool accumulated = read_scalar(archive, k + "accumulated") > 0;
+      if (p->scaler_.active())
+        p->scaler_.set_state(
+            {read_scalar(archive, k + "loss_scale"), int64_t(read_scalar(archive, k + "loss_scale_finite_steps"))});
       const bool adam = p->optimizer_.adam();
       Params params, first, second, acc;
       for (size_t i = 0; i < p->params_.size(); ++i) {

@@ -6,7 +6,8 @@ namespace metaevo::mlo {
 
 Params implicit_vjp(Problem& lower, Problem& upper, const std::function<Params(const Hvp&)>& inverse_hessian_times_v) {
   const auto& w = lower.params();
-  const auto loss = lower.loss(lower.count() - 1);
+  // Under fp16 in float32: its unscaled second-order products would leave float16's range.
+  const auto loss = lower.loss(lower.count() - 1, /*float32=*/lower.precision() == Precision::fp16);
   const auto g = vector_grad({loss}, w, {}, /*create_graph=*/true);
   // g is this process's term of the gradient (data_parallel.h): every product with it is summed
   // over the processes, so the solver sees the global Hessian.

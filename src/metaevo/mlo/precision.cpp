@@ -3,6 +3,8 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
+#include "metaevo/core/error.h"
+
 // LibTorch 2.4 replaced the per-device switches (set_cpu_enabled, set_autocast_gpu_dtype, ...)
 // by ones taking the device type.
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
@@ -37,6 +39,15 @@ void set_autocast(bool cuda, bool enabled, at::ScalarType dtype) {
 
 }  // namespace
 
+Precision precision_of(const Choice& choice) {
+  const auto& name = choice.name;
+  require(name == "fp32" || name == "bf16" || name == "fp16", "precision",
+          "unknown '{}' (choose one of: fp32, bf16, fp16)", name);
+  require(name == "fp16" || choice.settings.empty(), "precision",
+          "{} takes no settings (fp16 takes its loss scaling's)", name);
+  return name == "fp16" ? Precision::fp16 : name == "bf16" ? Precision::bf16 : Precision::fp32;
+}
+
 bool autocast_enabled(const torch::Device& device) {
 #ifdef METAEVO_AUTOCAST_BY_DEVICE_TYPE
   return at::autocast::is_autocast_enabled(device.type());
@@ -51,7 +62,9 @@ Autocast::Autocast(Precision precision, const torch::Device& device) {
   cuda_ = device.is_cuda();
   was_enabled_ = autocast_enabled(device);
   previous_dtype_ = autocast_dtype(cuda_);
-  set_autocast(cuda_, true, at::kBFloat16);
+  METAEVO_CHECK(cuda_ || precision == Precision::bf16, "precision: fp16 needs a CUDA device (this problem is on {})",
+                device.str());
+  set_autocast(cuda_, true, precision == Precision::fp16 ? at::kHalf : at::kBFloat16);
   at::autocast::increment_nesting();
 }
 

@@ -10,10 +10,7 @@ void ProblemOptions::validate() const {
   require(gradient_accumulation >= 1, "gradient_accumulation", "must be >= 1, got {}", gradient_accumulation);
   require(gradient_clipping >= 0, "gradient_clipping", "must be >= 0 (0 = off), got {}", gradient_clipping);
   require(warmup_steps >= 0, "warmup_steps", "must be >= 0, got {}", warmup_steps);
-  require(precision != "fp16", "precision",
-          "fp16 is not supported: it needs loss scaling, which the engine does not have (bf16 needs none)");
-  require(precision == "fp32" || precision == "bf16", "precision", "unknown '{}' (choose one of: fp32, bf16)",
-          precision);
+  if (precision_of(precision) == Precision::fp16) read_choice<LossScalingOptions>(precision);
   Optimizer{optimizer};  // checks the rule and its settings
   HypergradientRegistry::instance().create(hypergradient.name, hypergradient.origin, hypergradient);
 }
@@ -24,7 +21,8 @@ Problem::Problem(std::string name, Params params, ProblemOptions options)
       params_(detach_params(clone_params(params))),
       optimizer_(o_.optimizer) {
   o_.validate();
-  precision_ = o_.precision == "bf16" ? Precision::bf16 : Precision::fp32;
+  precision_ = precision_of(o_.precision);
+  if (precision_ == Precision::fp16) scaler_ = LossScaler(read_choice<LossScalingOptions>(o_.precision));
   method_ = HypergradientRegistry::instance().create(o_.hypergradient.name, name_ + ".hypergradient", o_.hypergradient);
 }
 
@@ -53,30 +51,48 @@ torch::Tensor Problem::loss(int64_t step, bool float32) {
 
 bool Problem::differentiable() const { return method_->needs_graph(); }
 
-Problem::Snapshot Problem::snapshot() const { return {clone_params(params_), optimizer_.state().clone(), count_}; }
+Params Problem::scaled_gradient(const torch::Tensor& loss, const Params& wrt, bool create_graph) const {
+  return vector_grad({loss * (scaler_.scale() / double(o_.gradient_accumulation))}, wrt, {}, create_graph, false);
+}
+
+Problem::Snapshot Problem::snapshot() const {
+  return {clone_params(params_), optimizer_.state().clone(), count_, scaler_.state()};
+}
 
 void Problem::restore(const Snapshot& s) {
   params_ = clone_params(s.params);
   optimizer_.state() = s.state.clone();
   count_ = s.count;
+  scaler_.set_state(s.scaler);
   accumulated_.clear();
+  overflowed_ = false;
 }
 
 void Problem::replay(const Snapshot& from, int64_t until) {
   restore(from);
   on_inner_loop_start();
   while (count_ < until) {
-    apply_gradient(vector_grad({loss(count_++) / double(o_.gradient_accumulation)}, params_, {}, false, false));
+    auto grad = scaled_gradient(loss(count_++), params_, false);
+    const bool finite = unscale(grad);
+    apply_gradient(grad, finite);
   }
 }
 
-void Problem::apply_gradient(const Params& grad) {
-  if (accumulated_.empty()) {
+void Problem::apply_gradient(const Params& grad, bool finite) {
+  overflowed_ = overflowed_ || !finite;
+  if (overflowed_) {
+    accumulated_.clear();
+  } else if (accumulated_.empty()) {
     accumulated_ = grad;
   } else {
     for (size_t i = 0; i < grad.size(); ++i) accumulated_[i] = accumulated_[i] + grad[i];
   }
   if (count_ % o_.gradient_accumulation != 0) return;
+  scaler_.update(!overflowed_);
+  if (overflowed_) {  // the skipped step of fp16's loss scaling
+    overflowed_ = false;
+    return;
+  }
   if (o_.gradient_clipping > 0) {
     torch::Tensor norm2 = torch::zeros({}, params_.front().options().dtype(torch::kFloat64));
     for (const auto& g : accumulated_) norm2 = norm2 + g.detach().to(torch::kFloat64).pow(2).sum();

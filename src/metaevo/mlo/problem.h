@@ -16,6 +16,7 @@
 #include "metaevo/core/options.h"
 #include "metaevo/mlo/data_parallel.h"
 #include "metaevo/mlo/hypergradient.h"
+#include "metaevo/mlo/loss_scaler.h"
 #include "metaevo/mlo/optimizer.h"
 #include "metaevo/mlo/precision.h"
 
@@ -30,7 +31,7 @@ struct ProblemOptions {
   int64_t warmup_steps = 0;           // steps before it first steps its upper problems
   Choice optimizer{"sgd"};
   Choice hypergradient{"darts"};
-  std::string precision = "fp32";
+  Choice precision{"fp32"};
   template <class V>
   void visit(V& v) {
     v("unroll_steps", unroll_steps, "steps of this problem per step of its upper problems");
@@ -42,8 +43,9 @@ struct ProblemOptions {
       "how this problem's best response is differentiated for its upper problems: a method (itd | darts | "
       "neumann | cg | es) or a block {name: method, its settings}");
     v("precision", precision,
-      "fp32 | bf16: bf16 computes the losses under autocast (products in bfloat16, activations kept in it; "
-      "parameters, gradients and hypergradient products in float32)");
+      "fp32 | bf16 | fp16: the half types compute the losses under autocast (products in them, activations kept in "
+      "them; parameters, gradients and hypergradient products in float32). fp16 is CUDA's and scales its losses: "
+      "{name: fp16, initial_scale: 65536, growth_interval: 2000, ...}");
   }
   void validate() const;
 };
@@ -62,6 +64,12 @@ class Problem {
   /// whatever the precision with `float32` (finite differences, whose steps bf16 would round away):
   /// what the engine and the hypergradient methods evaluate.
   torch::Tensor loss(int64_t step, bool float32 = false);
+  Precision precision() const { return precision_; }
+  /// The gradient of `loss` / gradient_accumulation w.r.t. `wrt`, times the loss scale under fp16
+  /// (so that small gradients survive float16): unscale() it once it has been summed.
+  Params scaled_gradient(const torch::Tensor& loss, const Params& wrt, bool create_graph) const;
+  /// Divides a scaled_gradient by the scale; whether it is finite (always under fp32 and bf16).
+  bool unscale(Params& grads) const { return scaler_.unscale(grads); }
   /// Called before the first step of each inner loop (e.g. MAML starts from the outer weights).
   virtual void on_inner_loop_start() {}
   /// Examples in one global batch of training_step. A problem that returns more than 0 computes
@@ -90,6 +98,7 @@ class Problem {
     Params params;
     OptimizerState state;
     int64_t count = 0;
+    LossScaler::State scaler{};
   };
   Snapshot snapshot() const;
   void restore(const Snapshot& s);
@@ -100,14 +109,17 @@ class Problem {
 
  private:
   friend class Engine;
-  /// Adds one batch's gradient, steps the optimizer at accumulation boundaries.
-  void apply_gradient(const Params& grad);
+  /// Adds one batch's gradient, steps the optimizer at accumulation boundaries; under fp16 a step
+  /// with a batch whose gradient was not finite is skipped, and the loss scale adapts.
+  void apply_gradient(const Params& grad, bool finite = true);
 
   std::string name_;
   ProblemOptions o_;
   Precision precision_;
   Params params_;
   Optimizer optimizer_;
+  LossScaler scaler_;
+  bool overflowed_ = false;  // a batch of the current accumulation had a non-finite gradient
   std::unique_ptr<Hypergradient> method_;
   Engine* engine_ = nullptr;
   int64_t count_ = 0;

@@ -27,7 +27,9 @@ torch::Tensor mlp_forward(const torch::Tensor& x, const Params& params) {
   auto h = x;
   for (size_t i = 0; i < params.size(); i += 2) {
     h = torch::nn::functional::linear(h, params[i], params[i + 1]);
-    if (i + 2 < params.size()) h = torch::relu(h);
+    // In place: linear's backward does not keep its output, so this saves a layer's activations
+    // at the peak of every forward pass without breaking the graph.
+    if (i + 2 < params.size()) h.relu_();
   }
   return h;
 }

@@ -75,31 +75,37 @@ Params Optimizer::step(const Params& params, const Params& grads, bool different
       for (const auto& p : params) s.second.push_back(torch::zeros_like(p.detach()));
   }
   ++s.steps;
+  // Adam's bias corrections.
+  const double c1 = 1 - std::pow(beta1_, double(s.steps)), c2 = 1 - std::pow(beta2_, double(s.steps));
   Params out;
   out.reserve(params.size());
   for (size_t i = 0; i < params.size(); ++i) {
     const auto p = differentiable ? params[i] : params[i].detach();
     auto g = differentiable ? grads[i] : grads[i].detach();
     if (weight_decay_ > 0) g = g + weight_decay_ * p;
-    torch::Tensor update;
+    torch::Tensor next;
     if (!adam_) {
+      torch::Tensor update = g;
       if (momentum_ > 0) {
         // The first step seeds the buffer with the gradient, as torch.optim.SGD does.
         s.first[i] = s.steps == 1 ? g : momentum_ * s.first[i] + g;
         update = nesterov_ ? g + momentum_ * s.first[i] : s.first[i];
-      } else {
-        update = g;
       }
-    } else {
+      next = p - lr_ * update;
+    } else if (differentiable) {
       s.first[i] = beta1_ * s.first[i] + (1 - beta1_) * g;
       s.second[i] = beta2_ * s.second[i] + (1 - beta2_) * g * g;
-      const double c1 = 1 - std::pow(beta1_, double(s.steps)), c2 = 1 - std::pow(beta2_, double(s.steps));
       // sqrt of a zero second moment has an infinite derivative: keep eps inside it when the step
       // must be differentiated.
-      const auto denom = differentiable ? (s.second[i] / c2 + eps_ * eps_).sqrt() : (s.second[i] / c2).sqrt() + eps_;
-      update = (s.first[i] / c1) / denom;
+      next = p - lr_ * ((s.first[i] / c1) / (s.second[i] / c2 + eps_ * eps_).sqrt());
+    } else {
+      // In place, as torch.optim.Adam: the moments are this state's own tensors (zeros, clones or
+      // read from a checkpoint), and out of place a step made about twice the passes over them: a
+      // share of a step of small products, repeated on every data-parallel process.
+      s.first[i].mul_(beta1_).add_(g, 1 - beta1_);
+      s.second[i].mul_(beta2_).addcmul_(g, g, 1 - beta2_);
+      next = torch::addcdiv(p, s.first[i], (s.second[i] / c2).sqrt_().add_(eps_), -lr_ / c1);
     }
-    auto next = p - lr_ * update;
     out.push_back(differentiable ? next : next.requires_grad_());
   }
   return out;

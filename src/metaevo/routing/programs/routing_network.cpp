@@ -355,9 +355,10 @@ class RoutingNetwork : public Program {
   /// gradients of every expert no input of the current task went through (`trained`).
   void rehearse_only(const Route& trained) {
     for (int64_t l = 0; l < net_->layers(); ++l) {
-      const auto used = torch::bincount(trained[size_t(l)].cpu(), {}, net_->experts());
+      const auto used = torch::bincount(trained[size_t(l)].cpu(), {}, net_->experts()).contiguous();
+      const auto* count = used.data_ptr<int64_t>();
       for (int64_t e = 0; e < net_->experts(); ++e)
-        if (used[e].item<int64_t>() == 0)
+        if (count[e] == 0)
           for (auto& p : net_->expert_parameters(l, e)) p.mutable_grad().reset();
     }
   }

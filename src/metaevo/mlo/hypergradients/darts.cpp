@@ -30,7 +30,7 @@ class Darts : public Hypergradient {
       Params shifted;
       // Constants: only the upper gradient is wanted, so no graph (nor its activations) is kept
       // through the lower's weights.
-      for (size_t i = 0; i < w.size(); ++i) shifted.push_back(torch::add(w[i].detach(), v[i].detach(), sign * eps));
+      for (size_t i = 0; i < w.size(); ++i) shifted.push_back(w[i].detach() + sign * eps * v[i].detach());
       lower.set_params(shifted);
       return vector_grad({lower.loss(lower.count() - 1, /*float32=*/true)}, upper.params(), {}, false, false);
     };

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Summary of bench/munet_agents.sh. Per seed: the multi-agent system's and the single-agent
 system's average test accuracy over the 10 tasks (paired), the publication check (lost, duplicated,
-mismatched, unlogged), tasks with a winner, and how many winning paths share a component published
-by another agent, or started from another agent's published path (cloned, as fine-tuning does); then a markdown table per task (winning class, both accuracies) for
+mismatched, unlogged), tasks with a winner, and how many winning paths share (frozen) or clone (copy,
+then train) a trained component published by another agent, or started from another agent's
+published path; then a markdown table per task (winning class, both accuracies) for
 bench/RESULTS.md. Usage: munet_agents.py OUT [--agents NAME] SEED... (the agents' runs are
 OUT/NAME-sSEED, agents-c3 by default; the single-agent runs OUT/single-sSEED)."""
 import json
@@ -28,8 +29,9 @@ def main():
             "published": check["published"], "lost": check["lost"], "duplicated": check["duplicated"],
             "mismatched": check["mismatched"], "unlogged": check["unlogged"], "failed_agents": agents["failed_agents"],
             "tasks_with_winner": len(rows), "winners_sharing_another_agents_component": sum(bool(r["uses"]) for r in rows),
-            "winners_built_on_another_agents_path": sum(bool(r.get("builds_on")) for r in rows),
-            "winners_sharing_or_built_on": sum(bool(r["uses"]) or bool(r.get("builds_on")) for r in rows),
+            "winners_cloning_another_agents_component": sum(bool(r["clones"]) for r in rows),
+            "winners_using_another_agents_trained_component": sum(bool(r["uses"]) or bool(r["clones"]) for r in rows),
+            "winners_built_on_another_agents_path": sum(bool(r["builds_on"]) for r in rows),
             "winning_classes": {c: sum(r["agent"].split("/")[0] == c for r in rows)
                                 for c in sorted({r["agent"].split("/")[0] for r in rows})}}))
         for r in rows:

@@ -205,6 +205,7 @@ void write_agents_report(const std::string& output, const nlohmann::json& rows, 
                          {"validation accuracy", r["validation_accuracy"]},
                          {"accounted parameters", r["accounted_params"]},
                          {"uses components of", fmt::format("{}", fmt::join(r["uses"], ", "))},
+                         {"clones components of", fmt::format("{}", fmt::join(r["clones"], ", "))},
                          {"builds on the path of", r["builds_on"]},
                          {"agents on the task", fmt::format("{}", fmt::join(r["agents"], ", "))}});
     for (const auto& a : r["agents"]) agents.insert(a.get<std::string>());
@@ -212,12 +213,16 @@ void write_agents_report(const std::string& output, const nlohmann::json& rows, 
   std::vector<std::tuple<std::string, std::string, double>> cells;
   for (const auto& r : rows)
     for (const auto& a : agents) {
-      const auto& uses = r["uses"];
-      const double used = a == r["agent"] ? 2.0 : std::find(uses.begin(), uses.end(), a) != uses.end() ? 1.0 : 0.0;
+      const auto holds = [&](const char* field) {
+        const auto& agents = r[field];
+        return std::find(agents.begin(), agents.end(), a) != agents.end();
+      };
+      const double used = a == r["agent"] ? 2.0 : holds("uses") ? 1.0 : holds("clones") ? 0.5 : 0.0;
       cells.emplace_back(r["task"].get<std::string>(), a, used);
     }
   page.charts.push_back(report::heatmap(
-      "whose components each task's winning path uses (2 = the winning agent itself, 1 = a component it published)",
+      "whose components each task's winning path uses (2 = the winning agent itself, 1 = a component it published, "
+      "frozen; 0.5 = a copy of one, trained further)",
       "task", "agent", cells, "uses"));
   page.charts.insert(page.charts.end(), routing.begin(), routing.end());
   page.results.update(routed);
@@ -297,11 +302,11 @@ int run_agents_command(const Common& common, const AgentArgs& args) {
 
 void print_agent_summary(const nlohmann::json& rows, const nlohmann::json& contributions) {
   std::cout << fmt::format("{:<32} {:<40} {:>9}  {}\n", "task", "winning agent", "test acc",
-                           "shares components of / builds on");
+                           "shares components of / clones components of / builds on");
   for (const auto& r : rows)
-    std::cout << fmt::format("{:<32} {:<40} {:>8.2f}%  {} / {}\n", r["task"].get<std::string>(),
+    std::cout << fmt::format("{:<32} {:<40} {:>8.2f}%  {} / {} / {}\n", r["task"].get<std::string>(),
                              r["agent"].get<std::string>(), 100 * r["test_accuracy"].get<double>(), r["uses"].dump(),
-                             r["builds_on"].get<std::string>());
+                             r["clones"].dump(), r["builds_on"].get<std::string>());
   std::cout << fmt::format("\n{:<40} {:>6} {:>9} {:>5}  {}\n", "agent", "cycles", "test acc", "wins",
                            "tasks whose winner uses it");
   for (const auto& a : contributions)

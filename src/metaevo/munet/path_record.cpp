@@ -47,7 +47,7 @@ std::string component_blob(const Params& tensors) {
 }
 
 ComponentPtr component_from_blob(int64_t id, const std::string& name, const std::string& blob, torch::Device device,
-                                 const std::string& where) {
+                                 const std::string& where, int64_t origin) {
   torch::serialize::InputArchive archive;
   load_archive(archive, blob, where + ": component " + std::to_string(id));
   Params tensors;
@@ -56,7 +56,7 @@ ComponentPtr component_from_blob(int64_t id, const std::string& name, const std:
     if (!archive.try_read(std::to_string(i), t)) break;
     tensors.push_back(t.to(device));
   }
-  return std::make_shared<Component>(id, name, std::move(tensors));
+  return std::make_shared<Component>(id, name, std::move(tensors), origin);
 }
 
 }  // namespace metaevo::munet

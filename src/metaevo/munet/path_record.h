@@ -23,6 +23,6 @@ std::string component_blob(const Params& tensors);
 /// A component read back from `blob`, its tensors on `device`; an Error names `where` when the
 /// blob is not an archive.
 ComponentPtr component_from_blob(int64_t id, const std::string& name, const std::string& blob, torch::Device device,
-                                 const std::string& where);
+                                 const std::string& where, int64_t origin = kNoOrigin);
 
 }  // namespace metaevo::munet

@@ -1,7 +1,7 @@
 // The shared store of a multi-agent system: an agent cannot change what another owns, a
-// publication is written whole or not at all, a parent its owner retired falls back to the root,
-// every published path re-evaluates to the test accuracy it was published with, and a system
-// made with other settings is refused.
+// publication is written whole or not at all, a parent its owner retired falls back to the root, a
+// copy of another agent's component keeps naming it, every published path re-evaluates to the
+// test accuracy it was published with, and a system made with other settings is refused.
 #include "metaevo/munet/agents/agent_store.h"
 
 #include <gtest/gtest.h>
@@ -159,6 +159,50 @@ TEST_P(AgentStoreTest, AParentItsOwnerRetiredFallsBackToTheRoot) {
   // On the view its cycle started from, the parent is still there.
   const auto same = store_->load(b, torch::kCPU, latest.own->view);
   EXPECT_EQ(same.own->paths.at(0)->parent->id, first->id);
+}
+
+TEST_P(AgentStoreTest, ACopyNamesTheAgentWhoseTrainedComponentItStartedFrom) {
+  const auto quadrants = testing::quadrants(128);
+  run("munet", quadrants, 1);
+  const std::string a = "munet/quadrants", b = "finetune/quadrants";
+  const int64_t lo = store_->register_agent(b) << kOwnerShift;
+  const auto view = store_->load(b, torch::kCPU);
+  const auto published = view.published.at(a).at(0);
+  ComponentPtr trained, root_part;
+  for (const auto& [name, c] : published->components) {
+    if (store_->owner_of(c->id()) == a) trained = c;
+    if (store_->owner_of(c->id()) == kRootOwner) root_part = c;
+  }
+  ASSERT_TRUE(trained && root_part) << "A's path should hold a component of A's and one of the root's";
+
+  // B copies A's component, then copies its own copy (an intermediate it never publishes), and
+  // copies a root component.
+  const auto first = trained->clone(lo + 2);
+  const auto second = first->clone(lo + 3);
+  EXPECT_EQ(first->origin(), trained->id());
+  EXPECT_EQ(second->origin(), trained->id()) << "a copy of one's own copy keeps its origin";
+  EXPECT_EQ(trained->clone(trained->id() + 1)->origin(), trained->origin()) << "A's own copy is no one else's";
+  auto path = std::make_shared<Path>(*published);
+  path->id = lo + 1;
+  path->parent = published;
+  path->quality = 2.0;  // above any score A's path can reach: B answers for the task
+  path->components[trained->name()] = second;
+  path->components[root_part->name()] = root_part->clone(lo + 4);
+  store_->save(b, {1, 0, {path}, lo + 5, view.cycles, {}});
+
+  // The origins come back from the store, and only A's trained component counts as A's.
+  const auto loaded = store_->load(b, torch::kCPU).own->paths.at(0);
+  EXPECT_EQ(loaded->components.at(trained->name())->origin(), trained->id());
+  EXPECT_EQ(loaded->components.at(root_part->name())->origin(), root_part->id());
+  EXPECT_EQ(cloned_agents(*loaded, b, *store_), std::set<std::string>{a});
+  path->components[trained->name()] = trained;
+  EXPECT_TRUE(cloned_agents(*path, b, *store_).empty()) << "a root copy names no agent";
+
+  const auto rows = agent_system_summary(*store_, system_.score);
+  ASSERT_EQ(rows.size(), 1u) << rows.dump();
+  EXPECT_EQ(rows[0].at("agent"), b);
+  EXPECT_EQ(rows[0].at("clones"), nlohmann::json({a}));
+  EXPECT_EQ(rows[0].at("builds_on"), a);
 }
 
 TEST_P(AgentStoreTest, PublishedPathsReevaluateToTheirRecordedTestAccuracy) {

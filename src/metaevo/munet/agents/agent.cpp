@@ -211,6 +211,7 @@ nlohmann::json agent_system_summary(AgentStore& store, const ScoreOptions& score
                          {"test_accuracy", m.at("test_quality")},
                          {"accounted_params", nullptr},
                          {"uses", owners_besides(components, pub.agent, store)},
+                         {"clones", nlohmann::json::array()},
                          {"builds_on", main_owner == kRootOwner ? "" : main_owner}};
     }
   nlohmann::json rows = nlohmann::json::array();
@@ -230,6 +231,7 @@ nlohmann::json agent_system_summary(AgentStore& store, const ScoreOptions& score
                     {"accounted_params", accounted_params(*p)},
                     {"agents", agents[task]},
                     {"uses", used_agents(*p, agent, store)},
+                    {"clones", cloned_agents(*p, agent, store)},
                     {"builds_on", builds_on(*p, agent, view, store)}});
   }
   return rows;
@@ -249,6 +251,7 @@ nlohmann::json agent_contributions(AgentStore& store, const nlohmann::json& summ
     const auto winner = row.at("agent").get<std::string>();
     if (agents.count(winner)) agents[winner]["wins"] = true;
     std::set<std::string> helpers = row.at("uses");
+    for (const auto& helper : row.at("clones")) helpers.insert(helper.get<std::string>());
     if (!row.at("builds_on").get<std::string>().empty()) helpers.insert(row.at("builds_on").get<std::string>());
     for (const auto& helper : helpers)
       if (agents.count(helper)) agents[helper]["used_by"].push_back(row.at("task"));

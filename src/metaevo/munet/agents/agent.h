@@ -81,17 +81,17 @@ struct PublicationCheck {
 PublicationCheck check_publications(AgentStore& store, const std::map<std::string, std::string>& logs);
 
 /// Per task, the system's answer: the best published path across agents by `score` (agent, path,
-/// accuracies, accounted parameters), the agents whose components it shares (`uses`), and the
-/// agent whose published path its own line of paths started from (`builds_on`: empty when it
-/// started from the root), which cloning of every component (fine-tuning) leaves no shared trace of.
+/// accuracies, accounted parameters), the agents whose components it shares (`uses`), the agents
+/// whose trained components its own ones are copies of (`clones`), and the agent whose published
+/// path its own line of paths started from (`builds_on`: empty when it started from the root).
 /// A published multipath model whose validation accuracy beats that score answers instead (its
-/// `uses`: the owners of its paths' components; `builds_on`: its main path's owner; no accounted
-/// parameters).
+/// `uses`: the owners of its paths' components; no `clones`, as it references paths whole;
+/// `builds_on`: its main path's owner; no accounted parameters).
 nlohmann::json agent_system_summary(AgentStore& store, const ScoreOptions& score);
 
 /// Per agent, from the store and a summary: cycles published, its latest published path's test
 /// accuracy (null when it published none), whether it is its task's winner, and the tasks whose
-/// winning path shares its components or builds on its path.
+/// winning path shares or clones its components or builds on its path.
 nlohmann::json agent_contributions(AgentStore& store, const nlohmann::json& summary);
 
 }  // namespace metaevo::munet

@@ -37,7 +37,8 @@ nlohmann::json AgentClass::finish(AgentSearch& a, AgentState& published) const {
           {"test_accuracy", best->test_quality},
           {"score", a.scorer(*best)},
           {"accounted_params", accounted_params(*best)},
-          {"uses", used_agents(*best, a.agent, a.store)}};
+          {"uses", used_agents(*best, a.agent, a.store)},
+          {"clones", cloned_agents(*best, a.agent, a.store)}};
 }
 
 std::set<std::string> owners_besides(const std::vector<int64_t>& ids, const std::string& self, AgentStore& store) {
@@ -53,6 +54,13 @@ std::set<std::string> used_agents(const Path& path, const std::string& self, Age
   std::vector<int64_t> ids;
   for (const auto& [name, c] : path.components) ids.push_back(c->id());
   return owners_besides(ids, self, store);
+}
+
+std::set<std::string> cloned_agents(const Path& path, const std::string& self, AgentStore& store) {
+  std::vector<int64_t> origins;
+  for (const auto& [name, c] : path.components)
+    if (c->origin() != kNoOrigin && store.owner_of(c->id()) == self) origins.push_back(c->origin());
+  return owners_besides(origins, self, store);
 }
 
 }  // namespace metaevo::munet

@@ -55,8 +55,11 @@ class AgentClass {
 
 /// The owners of components `ids`, besides `self` and the root.
 std::set<std::string> owners_besides(const std::vector<int64_t>& ids, const std::string& self, AgentStore& store);
-/// The agents whose components `path` uses, besides `self` and the root.
+/// The agents whose components `path` uses (shares, frozen), besides `self` and the root.
 std::set<std::string> used_agents(const Path& path, const std::string& self, AgentStore& store);
+/// The agents whose trained components `self`'s own components of `path` are copies of (their
+/// origins, component.h), besides the root.
+std::set<std::string> cloned_agents(const Path& path, const std::string& self, AgentStore& store);
 
 /// Classes by name; the factory reads the class's config block (empty when the config has none).
 using AgentClassRegistry = Registry<AgentClass, const Config&>;

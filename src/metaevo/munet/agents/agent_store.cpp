@@ -9,7 +9,8 @@
 namespace metaevo::munet {
 
 const storage::Schema& agent_system_schema() {
-  static const storage::Schema schema{"munet-agents", {R"sql(
+  static const storage::Schema schema{"munet-agents",
+                                      {R"sql(
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE agents (number BIGINT PRIMARY KEY, agent TEXT NOT NULL UNIQUE);
 CREATE TABLE components (
@@ -18,7 +19,8 @@ CREATE TABLE components (
 CREATE TABLE states (
   owner TEXT NOT NULL, cycle BIGINT NOT NULL, generation BIGINT NOT NULL, state TEXT NOT NULL,
   PRIMARY KEY (owner, cycle, generation));
-)sql"}};
+)sql",
+                                       "ALTER TABLE components ADD COLUMN origin BIGINT;"}};
   return schema;
 }
 
@@ -164,8 +166,10 @@ void AgentStore::save(const std::string& agent, const AgentState& state) {
         unpublished.erase(id);
         if (final) db_.query("UPDATE components SET final = 1, hash = ? WHERE id = ?", {int64_t(hash), id});
       } else {
-        db_.query("INSERT INTO components(id, owner, name, final, hash, tensors) VALUES (?, ?, ?, ?, ?, ?)",
-                  {id, agent, c->name(), final ? 1 : 0, int64_t(hash), storage::Blob{component_blob(c->tensors())}});
+        db_.query("INSERT INTO components(id, owner, name, final, hash, origin, tensors) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  {id, agent, c->name(), final ? 1 : 0, int64_t(hash),
+                   c->origin() == kNoOrigin ? storage::Value{} : storage::Value{c->origin()},
+                   storage::Blob{component_blob(c->tensors())}});
       }
     }
     for (const auto id : unpublished) db_.query("DELETE FROM components WHERE id = ?", {id});
@@ -214,9 +218,10 @@ AgentView AgentStore::load(const std::string& agent, torch::Device device,
     std::map<int64_t, ComponentPtr> components;
     const auto fetch = [&](int64_t id) {
       if (components.count(id)) return;
-      const auto row = db_.one("SELECT owner, name, tensors FROM components WHERE id = ?", {id});
+      const auto row = db_.one("SELECT owner, name, tensors, origin FROM components WHERE id = ?", {id});
       METAEVO_CHECK(row, "{}: component {} is not stored", where(), id);
-      auto c = component_from_blob(id, row->text(1), row->blob(2), device, where());
+      auto c = component_from_blob(id, row->text(1), row->blob(2), device, where(),
+                                   row->is_null(3) ? kNoOrigin : row->integer(3));
       const auto& owner = row->text(0);
       if (owner == kRootOwner)
         c->lock(kRootTask);

@@ -1,7 +1,7 @@
 #pragma once
 // The shared system of many agents (muNet's multi-agent framework, Gesmundo 2022): one database
 // (a SQLite file on one host, PostgreSQL across hosts) where every agent writes only what it owns.
-//   components  id, owner, name, final, tensors. Ids are unique across the system: agent number n
+//   components  id, owner, name, final, origin (component.h), tensors. Ids are unique across the system: agent number n
 //               (given at registration) makes ids in [n << 40, (n + 1) << 40); the root is number 0.
 //               A component in a published state is final and never written again.
 //   states      owner, cycle, generation, state (JSON). (c, 0) is the state an agent publishes when
@@ -28,8 +28,6 @@ namespace metaevo::munet {
 
 /// The owner name of the root's components.
 inline const std::string kRootOwner = "root";
-/// Bits of a component or path id below the owner's number.
-inline constexpr int kOwnerShift = 40;
 
 /// The agent tables and their migrations.
 const storage::Schema& agent_system_schema();

@@ -113,6 +113,25 @@ TEST_P(Reports, RenderInABrowserWithTheMetricsData) {
       const auto& r = metrics.records[i];
       EXPECT_EQ(charts[0]["rows"][i], nlohmann::json({r["task_iterations"], r["test_quality"], r["task"]}));
     }
+  } else if (GetParam() == "agents") {
+    // The map of whose components each task's winner uses, cell by cell as agents.json says: 2 for
+    // the winner itself, 1 for an agent whose component it shares, 0.5 for one whose it clones.
+    const auto rows = nlohmann::json::parse(metaevo::read_file((out / "agents.json").string()))["tasks"];
+    ASSERT_EQ(rows.size(), 2u) << rows.dump();
+    std::set<std::string> agents, expected, drawn;
+    for (const auto& r : rows)
+      for (const auto& a : r["agents"]) agents.insert(a.get<std::string>());
+    const auto holds = [](const nlohmann::json& list, const std::string& a) {
+      return std::find(list.begin(), list.end(), a) != list.end();
+    };
+    for (const auto& r : rows)
+      for (const auto& a : agents) {
+        const double value = a == r["agent"] ? 2 : holds(r["uses"], a) ? 1 : holds(r["clones"], a) ? 0.5 : 0;
+        expected.insert(nlohmann::json({r["task"], value, a}).dump());
+      }
+    for (const auto& row : charts[0]["rows"])
+      drawn.insert(nlohmann::json({row[0], row[1].get<double>(), row[2]}).dump());
+    EXPECT_EQ(drawn, expected);
   } else {
     expect_points_match_metrics(charts, out / "metrics.jsonl");
   }
@@ -183,7 +202,7 @@ TEST_P(Reports, RenderInABrowserWithTheMetricsData) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryCommand, Reports,
-                         ::testing::Values("es", "meta_es", "meta_backprop", "mlo", "tune", "evolve", "grow", "route",
-                                           "route_continual"));
+                         ::testing::Values("es", "meta_es", "meta_backprop", "mlo", "tune", "evolve", "agents", "grow",
+                                           "route", "route_continual"));
 
 }  // namespace

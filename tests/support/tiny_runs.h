@@ -116,6 +116,21 @@ inline const std::map<std::string, TinyRun>& tiny_runs() {
                    {"results.json"},
                    "",
                    no_mnist};
+    c["agents"] = {"agents",
+                   {"agents"},
+                   "seed: 3\nthreads: 1\n"
+                   "vit: {channels: 1, image_size: 32, patch: 16, width: 16, depth: 2, heads: 2, mlp_dim: 32}\n"
+                   "train: {batch_size: 32, validations: 2, batches_between_validations: 3, validation_batches: 2}\n"
+                   "agent: {cycles: 2, generations: 1, max_population: 2}\n"
+                   "agents: {classes: [munet, finetune], parallel: 2}\n"
+                   "tasks: [mnist-rot:90, mnist-perm:1]\n"
+                   "data: {mnist: \"" +
+                       mnist_dir() + "\"}\n",
+                   true,
+                   {},
+                   {"agents.json"},
+                   "",
+                   no_mnist};
     c["grow"] = {"grow",
                  {"grow"},
                  "seed: 3\nthreads: 1\n"

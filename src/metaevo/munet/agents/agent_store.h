@@ -1,9 +1,10 @@
 #pragma once
 // The shared system of many agents (muNet's multi-agent framework, Gesmundo 2022): one database
 // (a SQLite file on one host, PostgreSQL across hosts) where every agent writes only what it owns.
-//   components  id, owner, name, final, origin (component.h), tensors. Ids are unique across the system: agent number n
-//               (given at registration) makes ids in [n << 40, (n + 1) << 40); the root is number 0.
-//               A component in a published state is final and never written again.
+//   components  id, owner, name, final, origin (component.h), tensors. Ids are unique across the
+//               system: agent number n (given at registration) makes ids in [n << 40, (n + 1) << 40);
+//               the root is number 0. A component in a published state is final and never written
+//               again.
 //   states      owner, cycle, generation, state (JSON). (c, 0) is the state an agent publishes when
 //               its c-th cycle ends: its retained path with its own ancestors, or its multipath
 //               model (whose router and connectors are one component of its own). (c, g > 0) is its

@@ -26,7 +26,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from python_es_baseline import load_split
+from python_es_baseline import load_split, set_threads
 
 def linear_params(sizes):
     params = []
@@ -57,7 +57,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     meta_batch = args.meta_batch or args.batch
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     torch.manual_seed(args.seed)
 
     pool_x, pool_y = load_split("train")

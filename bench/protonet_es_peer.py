@@ -21,6 +21,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
+from python_es_baseline import set_threads
+
 
 def conv4(channels):
     layers = []
@@ -54,10 +56,12 @@ def main():
     ap.add_argument("--lr", type=float, default=0.001)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--channels-last", action="store_true",
+                    help="the network and images in channels-last, as PyTorch's performance guide advises for oneDNN")
     args = ap.parse_args()
     assert args.population % 2 == 0, "mirrored sampling needs an even population"
     device = torch.device(args.device)
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     torch.manual_seed(args.seed)
     torch.set_grad_enabled(False)  # ES never backpropagates
 
@@ -65,6 +69,18 @@ def main():
     images = torch.rand(ways * (shots + queries), 1, 28, 28).to(device)
     net = conv4(args.channels).to(device).train()  # batch-norm on the episode's statistics
     center = parameters_to_vector(net.parameters()).clone()
+    if args.channels_last:
+        images = images.to(memory_format=torch.channels_last)
+        net = net.to(memory_format=torch.channels_last)
+
+    def load(vector):
+        if not args.channels_last:
+            vector_to_parameters(vector, net.parameters())
+            return
+        offset = 0  # copied into the parameters, which keeps their memory format
+        for p in net.parameters():
+            p.copy_(vector[offset:offset + p.numel()].view_as(p))
+            offset += p.numel()
     adam = torch.optim.Adam([center.requires_grad_()], lr=args.lr)
 
     def generation():
@@ -72,7 +88,7 @@ def main():
         noise = torch.cat([half, -half])
         fitness = torch.empty(args.population)
         for i in range(args.population):
-            vector_to_parameters(center.detach() + args.sigma * noise[i], net.parameters())
+            load(center.detach() + args.sigma * noise[i])
             fitness[i] = query_loss(net(images), ways, shots, queries)
         weights = centered_ranks(fitness)  # ranks of the loss estimate its gradient, which Adam descends
         center.grad = weights.to(device) @ noise / (args.population * args.sigma)
@@ -87,7 +103,7 @@ def main():
     synchronize()
     seconds = time.perf_counter() - start
     print(json.dumps({"benchmark": "protonet_es_peer", "torch": torch.__version__, "device": args.device,
-                      "threads": args.threads,
+                      "threads": args.threads, "channels_last": args.channels_last,
                       "channels": args.channels, "params": center.numel(), "population": args.population,
                       "generations": args.generations, "seconds": seconds,
                       "evals_per_s": args.population * args.generations / seconds}))

@@ -33,7 +33,7 @@ import metaevo
 from metaevo import _metaevo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from python_es_baseline import load_split  # noqa: E402
+from python_es_baseline import load_split, set_threads  # noqa: E402
 
 
 def torch_fitness(members, x, y, hidden):
@@ -57,7 +57,7 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     args = ap.parse_args()
     torch.set_grad_enabled(False)
-    torch.set_num_threads(args.threads)  # as python_es_baseline.py does
+    set_threads(args.threads)
 
     x_train, y_train = load_split("train")
     g = torch.Generator().manual_seed(0)

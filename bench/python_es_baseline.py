@@ -9,6 +9,7 @@ Run with Debian's interpreter (that is where python3-torch lives):
 (--device cuda --data-dir DIR on a GPU machine: bench/gpu.sh).
 """
 import argparse
+import ctypes
 import gzip
 import json
 import os
@@ -25,6 +26,16 @@ except ImportError:
     HAVE_VMAP = False
 
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
+
+
+def set_threads(n):
+    """Runs torch's own loops and its BLAS on n threads. torch.set_num_threads leaves Debian's
+    pthreads OpenBLAS on its own pool (as many threads as cores), so a peer told to use 1 thread
+    would still multiply matrices on all of them: metaevo holds OpenBLAS to its thread count."""
+    torch.set_num_threads(n)
+    blas = ctypes.CDLL("libblas.so.3")  # the handle torch already loaded
+    if hasattr(blas, "openblas_set_num_threads"):
+        blas.openblas_set_num_threads(n)
 
 
 def load_idx(name, header, data_dir):
@@ -56,7 +67,7 @@ def main():
     assert args.population % 2 == 0, "mirrored sampling needs an even population"
 
     device = torch.device(args.device)
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     torch.manual_seed(args.seed)
     torch.set_grad_enabled(False)  # ES never backpropagates
 

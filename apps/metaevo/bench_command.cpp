@@ -1,11 +1,14 @@
 // `metaevo bench es ...`: throughput of ES on a supervised model (an MLP or CNN on an IDX data
 // set) or on the ES ProtoNet (conv4 on 5-way 5-shot 15-query Omniglot episodes), one JSON line on
 // stdout (from rank 0 when started by mpirun: the population is then sharded over the processes).
-// The line carries the machine's SGEMM rate measured in the same run, so that the model's FLOP
-// rate reads as a fraction of what these cores can do now (their speed drifts between sessions).
+// The line carries the machine's float32 matrix-product peak measured in the same run, so that the
+// model's FLOP rate reads as a fraction of what these cores can do now (their speed drifts between
+// sessions).
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <chrono>
+#include <functional>
 #include <iostream>
 
 #include "commands.h"
@@ -68,21 +71,52 @@ problem:
                      fmt::arg("hidden", a.hidden));
 }
 
-/// Float32 matrix-product rate of this process's threads on `device`: the best of five 2048^3
-/// products after one warm-up, in GFLOP/s.
-double sgemm_gflops(torch::Device device) {
-  const int64_t n = 2048;
-  const auto a = torch::full({n, n}, 0.5f, torch::TensorOptions().device(device));
-  auto c = torch::mm(a, a);
+/// Best of five timed rounds of `product` run once on each of `threads` threads at the same time,
+/// in GFLOP/s for all of them together; `flops` per product.
+double concurrent_gflops(int threads, double flops, const std::function<void()>& product) {
+  auto round = [&] {
+    at::parallel_for(0, threads, 1, [&](int64_t first, int64_t last) {
+      for (int64_t i = first; i < last; ++i) product();
+    });
+  };
+  round();  // warm-up: allocation, oneDNN's kernel generation
   double best = 0;
   for (int rep = 0; rep < 5; ++rep) {
     const auto t0 = std::chrono::steady_clock::now();
-    c = torch::mm(a, a);
-    if (device.is_cuda()) torch::cuda::synchronize();  // the product runs asynchronously
+    round();
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best = std::max(best, 2.0 * double(n * n * n) / s / 1e9);
+    best = std::max(best, threads * flops / s / 1e9);
   }
   return best;
+}
+
+/// Float32 matrix-product peak of this process's threads on `device`, in GFLOP/s. On the CPU each
+/// thread multiplies its own matrices, as the population's chunks do, through the BLAS (one thread
+/// per product, as metaevo holds it) and through oneDNN, for which a 1x1 channels-last
+/// convolution is a GEMM; the peak is the faster of the two, since the environment may pin
+/// OpenBLAS to older kernels (OPENBLAS_CORETYPE) while oneDNN picks its own for the CPU. Returns
+/// {peak, blas, onednn}.
+std::array<double, 3> sgemm_gflops(torch::Device device) {
+  if (device.is_cuda()) {
+    const int64_t n = 4096;
+    const auto a = torch::full({n, n}, 0.5f, torch::TensorOptions().device(device));
+    const double rate = concurrent_gflops(1, 2.0 * double(n * n * n), [&] {
+      torch::mm(a, a);
+      torch::cuda::synchronize();  // the product runs asynchronously
+    });
+    return {rate, rate, 0.0};
+  }
+  const int threads = at::get_num_threads();
+  const int64_t n = 1024, pixels = 32 * 32;
+  const auto a = torch::full({n, n}, 0.5f);
+  const auto channels_last = torch::TensorOptions().memory_format(torch::MemoryFormat::ChannelsLast);
+  const auto image = torch::full({1, n, 32, 32}, 0.5f, channels_last);
+  const auto kernel = torch::full({n, n, 1, 1}, 0.5f, channels_last);
+  SingleThreadedBlas blas;
+  const double blas_rate = concurrent_gflops(threads, 2.0 * double(n * n * n), [&] { torch::mm(a, a); });
+  const double onednn_rate =
+      concurrent_gflops(threads, 2.0 * double(pixels * n * n), [&] { torch::conv2d(image, kernel); });
+  return {std::max(blas_rate, onednn_rate), blas_rate, onednn_rate};
 }
 
 int run_bench_es(const Common& common, const BenchEsArgs& a) {
@@ -126,7 +160,7 @@ run:
   const double evals = double(result.state.evals);
   const double generations = double(std::max<int64_t>(1, result.state.generation));
   const double gflops = run.problem->flops_per_eval() * evals / seconds / 1e9;
-  const double sgemm = sgemm_gflops(parse_device(a.device));
+  const auto [sgemm, blas_gflops, onednn_gflops] = sgemm_gflops(parse_device(a.device));
   nlohmann::json out = {{"benchmark", "es"},
                         {"strategy", a.strategy},
                         {"model", a.model},
@@ -151,6 +185,8 @@ run:
                         {"gflops_per_s", gflops},
                         {"sgemm_gflops_per_s", sgemm},
                         {"sgemm_fraction", gflops / sgemm},
+                        {"blas_gflops_per_s", blas_gflops},
+                        {"onednn_gflops_per_s", onednn_gflops},
                         // Sent by all processes together, per generation: fitness values, plus the update's
                         // partial sums (all_reduce) or slices (sliced).
                         {"bytes_per_generation", bytes[0] / generations},

@@ -125,6 +125,24 @@ TEST(PopulationForward, BatchNormUsesEachMembersBatchStatistics) {
   expect_matches_members(net, implicit_population(net, 4, true, 2, torch::tensor(0.1f)), x, 0, 4);
 }
 
+// The batch-norm, ReLU and pool run as one step (pooling before normalising) and a lone member's
+// first convolution uses its own kernel: both must still equal the three layers, also for channels
+// whose batch-norm scale is negative (there the pool takes the minimum) and odd sizes (7 -> 3).
+TEST(PopulationForward, FusedConvBlockOnSingleMembersNegativeScalesAndOddSizes) {
+  torch::manual_seed(5);
+  torch::nn::Sequential net(torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 3, 3).padding(1)), torch::nn::BatchNorm2d(3),
+                            torch::nn::ReLU(), torch::nn::MaxPool2d(2), torch::nn::Flatten(), torch::nn::Linear(27, 4));
+  net->train();
+  {
+    torch::NoGradGuard no_grad;
+    std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(net->ptr(1))->weight[0] = -1.5;
+  }
+  const auto pop = implicit_population(net, 4, true, 0, torch::tensor(0.1f));
+  const auto x = torch::randn({5, 1, 7, 7});
+  for (int64_t i = 0; i < 4; ++i) expect_matches_members(net, pop, x, i, i + 1);
+  expect_matches_members(net, pop, x, 0, 4);
+}
+
 TEST(PopulationForward, MaterialisedSamples) {
   auto net = make_classifier(cnn(), {1, 8, 8}, 3, 5);
   Population pop;

@@ -11,6 +11,8 @@
 //   low rank:    y_i = x W^T + s_i sigma ((x B_k) A_k^T)           (EGGROLL; E never formed)
 // Conv2d uses the same scheme with stacked / grouped convolutions; low-rank conv perturbations are
 // a conv with B (r output channels) followed by a grouped 1x1 conv with A.
+// On the CPU convolutions run in channels-last, and BatchNorm2d -> ReLU -> 2x2 MaxPool2d runs as
+// one step that pools before normalising (batch_norm_relu_pool says why that is exact).
 // Supported layers: Linear, Conv2d, BatchNorm2d (batch statistics per member, see
 // batch_norm2d), ReLU, Tanh, GELU, Flatten, MaxPool2d, AvgPool2d.
 #include <torch/torch.h>

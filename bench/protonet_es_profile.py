@@ -18,7 +18,7 @@ import subprocess
 
 def run(args, generations):
     """oneDNN's time per primitive (ms, summed over threads) and the bench's JSON line."""
-    env = dict(os.environ, MKLDNN_VERBOSE="1")
+    env = dict(os.environ, MKLDNN_VERBOSE="1", DNNL_VERBOSE="1", ONEDNN_VERBOSE="1")  # the name moved between versions
     out = subprocess.run([args.metaevo, "--threads", str(args.threads), "--log-level", "warn", "bench", "es",
                           "--model", "protonet", "--population", str(args.population),
                           "--generations", str(generations)],
@@ -28,6 +28,8 @@ def run(args, generations):
         if line.startswith(("onednn_verbose,exec", "dnnl_verbose,exec")):
             fields = line.split(",")
             totals[f"{fields[3]} {fields[4]} {fields[-2]}"] += float(fields[-1])
+    if not totals:
+        raise SystemExit(f"{args.metaevo}: oneDNN printed no timings (is LibTorch built with oneDNN?)")
     return totals, json.loads(out[-1])
 
 

@@ -9,6 +9,8 @@
 # The issue's full budget, one setting, resumable across sessions (kill it any time, rerun):
 #   OUT_DIR=runs/protonet-es-full EVALS=500000 SETTINGS=p128-c64 TEST_EPISODES=1000 \
 #     nohup bash bench/protonet_es_sweeps.sh > runs/protonet-es-full.out 2>&1 &
+# A recipe arm: SETS adds overrides of the config (space-separated key=value) to every setting, e.g.
+#   OUT_DIR=runs/protonet-es-lr-decay SETS='strategy.optimizer.lr_decay=0.99941 strategy.optimizer.min_lr=0.0001' ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT_DIR:-runs/bench-protonet-es-sweeps}
@@ -16,6 +18,9 @@ evals=${EVALS:-12800}
 mkdir -p "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 metaevo=${METAEVO:-build/bin/metaevo}
+read -r -a sets <<<"${SETS:-}"
+overrides=()
+for set in "${sets[@]}"; do overrides+=(--set "$set"); done
 read -r -a settings <<<"${SETTINGS:-p64-c64 p128-c64 p256-c64 p128-c32 p128-c96}"
 for setting in "${settings[@]}"; do
   population=${setting%-*} channels=${setting#*-}
@@ -27,6 +32,6 @@ for setting in "${settings[@]}"; do
   mpirun -np 2 --oversubscribe "$metaevo" --threads 1 --log-level warn meta --config configs/protonet-es-5w5s.yaml \
     --set run.time_budget_s=0 --set run.max_evals="$evals" --set run.update=sliced \
     --set strategy.population="${population#p}" --set problem.channels="${channels#c}" \
-    --set test.episodes="${TEST_EPISODES:-200}" --output "$dir" "${resume[@]}" > /dev/null
+    --set test.episodes="${TEST_EPISODES:-200}" "${overrides[@]}" --output "$dir" "${resume[@]}" > /dev/null
 done
 /usr/bin/python3 bench/protonet_es_sweeps.py "$out"

@@ -38,6 +38,8 @@ def main():
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--curve", type=int, default=0, metavar="WINDOW")
     args = parser.parse_args()
+    if args.curve < 0:
+        parser.error(f"--curve: the window must be a positive number of evaluations, got {args.curve}")
     root = args.out_dir
     if args.curve:
         print_curves(root, args.curve)

@@ -1,11 +1,12 @@
-// ES meta-training of a ProtoNet: a tiny run learns, and a resumed run ends where an
-// uninterrupted one does.
+// ES meta-training of a ProtoNet: a tiny run learns, a resumed run ends where an uninterrupted
+// one does, and validation episodes take their own shape.
 #include "metaevo/meta/few_shot_problem.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
+#include "../support/errors.h"
 #include "../support/omniglot.h"
 #include "metaevo/es/driver.h"
 
@@ -54,6 +55,27 @@ TEST(FewShotEs, FlopsPerEvalCountEveryConvOfTheEpisodes) {
   // conv4-64 on 28x28: 3x3 kernels at 28, 14, 7 and 3 pixels a side (max-pool 2 in between).
   const double macs_per_image = 1 * 64 * 9 * 28 * 28 + 64 * 64 * 9 * (14 * 14 + 7 * 7 + 3 * 3);
   EXPECT_DOUBLE_EQ(FewShotProblem(o, 1).flops_per_eval(), 2 * macs_per_image * 5 * (5 + 15) * 2);
+}
+
+TEST(FewShotEs, ValidationEpisodesTakeTheirOwnShape) {
+  SKIP_WITHOUT_OMNIGLOT();
+  auto o = tiny_es_data();
+  o.ways = 10;
+  o.val_ways = 3;
+  o.val_queries = 2;
+  const auto d = load_few_shot_data(o, 1);
+  const auto train = d.train->episode(0), val = d.val->episode(0);
+  EXPECT_EQ(train.support.size(0), 10 * 1);
+  EXPECT_EQ(train.query.size(0), 10 * 5);
+  EXPECT_EQ(val.support.size(0), 3 * 1) << "val_shots 0 keeps the training shots";
+  EXPECT_EQ(val.query.size(0), 3 * 2);
+  EXPECT_EQ(std::get<0>(torch::_unique(val.query_labels)).numel(), 3);
+
+  o.val_ways = 1;
+  EXPECT_NE(testing::error_of([&] { o.validate(); }).find("val_ways"), std::string::npos);
+  o.val_ways = 0;
+  o.val_queries = -1;
+  EXPECT_NE(testing::error_of([&] { o.validate(); }).find("val_queries"), std::string::npos);
 }
 
 TEST(FewShotEs, TinyRunImprovesValidationAccuracy) {

@@ -43,6 +43,9 @@ void FewShotOptions::validate() const {
   require(channels >= 1, "channels", "must be >= 1, got {}", channels);
   require(eval_chunk >= 1, "eval_chunk", "must be >= 1, got {}", eval_chunk);
   require(val_episodes >= 1, "val_episodes", "must be >= 1, got {}", val_episodes);
+  require(val_ways == 0 || val_ways >= 2, "val_ways", "must be 0 (ways) or >= 2, got {}", val_ways);
+  require(val_shots >= 0, "val_shots", "must be 0 (shots) or >= 1, got {}", val_shots);
+  require(val_queries >= 0, "val_queries", "must be 0 (queries) or >= 1, got {}", val_queries);
   require(fitness == "loss" || fitness == "accuracy", "fitness", "must be loss or accuracy, got '{}'", fitness);
 }
 
@@ -118,7 +121,7 @@ FewShotData load_few_shot_data(const FewShotOptions& o, uint64_t seed) {
   FewShotData d;
   with_context("data set '" + o.dataset + "'", [&] {
     d.train = std::make_unique<data::EpisodeSampler>(splits.train, o.episode(), mix64(seed, 1), splits.class_names);
-    d.val = std::make_unique<data::EpisodeSampler>(splits.valid, o.episode(), 0x5EED, splits.class_names);
+    d.val = std::make_unique<data::EpisodeSampler>(splits.valid, o.validation_episode(), 0x5EED, splits.class_names);
   });
   return d;
 }

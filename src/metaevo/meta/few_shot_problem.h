@@ -22,8 +22,11 @@ struct FewShotOptions {
   // Members per batched forward. One member's first-block activations on a 100-image episode
   // are ~20 MB; chunks of 8 (160 MB) ran 10x slower per generation on CPU. Raise it on CUDA.
   int64_t eval_chunk = 1;
-  int64_t val_episodes = 200;    // episodes of report()'s validation accuracy
-  std::string fitness = "loss";  // loss (minimised) | accuracy (maximised)
+  int64_t val_episodes = 200;  // episodes of report()'s validation accuracy
+  // Validation episodes may differ from training's: harder training episodes (more ways, as Snell
+  // et al. trained Omniglot on 60-way) are still validated on the task the test asks for.
+  int64_t val_ways = 0, val_shots = 0, val_queries = 0;  // 0: the training episode's
+  std::string fitness = "loss";                          // loss (minimised) | accuracy (maximised)
   std::string device = "cpu";
   template <class V>
   void visit(V& v) {
@@ -39,11 +42,17 @@ struct FewShotOptions {
     v("channels", channels, "filters of each conv4 block");
     v("eval_chunk", eval_chunk, "members per batched forward");
     v("val_episodes", val_episodes, "validation episodes per report");
+    v("val_ways", val_ways, "classes per validation episode (0: ways)");
+    v("val_shots", val_shots, "support images per class of a validation episode (0: shots)");
+    v("val_queries", val_queries, "query images per class of a validation episode (0: queries)");
     v("fitness", fitness, "loss (query cross-entropy, minimised) | accuracy (maximised)");
     v("device", device, "cpu | cuda | cuda:N");
   }
   void validate() const;
   data::EpisodeOptions episode() const { return {ways, shots, queries}; }
+  data::EpisodeOptions validation_episode() const {
+    return {val_ways ? val_ways : ways, val_shots ? val_shots : shots, val_queries ? val_queries : queries};
+  }
 };
 
 /// The episodes of a few-shot setting, shared by the ES problem and the backprop trainer:

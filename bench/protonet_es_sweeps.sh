@@ -10,7 +10,8 @@
 #   OUT_DIR=runs/protonet-es-full EVALS=500000 SETTINGS=p128-c64 TEST_EPISODES=1000 \
 #     nohup bash bench/protonet_es_sweeps.sh > runs/protonet-es-full.out 2>&1 &
 # A recipe arm: SETS adds overrides of the config (space-separated key=value) to every setting, e.g.
-#   OUT_DIR=runs/protonet-es-lr-decay SETS='strategy.optimizer.lr_decay=0.99941 strategy.optimizer.min_lr=0.0001' ...
+# the 5-way training episodes and constant learning rate of the sweeps in bench/RESULTS.md:
+#   SETS='strategy.optimizer.lr_decay=1 problem.ways=5 problem.queries=15' ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT_DIR:-runs/bench-protonet-es-sweeps}

@@ -8,15 +8,14 @@
 # learn; FILTERS filters per component instead of 48 (24 by default: a run of 1,000 steps then
 # takes about 30 minutes on one core instead of 100); STEPS training steps instead of 8,000 (a
 # step trains each of the 20 tasks once on 16 images); and the weights' Adam learning rate raised
-# from 1e-4 to LR to make up for the shorter run. The allocation logits keep the reference's 2e-3
-# (ROUTER_LR): raised 10x as well, they disconnected a quarter of the (task, component) pairs
-# within 100 steps and two seeds lost 1.2 and 2.0 points (bench/RESULTS.md). Per seed, three
+# from 1e-4 to LR to make up for the shorter run (the router keeps 2e-3: raised 10x as well, with
+# SETS="--set program.router_lr=0.02", it lost 1 to 2 points; bench/RESULTS.md). Per seed, three
 # runs at the same budget: allocation learned, full_sharing and no_sharing (per-task networks
 # with at least the shared network's parameters in all). Two runs go at once, one thread each;
 # reruns resume. bench/route_omniglot.py prints the paired table (JSON lines, then markdown);
 # $OUT/report.html compares the validation curves.
-# Usage: bench/route_omniglot.sh [seeds...] (default 1 2 3); STEPS=1000 LR=0.001 ROUTER_LR=0.002
-# FILTERS=24 by default; SETS adds overrides to every run (e.g. SETS="--set data.tasks=[...]" for a smoke test).
+# Usage: bench/route_omniglot.sh [seeds...] (default 1 2 3); STEPS=1000 LR=0.001 FILTERS=24 by
+# default; SETS adds overrides to every run (e.g. SETS="--set data.tasks=[...]" for a smoke test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seeds=("$@")
@@ -25,7 +24,6 @@ out=${OUT_DIR:-runs/bench-route}
 metaevo=${METAEVO:-build/bin/metaevo}  # a copy keeps a rebuild from changing a long run
 steps=${STEPS:-1000}
 lr=${LR:-0.001}
-router_lr=${ROUTER_LR:-0.002}
 filters=${FILTERS:-24}
 read -r -a sets <<<"${SETS:-}"
 mkdir -p "$out"
@@ -33,7 +31,7 @@ route() {
   local name=$1
   shift
   "$metaevo" route --config configs/route-omniglot.yaml --output "$out/$name" --resume --set threads=1 \
-    --set train.steps="$steps" --set train.eval_every=$((steps / 10)) --set program.lr="$lr" --set program.router_lr="$router_lr" --set program.net.filters="$filters" --set program.net.layers=4 --set 'program.net.downsample=[0, 2]' "${sets[@]}" "$@" \
+    --set train.steps="$steps" --set train.eval_every=$((steps / 10)) --set program.lr="$lr" --set program.net.filters="$filters" --set program.net.layers=4 --set 'program.net.downsample=[0, 2]' "${sets[@]}" "$@" \
     >"$out/$name.log" 2>&1 || { tail -n 5 "$out/$name.log"; return 1; }
 }
 running=0
